@@ -1,0 +1,70 @@
+"""Every API failure becomes an envelope with a 4xx (or a bare 500): never a stack trace."""
+from __future__ import annotations
+
+import logging
+
+from flask import request
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from portal.api import bp
+from portal.api.envelope import ApiError, error_response
+from portal.billing.errors import ValidationError
+from portal.extensions import db
+from portal.services.usage import UsageConflict
+
+log = logging.getLogger("meterbill.api")
+
+
+@bp.errorhandler(ApiError)
+def api_error(error: ApiError):
+    """An ApiError as its envelope."""
+    db.session.rollback()
+    return error_response(error.code, error.message, error.details)
+
+
+@bp.errorhandler(ValidationError)
+def validation_error(error: ValidationError):
+    """Bad input found by a service or the billing core: 400 naming the field."""
+    db.session.rollback()
+    return error_response(400, str(error), {"field": error.field})
+
+
+@bp.errorhandler(UsageConflict)
+def usage_conflict(error: UsageConflict):
+    """The same external_key with different content: 409."""
+    db.session.rollback()
+    return error_response(409, str(error), {"field": "external_key", "id": error.existing.id})
+
+
+@bp.errorhandler(IntegrityError)
+def integrity_error(error: IntegrityError):
+    """A database constraint refused the change (a duplicate key, most often)."""
+    db.session.rollback()
+    log.info("API integrity error on %s: %s", request.path, error.orig)
+    return error_response(409, "The change conflicts with existing data (a duplicate "
+                               "external_key or a record in use).")
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    """Werkzeug's errors (405, 413, 429, ...) in the envelope."""
+    db.session.rollback()
+    return error_response(error.code or 500, error.description)
+
+
+@bp.errorhandler(Exception)
+def unexpected_error(error: Exception):
+    """A bug: logged with its traceback, answered without it."""
+    db.session.rollback()
+    log.exception("Unhandled API error on %s %s", request.method, request.path)
+    return error_response(500, "Internal server error.")
+
+
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+def unrouted(error: HTTPException):
+    """URLs under /api/ that match no route get the envelope; others keep the HTML page."""
+    if request.path.startswith("/api/"):
+        return error_response(error.code, f"{error.name}: {request.method} {request.path}")
+    return error

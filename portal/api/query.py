@@ -1,0 +1,148 @@
+"""ChargeOver list queries: `where=field:OP:value,...`, `order=field:ASC`, `offset`, `limit`."""
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable
+
+from flask import request
+from sqlalchemy import Select, String, func
+
+from portal.api.envelope import ApiError
+from portal.billing.errors import ValidationError
+from portal.billing.money import parse_decimal
+from portal.services import merchant_tz
+from portal.timeutil import parse_datetime
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Field:
+    """A queryable field: its column and how to read a `where` value for it."""
+
+    column: Any
+    parse: Callable[[str, str], Any]
+
+
+def as_text(value: str, field: str) -> str:
+    return value
+
+
+def as_int(value: str, field: str) -> int:
+    if not value.strip().lstrip("-").isdigit():
+        raise ValidationError(field, f"'{value}' is not an integer")
+    return int(value)
+
+
+def as_decimal(value: str, field: str) -> Decimal:
+    return parse_decimal(value, field)
+
+
+def as_datetime(value: str, field: str):
+    return parse_datetime(value, field, merchant_tz())
+
+
+def as_bool(value: str, field: str) -> bool:
+    if value.lower() in {"1", "true"}:
+        return True
+    if value.lower() in {"0", "false"}:
+        return False
+    raise ValidationError(field, f"'{value}' is not true/false (1/0)")
+
+
+def _contains(column, value):
+    return func.lower(column).contains(str(value).lower(), autoescape=True)
+
+
+OPERATORS: dict[str, Callable] = {
+    "EQUALS": operator.eq, "NOTEQUALS": operator.ne, "GT": operator.gt, "LT": operator.lt,
+    "GTE": operator.ge, "LTE": operator.le, "CONTAINS": _contains,
+}
+
+
+def split_conditions(where: str) -> list[str]:
+    """Split on commas, except those escaped as `\\,` (which become plain commas)."""
+    parts, current, chars = [], [], iter(where)
+    for char in chars:
+        if char == "\\":
+            current.append(next(chars, "\\"))
+        elif char == ",":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return [p for p in parts if p]
+
+
+def condition(text: str, fields: dict[str, Field]):
+    """One `field:OP:value` (or `field:IS:NULL`, `field:ISNOT:NULL`) as a SQL clause."""
+    pieces = text.split(":", 2)
+    if len(pieces) != 3:
+        raise ApiError(400, f"where: '{text}' is not field:OPERATOR:value", {"field": "where"})
+    name, op, value = pieces
+    if name not in fields:
+        raise ApiError(400, f"where: unknown field '{name}' (fields: {', '.join(sorted(fields))})",
+                       {"field": "where"})
+    column = fields[name].column
+    if op in ("IS", "ISNOT") and value.upper() == "NULL":
+        return column.is_(None) if op == "IS" else column.isnot(None)
+    if op not in OPERATORS:
+        raise ApiError(400, f"where: unknown operator '{op}' (operators: "
+                       f"{', '.join(OPERATORS)}, IS:NULL, ISNOT:NULL)", {"field": "where"})
+    if op == "CONTAINS":
+        return OPERATORS[op](column.cast(String) if not _is_text(column) else column, value)
+    try:
+        typed = fields[name].parse(value, name)
+    except ValidationError as exc:
+        raise ApiError(400, f"where: {exc}", {"field": "where"}) from None
+    return OPERATORS[op](column, typed)
+
+
+def _is_text(column) -> bool:
+    return isinstance(getattr(column, "type", None), String)
+
+
+def ordering(text: str, fields: dict[str, Field]) -> list:
+    """`field:ASC,field2:DESC` as ORDER BY clauses."""
+    clauses = []
+    for part in split_conditions(text):
+        name, _, direction = part.partition(":")
+        direction = (direction or "ASC").upper()
+        if name not in fields:
+            raise ApiError(400, f"order: unknown field '{name}'", {"field": "order"})
+        if direction not in ("ASC", "DESC"):
+            raise ApiError(400, f"order: direction must be ASC or DESC, not '{direction}'",
+                           {"field": "order"})
+        column = fields[name].column
+        clauses.append(column.asc() if direction == "ASC" else column.desc())
+    return clauses
+
+
+def _int_arg(name: str, default: int, maximum: int | None = None) -> int:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit():
+        raise ApiError(400, f"{name}: must be a non-negative integer", {"field": name})
+    value = int(raw)
+    if maximum is not None and value > maximum:
+        raise ApiError(400, f"{name}: must be at most {maximum}", {"field": name})
+    return value
+
+
+def filtered(stmt: Select, fields: dict[str, Field]) -> Select:
+    """`stmt` with the request's `where` conditions (used by lists and _count)."""
+    for text in split_conditions(request.args.get("where", "")):
+        stmt = stmt.where(condition(text, fields))
+    return stmt
+
+
+def paged(stmt: Select, fields: dict[str, Field], default_order) -> Select:
+    """`stmt` with the request's `order`, `offset` and `limit` (default 10, at most 500)."""
+    order = ordering(request.args.get("order", ""), fields) or [default_order]
+    limit = _int_arg("limit", DEFAULT_LIMIT, MAX_LIMIT)
+    return stmt.order_by(*order).offset(_int_arg("offset", 0)).limit(limit)

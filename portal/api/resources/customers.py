@@ -1,0 +1,92 @@
+"""`customer`: companies billed by the merchant."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from portal.api.body import get_str
+from portal.api.format import dt, money
+from portal.api.query import Field, as_datetime, as_int, as_text
+from portal.api.registry import Resource, register
+from portal.extensions import db
+from portal.models import Customer, Invoice
+from portal.services.customers import (
+    CUSTOMER_FIELDS, add_contact, billing_contact, create_customer, delete_customer,
+    update_customer,
+)
+
+FIELDS = {
+    "customer_id": Field(Customer.id, as_int),
+    "company": Field(Customer.company, as_text),
+    "external_key": Field(Customer.external_key, as_text),
+    "superuser_email": Field(Customer.superuser_email, as_text),
+    "superuser_name": Field(Customer.superuser_name, as_text),
+    "bill_city": Field(Customer.bill_city, as_text),
+    "bill_state": Field(Customer.bill_state, as_text),
+    "bill_country": Field(Customer.bill_country, as_text),
+    "bill_postcode": Field(Customer.bill_postcode, as_text),
+    "currency_iso4217": Field(Customer.currency, as_text),
+    "write_datetime": Field(Customer.created_at, as_datetime),
+}
+
+
+def totals(customer: Customer) -> tuple[int, int]:
+    """(invoiced, paid) in minor units over the customer's non-void invoices."""
+    row = db.session.execute(
+        select(func.coalesce(func.sum(Invoice.total_minor), 0),
+               func.coalesce(func.sum(Invoice.paid_minor), 0))
+        .where(Invoice.customer_id == customer.id, Invoice.status != "void-void")
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def serialize(customer: Customer) -> dict:
+    """A customer as ChargeOver returns it."""
+    total, paid = totals(customer)
+    contact = billing_contact(customer)
+    data = {name: getattr(customer, name) for name in CUSTOMER_FIELDS}
+    data.update({
+        "customer_id": customer.id,
+        "superuser_id": contact.id if contact else None,
+        "currency_iso4217": customer.currency,
+        "total": money(total, customer.currency),
+        "paid": money(paid, customer.currency),
+        "balance": money(total - paid, customer.currency),
+        "write_datetime": dt(customer.created_at),
+        "display_as": customer.company,
+    })
+    return data
+
+
+def _fields(data: dict) -> dict:
+    """Customer fields present in a request body, validated as strings."""
+    fields = {name: get_str(data, name) for name in CUSTOMER_FIELDS if name in data}
+    if "superuser_first_name" in data or "superuser_last_name" in data:
+        names = (get_str(data, "superuser_first_name"), get_str(data, "superuser_last_name"))
+        fields.setdefault("superuser_name", " ".join(n for n in names if n) or None)
+    if data.get("currency_iso4217") is not None:
+        fields["currency"] = get_str(data, "currency_iso4217", max_length=3)
+    return fields
+
+
+def create(data: dict) -> Customer:
+    """POST /customer: company required; the superuser becomes the main contact."""
+    fields = _fields(data)
+    customer = create_customer(company=fields.pop("company", None) or "", **fields)
+    email = customer.superuser_email
+    if email:
+        add_contact(customer, email=email,
+                    first_name=get_str(data, "superuser_first_name"),
+                    last_name=get_str(data, "superuser_last_name"),
+                    phone=customer.superuser_phone)
+    return customer
+
+
+def update(customer: Customer, data: dict) -> None:
+    """PUT /customer/N: change the fields given."""
+    update_customer(customer, **_fields(data))
+
+
+register(Resource(
+    name="customer", model=Customer, id_field="customer_id", fields=FIELDS,
+    serialize=serialize, create=create, update=update, delete=delete_customer,
+))

@@ -1,0 +1,225 @@
+"""Billing periods: calendar steps from an anchor date, at local midnight in the merchant's zone.
+
+Every boundary is computed FROM THE ANCHOR (anchor + index × step), never from the previous
+boundary, so month-based cycles clamp without drifting: Jan 31 → Feb 29 → Mar 31 → Apr 30.
+Boundaries are local midnights converted to UTC, so daylight saving changes the length of a
+period (a day of 23 or 25 hours) but never moves a boundary off midnight (DESIGN.md §5).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+
+from dateutil.relativedelta import relativedelta
+
+from portal.billing.errors import ValidationError
+
+# One step of each paycycle; a dispatch table rather than a class per cycle.
+PAYCYCLES: dict[str, relativedelta] = {
+    "dly": relativedelta(days=1),
+    "1wk": relativedelta(weeks=1),
+    "2wk": relativedelta(weeks=2),
+    "4wk": relativedelta(weeks=4),
+    "mon": relativedelta(months=1),
+    "2mn": relativedelta(months=2),
+    "qtr": relativedelta(months=3),
+    "six": relativedelta(months=6),
+    "yrl": relativedelta(years=1),
+    "2yr": relativedelta(years=2),
+    "3yr": relativedelta(years=3),
+}
+
+# Mean Gregorian month (365.2425 / 12 days); only used to guess an index, then corrected.
+_AVERAGE_MONTH = timedelta(days=30, hours=10, minutes=29, seconds=6)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A billing period, the half-open interval [start, end) of aware UTC instants.
+
+    ``index`` counts steps from the anchor (0 = the period that starts at the anchor).
+    """
+
+    start: datetime
+    end: datetime
+    index: int
+
+
+def validate_paycycle(code: str, field: str = "paycycle") -> str:
+    """Check a paycycle code.
+
+    :param code: one of ``dly 1wk 2wk 4wk mon 2mn qtr six yrl 2yr 3yr``.
+    :param field: the field name for the error.
+    :returns: the code.
+    :raises ValidationError: unknown code; the message lists the valid ones.
+    """
+    if not isinstance(code, str) or code not in PAYCYCLES:
+        raise ValidationError(field, f"must be one of {', '.join(PAYCYCLES)} (got {code!r})")
+    return code
+
+
+def anchor_date(start: datetime, holduntil: datetime | None, tz: tzinfo) -> date:
+    """The local calendar date periods are counted from: holduntil's if given, else start's.
+
+    :param start: the package start (aware).
+    :param holduntil: the package's hold-until instant (aware) or None.
+    :param tz: the merchant time zone.
+    """
+    instant = holduntil if holduntil is not None else start
+    return _require_aware(instant, "start").astimezone(tz).date()
+
+
+def boundary(anchor: date, paycycle: str, index: int, tz: tzinfo) -> datetime:
+    """The instant (aware UTC) where period ``index`` starts.
+
+    :param anchor: local calendar date of period 0's start.
+    :param paycycle: paycycle code.
+    :param index: period number; negative indices count back before the anchor.
+    :param tz: the merchant time zone.
+    """
+    if isinstance(anchor, datetime):
+        raise TypeError("anchor must be a date, not a datetime")
+    step = PAYCYCLES[validate_paycycle(paycycle)]
+    return local_midnight(anchor + step * index, tz)
+
+
+def local_midnight(day: date, tz: tzinfo) -> datetime:
+    """The first instant (aware UTC) of a local calendar day.
+
+    Where local midnight does not exist (a zone whose DST jump is at 00:00, e.g.
+    America/Sao_Paulo on 2018-11-04), the day starts at the first instant that exists after
+    it, i.e. the transition. Where midnight happens twice, the first occurrence is used.
+
+    :param day: the local date.
+    :param tz: the time zone.
+    """
+    naive = datetime.combine(day, time(0))
+    instant = naive.replace(tzinfo=tz).astimezone(timezone.utc)
+    if _local_naive(instant, tz) == naive:
+        return instant
+    return _first_existing_after(naive, tz)
+
+
+def _local_naive(instant: datetime, tz: tzinfo) -> datetime:
+    return instant.astimezone(tz).replace(tzinfo=None)
+
+
+def _first_existing_after(naive: datetime, tz: tzinfo) -> datetime:
+    """Smallest UTC instant whose local time is ≥ ``naive`` (which lies in a DST gap).
+
+    Reading the gap time with the offsets before and after the jump brackets the
+    transition; a bisection over whole seconds finds it, whatever the gap's size.
+    """
+    low = naive.replace(tzinfo=tz, fold=1).astimezone(timezone.utc)
+    high = naive.replace(tzinfo=tz, fold=0).astimezone(timezone.utc)
+    low, high = min(low, high), max(low, high)
+    one = timedelta(seconds=1)
+    while high - low > one:
+        middle = low + (high - low) // 2
+        if _local_naive(middle, tz) >= naive:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def period_at(anchor: date, paycycle: str, index: int, tz: tzinfo) -> Period:
+    """Period number ``index`` of a paycycle.
+
+    :param anchor: local calendar date of period 0's start.
+    :param paycycle: paycycle code.
+    :param index: period number (may be negative).
+    :param tz: the merchant time zone.
+    """
+    return Period(
+        start=boundary(anchor, paycycle, index, tz),
+        end=boundary(anchor, paycycle, index + 1, tz),
+        index=index,
+    )
+
+
+def _average_step(paycycle: str) -> timedelta:
+    step = PAYCYCLES[paycycle]
+    return timedelta(days=step.days) + _AVERAGE_MONTH * (step.months + 12 * step.years)
+
+
+def period_containing(anchor: date, paycycle: str, instant: datetime, tz: tzinfo) -> Period:
+    """The period whose [start, end) contains ``instant``.
+
+    An instant before the anchor gets the period with a negative index (no error): callers
+    decide whether such an instant is acceptable (e.g. usage before a package started).
+    Runs in constant time: the index is estimated from the mean cycle length, then corrected
+    by single steps (the estimate is off by at most one or two periods).
+
+    :param anchor: local calendar date of period 0's start.
+    :param paycycle: paycycle code.
+    :param instant: an aware datetime.
+    :param tz: the merchant time zone.
+    """
+    _require_aware(instant, "instant")
+    start0 = boundary(anchor, paycycle, 0, tz)
+    index = (instant - start0) // _average_step(paycycle)
+    while boundary(anchor, paycycle, index, tz) > instant:
+        index -= 1
+    while boundary(anchor, paycycle, index + 1, tz) <= instant:
+        index += 1
+    return period_at(anchor, paycycle, index, tz)
+
+
+def periods_between(
+    anchor: date, paycycle: str, start: datetime, end: datetime, tz: tzinfo
+) -> list[Period]:
+    """All periods overlapping [start, end), in order (empty when end ≤ start).
+
+    :param anchor: local calendar date of period 0's start.
+    :param paycycle: paycycle code.
+    :param start: aware start instant (inclusive).
+    :param end: aware end instant (exclusive).
+    :param tz: the merchant time zone.
+    """
+    _require_aware(end, "end")
+    if end <= start:
+        return []
+    periods = [period_containing(anchor, paycycle, start, tz)]
+    while periods[-1].end < end:
+        periods.append(period_at(anchor, paycycle, periods[-1].index + 1, tz))
+    return periods
+
+
+def local_floor_date(instant: datetime, tz: tzinfo) -> date:
+    """The local calendar date an instant falls on (the day it starts).
+
+    :param instant: an aware datetime.
+    :param tz: the time zone.
+    """
+    return _require_aware(instant, "instant").astimezone(tz).date()
+
+
+def local_ceil_date(instant: datetime, tz: tzinfo) -> date:
+    """The first local date whose midnight is at or after ``instant`` (a started day counts).
+
+    :param instant: an aware datetime.
+    :param tz: the time zone.
+    """
+    day = local_floor_date(instant, tz)
+    return day if local_midnight(day, tz) == instant else day + timedelta(days=1)
+
+
+def local_day_count(start: datetime, end: datetime, tz: tzinfo) -> int:
+    """Number of local calendar days touched by [start, end); a started day counts whole.
+
+    A month of 30 days is 30 even across a DST change (its hours are 719 or 721).
+
+    :param start: aware start instant.
+    :param end: aware end instant (exclusive).
+    :param tz: the time zone.
+    """
+    if end <= start:
+        return 0
+    return (local_ceil_date(end, tz) - local_floor_date(start, tz)).days
+
+
+def _require_aware(instant: datetime, field: str) -> datetime:
+    if not isinstance(instant, datetime) or instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValidationError(field, "must be a date and time with a time zone")
+    return instant

@@ -1,0 +1,53 @@
+"""Settings read from the environment; `create_app(config)` may override any of them."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    """Read a boolean environment variable ("1", "true", "yes", "on" are true)."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_database_url() -> str:
+    """The embedded SQLite database under instance/ (created on first use)."""
+    return f"sqlite:///{INSTANCE_DIR / 'meterbill.db'}"
+
+
+def normalize_database_url(url: str) -> str:
+    """Map the common `postgres://` and `postgresql://` spellings to the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_settings() -> dict:
+    """All settings as a dict suitable for `app.config.update`."""
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(
+            os.environ.get("DATABASE_URL") or default_database_url()
+        ),
+        "TIMEZONE": os.environ.get("TIMEZONE", "UTC"),
+        "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "USD"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "billing@meterbill.local"),
+        "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox")),
+        "SCHEDULER_BILLING_MINUTES": int(os.environ.get("SCHEDULER_BILLING_MINUTES", "5")),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }

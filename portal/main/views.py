@@ -1,0 +1,37 @@
+"""Public pages: landing and health."""
+from __future__ import annotations
+
+from flask import jsonify, render_template
+from sqlalchemy import func, select, text
+
+from portal.extensions import db, login_manager
+from portal.main import bp
+from portal.models import Customer, Item, Package, StaffUser
+
+
+@login_manager.user_loader
+def load_staff_user(user_id: str):
+    """Flask-Login: the staff user behind a session id."""
+    return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+
+
+@bp.get("/")
+def index():
+    """Landing page: what Meterbill is and what the database holds."""
+    counts = {
+        "customers": db.session.scalar(select(func.count()).select_from(Customer)),
+        "items": db.session.scalar(select(func.count()).select_from(Item)),
+        "packages": db.session.scalar(select(func.count()).select_from(Package)),
+    }
+    return render_template("index.html", counts=counts)
+
+
+@bp.get("/health")
+def health():
+    """Health check: 200 when the database answers, 503 otherwise."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means the database is not usable
+        db.session.rollback()
+        return jsonify(status="error", database="unavailable", detail=type(exc).__name__), 503
+    return jsonify(status="ok", database="ok")

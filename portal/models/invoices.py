@@ -1,0 +1,121 @@
+"""Invoices, their lines, and the e-mail deliveries of invoices."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db_types import DecimalText, MicroUnits, UTCDateTime, utcnow
+from portal.extensions import db
+from portal.models.catalog import in_list
+
+INVOICE_STATUSES = ("open-unpaid", "closed-paid", "void-void")
+INVOICE_KINDS = ("recurring", "final", "manual")
+LINE_KINDS = ("setup", "base", "quantity", "usage")
+DELIVERY_STATUSES = ("pending", "sent", "failed")
+
+
+class Invoice(db.Model):
+    """An invoice; amounts are integers of the currency's minor unit."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        # Exactly one invoice per (package, boundary): concurrent runs and retries collide here.
+        UniqueConstraint("package_id", "boundary_at"),
+        CheckConstraint(in_list("status", INVOICE_STATUSES), name="status"),
+        CheckConstraint(in_list("kind", INVOICE_KINDS), name="kind"),
+        CheckConstraint("total_minor = subtotal_minor + taxes_minor", name="total"),
+        CheckConstraint("paid_minor >= 0", name="paid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refnumber: Mapped[int] = mapped_column(Integer, unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("packages.id"))
+    kind: Mapped[str] = mapped_column(String(10), default="recurring")
+    # The period boundary D the invoice is dated at (the cancel instant for a final invoice).
+    boundary_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    currency: Mapped[str] = mapped_column(String(3))
+    date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    cycle_pre_from_date: Mapped[date | None] = mapped_column(Date)
+    cycle_pre_to_date: Mapped[date | None] = mapped_column(Date)
+    cycle_post_from_date: Mapped[date | None] = mapped_column(Date)
+    cycle_post_to_date: Mapped[date | None] = mapped_column(Date)
+    sum_base_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_usage_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    subtotal_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    taxes_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_rate: Mapped[Decimal] = mapped_column(DecimalText(), default=Decimal(0))
+    status: Mapped[str] = mapped_column(String(20), default="open-unpaid")
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def balance_minor(self) -> int:
+        """What is still owed (0 for a void invoice)."""
+        return 0 if self.status == "void-void" else self.total_minor - self.paid_minor
+
+
+class InvoiceLine(db.Model):
+    """One charge: the (line item, period, kind) it settles and its rounded amount."""
+
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        CheckConstraint(in_list("kind", LINE_KINDS), name="kind"),
+        # Serves "what was already billed for this line and period" in every billing run.
+        Index("ix_invoice_lines_charge", "line_item_id", "period_start", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    line_item_id: Mapped[int | None] = mapped_column(ForeignKey("line_items.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    is_adjustment: Mapped[bool] = mapped_column(Boolean, default=False)
+    period_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    period_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    descrip: Mapped[str] = mapped_column(Text, default="")
+    line_rate: Mapped[Decimal | None] = mapped_column(DecimalText())
+    line_quantity: Mapped[Decimal] = mapped_column(MicroUnits(), default=Decimal(0))
+    amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Tier breakdown of a tiered usage charge, for the PDF: [{"tier", "quantity", "amount"}].
+    tiers: Mapped[list] = mapped_column(JSON, default=list)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class EmailDelivery(db.Model):
+    """One message to send (an invoice e-mail); retried with backoff until sent or given up."""
+
+    __tablename__ = "email_deliveries"
+    __table_args__ = (
+        CheckConstraint(in_list("status", DELIVERY_STATUSES), name="status"),
+        Index("ix_email_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    to_address: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Message-ID header, unique: a receiver can tell a resend of the same delivery.
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,56 @@
+"""Payments recorded by the merchant and how they are applied to invoices."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db_types import UTCDateTime, utcnow
+from portal.extensions import db
+from portal.models.catalog import in_list
+
+TRANSACTION_TYPES = ("pay", "ref", "cre")
+PAYMENT_METHODS = ("check", "ach", "card", "cash", "other")
+
+
+class Transaction(db.Model):
+    """A payment (or refund/credit) of a customer; no card processing, recording only."""
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        CheckConstraint(in_list("transaction_type", TRANSACTION_TYPES), name="type"),
+        CheckConstraint(in_list("method", PAYMENT_METHODS), name="method"),
+        CheckConstraint("amount_minor > 0", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    transaction_type: Mapped[str] = mapped_column(String(3), default="pay")
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    transaction_date: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(10), default="other")
+    reference: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    applications: Mapped[list[TransactionApplication]] = relationship(
+        back_populates="transaction", cascade="all, delete-orphan"
+    )
+
+
+class TransactionApplication(db.Model):
+    """The part of a transaction applied to one invoice."""
+
+    __tablename__ = "transaction_applications"
+    __table_args__ = (
+        UniqueConstraint("transaction_id", "invoice_id"),
+        CheckConstraint("amount_minor > 0", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id", ondelete="CASCADE"))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+    transaction: Mapped[Transaction] = relationship(back_populates="applications")

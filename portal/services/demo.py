@@ -1,0 +1,84 @@
+"""Demo data: ChargeOver's VoIP example (a $10 base fee plus $0.05 per minute)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+
+from portal.billing.pricing import PriceModel
+from portal.db_types import utcnow
+from portal.extensions import db
+from portal.models import Customer, MerchantSettings
+from portal.services import merchant_tz
+from portal.services.accounts import create_staff_user
+from portal.services.catalog import create_item, unit_price
+from portal.services.customers import add_contact, create_customer
+from portal.services.packages import LineDraft, create_package
+from portal.services.usage import record_usage
+from portal.timeutil import localize
+
+DEMO_STAFF_EMAIL = "admin@meterbill.local"
+DEMO_PASSWORD = "meterbill-demo"
+DEMO_CUSTOMER_KEY = "demo-acme"
+
+
+def ensure_settings() -> MerchantSettings:
+    """The merchant settings row, created with defaults if missing."""
+    settings = db.session.get(MerchantSettings, 1)
+    if settings is None:
+        settings = MerchantSettings(id=1)
+        db.session.add(settings)
+        db.session.flush()
+    return settings
+
+
+def demo_minutes(day: date) -> Decimal:
+    """A deterministic, plausible number of VoIP minutes for `day` (weekends are quiet)."""
+    weekday_load = 4 if day.weekday() >= 5 else 12
+    return Decimal(weekday_load + (day.toordinal() * 7) % 9)
+
+
+def seed_demo(today: date | None = None) -> bool:
+    """Create the demo merchant, staff login, item, customer, package and usage.
+
+    Idempotent: returns False (and changes nothing) when the demo customer exists.
+    :param today: the local date the usage history runs up to (default: today).
+    """
+    if db.session.scalar(select(Customer.id).where(Customer.external_key == DEMO_CUSTOMER_KEY)):
+        return False
+    tz = merchant_tz()
+    today = today or utcnow().astimezone(tz).date()
+    ensure_settings().company_name = "Demo Telecom Reseller"
+    create_staff_user(email=DEMO_STAFF_EMAIL, password=DEMO_PASSWORD, name="Demo Admin")
+    item = create_item(
+        name="VoIP minutes", is_metered=True, units="minute", units_plural="minutes",
+        external_key="voip-minutes",
+        pricing=PriceModel(pricemodel="uni", base=Decimal("10.00"), tiers=unit_price("0.05")),
+    )
+    customer = create_customer(
+        company="Acme Telephony", external_key=DEMO_CUSTOMER_KEY, bill_addr1="1 Main Street",
+        bill_city="Springfield", bill_state="IL", bill_postcode="62701", bill_country="USA",
+        superuser_name="Jane Doe", superuser_email="jane@acme.example",
+    )
+    add_contact(customer, email="jane@acme.example", first_name="Jane", last_name="Doe")
+    start = today.replace(day=1) - relativedelta(months=1)
+    package = create_package(
+        customer, [LineDraft(item=item, external_key="demo-acme-voip")], paycycle="mon",
+        start_at=localize(datetime.combine(start, datetime.min.time()), tz), nickname="VoIP plan",
+    )
+    _seed_daily_usage(package.line_items[0].id, start, today)
+    return True
+
+
+def _seed_daily_usage(line_id: int, first: date, today: date) -> None:
+    """One usage record per day from `first` up to yesterday, each with an idempotency key."""
+    day = first
+    while day < today:
+        record_usage({
+            "line_item_id": line_id, "usage_value": str(demo_minutes(day)),
+            "from": f"{day.isoformat()} 09:00:00", "to": f"{day.isoformat()} 18:00:00",
+            "external_key": f"demo-{day.isoformat()}",
+        })
+        day += timedelta(days=1)

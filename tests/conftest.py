@@ -1,0 +1,91 @@
+"""Shared fixtures: `app` (one per session, schema built by the migrations), `db` (a clean
+database for each test, inside an app context) and `client`.
+
+The database is SQLite in a temporary file, or the one in DATABASE_URL (CI sets the local
+PostgreSQL); a PostgreSQL that cannot be reached fails the run instead of skipping.
+"""
+from __future__ import annotations
+
+import os
+import pytest
+from sqlalchemy import text
+
+from portal import create_app
+from portal.config import normalize_database_url
+from portal.extensions import db as _db
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return normalize_database_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'meterbill-test.db'}"
+
+
+def _drop_everything() -> None:
+    """Leave an empty database, so that the migrations build the whole schema."""
+    engine = _db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        _db.drop_all()
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """The application on a freshly migrated test database."""
+    from flask_migrate import upgrade
+
+    outbox = tmp_path_factory.mktemp("outbox")
+    application = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+        "SECRET_KEY": "test-secret",
+        "OUTBOX_DIR": str(outbox),
+        "RATELIMIT_ENABLED": False,
+        "MAIL_SERVER": "",
+    })
+    with application.app_context():
+        _drop_everything()
+        upgrade()
+        _db.session.remove()
+    return application
+
+
+def _clean_tables() -> None:
+    tables = [t for t in reversed(_db.metadata.sorted_tables)]
+    if _db.engine.dialect.name == "postgresql":
+        names = ", ".join(t.name for t in tables)
+        _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            _db.session.execute(table.delete())
+        _db.session.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence() else None
+    _db.session.commit()
+
+
+def _has_sqlite_sequence() -> bool:
+    return bool(_db.session.execute(
+        text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")
+    ).first())
+
+
+@pytest.fixture
+def db(app):
+    """A clean database and an app context for one test."""
+    with app.app_context():
+        _clean_tables()
+        yield _db
+        _db.session.rollback()
+        _db.session.remove()
+
+
+@pytest.fixture
+def client(app, db):
+    """A test client on a clean database."""
+    return app.test_client()
+

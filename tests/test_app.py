@@ -1,0 +1,52 @@
+"""The application skeleton: health, landing page, settings."""
+from portal import create_app
+from portal.config import normalize_database_url
+
+
+def test_health_checks_the_database(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_health_reports_an_unreachable_database(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/x.db"})
+    response = app.test_client().get("/health")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unavailable"
+
+
+def test_landing_page_shows_what_the_database_holds(client, db):
+    from factories import make_package
+
+    make_package()
+    db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert "Usage-based billing, exact to the cent" in page
+    assert '<div class="card-figure">1</div><div>customers</div>' in page
+    assert "vendor/htmx/htmx.min.js" in page
+
+
+def test_htmx_is_vendored_with_its_licence(client):
+    assert client.get("/static/vendor/htmx/htmx.min.js").status_code == 200
+    assert "Zero-Clause" in client.get("/static/vendor/htmx/LICENSE").get_data(as_text=True)
+
+
+def test_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("TIMEZONE", "America/New_York")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    app = create_app()
+    assert app.config["TIMEZONE"] == "America/New_York"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_config_argument_overrides_the_environment(monkeypatch):
+    monkeypatch.setenv("TIMEZONE", "Europe/Berlin")
+    assert create_app({"TIMEZONE": "UTC"}).config["TIMEZONE"] == "UTC"
+
+
+def test_default_database_is_sqlite_under_instance(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    uri = create_app().config["SQLALCHEMY_DATABASE_URI"]
+    assert uri.startswith("sqlite:///") and uri.endswith("instance/meterbill.db")
+    assert normalize_database_url("postgresql://x/y") == "postgresql+psycopg://x/y"
