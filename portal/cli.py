@@ -10,7 +10,7 @@ from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import STAFF_ROLES
 from portal.services import merchant_tz
-from portal.services.billing import count_due
+from portal.services.billing import run_billing
 from portal.timeutil import format_datetime, parse_datetime
 
 users_cli = AppGroup("users", help="Manage staff logins of the merchant portal.")
@@ -55,9 +55,11 @@ def billing_run_command(now_text: str | None):
         now = parse_datetime(now_text, "--now", merchant_tz()) if now_text else utcnow()
     except ValidationError as exc:
         raise click.BadParameter(exc.message, param_hint="--now") from None
-    due = count_due(now)
-    # The invoicing service (issue 4) plugs in here; until then the run reports what is due.
-    click.echo(f"As of {format_datetime(now, merchant_tz())}: {due} package(s) due.")
+    summary = run_billing(now)
+    click.echo(f"As of {format_datetime(now, merchant_tz())}: {summary.packages} package(s) due, "
+               f"{len(summary.invoice_ids)} invoice(s) created, {summary.failures} failure(s).")
+    if summary.failures:
+        raise SystemExit(1)
 
 
 @apikeys_cli.command("create")

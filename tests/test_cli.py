@@ -1,7 +1,7 @@
 """The flask commands: seed-demo, users create, billing run."""
 from decimal import Decimal
 
-from portal.models import Customer, Item, Package, StaffUser, UsageRecord
+from portal.models import Customer, Invoice, Item, Package, StaffUser, UsageRecord
 from portal.services.demo import DEMO_PASSWORD, DEMO_STAFF_EMAIL
 
 
@@ -51,11 +51,12 @@ def test_billing_run_parses_now_in_merchant_time(app, db):
 
     make_package()
     db.session.commit()
+    early = _invoke(app, "billing", "run", "--now", "2015-08-01 00:00:00")
+    assert "0 package(s) due, 0 invoice(s) created" in early.output
     result = _invoke(app, "billing", "run", "--now", "2015-10-01 00:00:00")
     assert result.exit_code == 0, result.output
-    assert "As of 2015-10-01 00:00:00: 1 package(s) due." in result.output
-    early = _invoke(app, "billing", "run", "--now", "2015-08-01 00:00:00")
-    assert "0 package(s) due" in early.output
+    assert "As of 2015-10-01 00:00:00: 1 package(s) due, 2 invoice(s) created" in result.output
+    assert db.session.query(Invoice).count() == 2
 
 
 def test_billing_run_rejects_a_bad_now(app, db):

@@ -25,6 +25,6 @@ def test_scheduler_starts_logs_and_stops_on_sigint(app, db):
     log = "".join(output) + rest
     assert process.returncode == 0, log
     assert "Scheduler started" in log
-    assert "package(s) due" in log
+    assert "invoice(s) created" in log
     assert "Scheduler stopped" in log
     assert "Traceback" not in log

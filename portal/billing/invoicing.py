@@ -57,8 +57,8 @@ class _Target:
 def compute_invoice_lines(req: InvoiceRequest) -> list[DraftLine]:
     """The lines of an invoice: for each requested key, target minus already billed.
 
-    Order: advance lines first (per advance period, per line: setup, base, quantity), then
-    usage lines per usage period, per line. A key never billed before yields a line even at 0
+    Order: advance lines first (per advance period by start, per line: setup, base,
+    quantity), then usage lines per usage period by start, per line. A key never billed before yields a line even at 0
     (usage, base and quantity of a line alive in the period: the invoice shows "0 minutes");
     after that only non-zero differences, as adjustments naming their period. A period outside
     a line's lifetime targets 0, so anything billed for it is credited back.
@@ -111,7 +111,7 @@ def _settle(target: _Target, billed: tuple[Decimal, Decimal] | None, req: Invoic
 def _advance_targets(req: InvoiceRequest) -> list[_Target]:
     targets: list[_Target] = []
     setup_seen: set[int] = set()
-    for period in req.advance_periods:
+    for period in sorted(req.advance_periods, key=_start):
         for line in req.lines:
             if line.line_item_id not in setup_seen and line.subscribe_at < period.end:
                 setup_seen.add(line.line_item_id)
@@ -122,6 +122,10 @@ def _advance_targets(req: InvoiceRequest) -> list[_Target]:
             if not line.is_metered and line.pricing.pricemodel != "fla":
                 targets.append(_quantity_target(req, line, period, proration))
     return targets
+
+
+def _start(period: Period) -> datetime:
+    return period.start
 
 
 def _setup_target(req: InvoiceRequest, line: LineSpec, period: Period) -> _Target:
@@ -158,7 +162,7 @@ def _quantity_target(req: InvoiceRequest, line: LineSpec, period: Period, prorat
 def _usage_targets(req: InvoiceRequest) -> list[_Target]:
     return [
         _usage_target(req, line, period)
-        for period in req.usage_periods
+        for period in sorted(req.usage_periods, key=_start)
         for line in req.lines
         if line.is_metered
     ]

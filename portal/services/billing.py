@@ -1,19 +1,174 @@
-"""The billing run: which packages are due (the invoicing itself arrives with issue 4)."""
+"""The billing run: every due package gets its invoices, each in its own transaction.
+
+Safety (DESIGN.md §7): a package is taken under a row lock (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL; on SQLite a write at the start of the transaction makes it the single writer),
+and the unique key (package_id, boundary_at) refuses a second invoice for the same boundary
+whatever happens, so concurrent runs, retries and crashes can never double-bill. Because
+the invoice is a reconciliation (target − already billed), a run after downtime catches up
+one invoice per missed boundary, and late usage or voided charges are settled on the next
+invoice. This service commits (one transaction per invoice): it is the transaction owner.
+"""
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
+from portal.billing.periods import Period, boundary, period_at, period_containing
 from portal.extensions import db
-from portal.models import Package
+from portal.models import Invoice, Package
+from portal.services import merchant_tz
+from portal.services.billing_inputs import changed_since, last_invoiced_at
+from portal.services.invoices import write_invoice
+from portal.services.packages import package_anchor
+
+log = logging.getLogger("meterbill.billing")
+BILLABLE_STATUSES = ("active-current", "active-trial", "active-overdue", "canceled-manual",
+                     "canceled-nonpayment")
+# Usage committed up to this long after a run started may have been missed by it.
+LATE_MARGIN = timedelta(minutes=10)
 
 
-def count_due(now: datetime) -> int:
-    """How many packages have an invoice due at or before `now`.
+@dataclass
+class RunSummary:
+    """What a run did."""
 
-    :param now: the instant of the run (aware).
+    packages: int = 0
+    invoice_ids: list[int] = field(default_factory=list)
+    failures: int = 0
+
+
+def due_package_ids(now: datetime) -> list[int]:
+    """Ids of packages with an invoice due at or before `now` (suspended ones wait).
+
+    :param now: the run's instant.
     """
-    return db.session.scalar(
-        select(func.count()).select_from(Package).where(Package.next_invoice_at <= now)
-    )
+    ids = list(db.session.scalars(
+        select(Package.id).where(Package.next_invoice_at <= now,
+                                 Package.status.in_(BILLABLE_STATUSES))
+        .order_by(Package.next_invoice_at, Package.id)
+    ))
+    db.session.rollback()  # end the read transaction before taking locks
+    return ids
+
+
+def run_billing(now: datetime) -> RunSummary:
+    """Bill every package due as of `now`, catching up every missed boundary.
+
+    :param now: the run's instant (the scheduler passes the current time).
+    """
+    summary = RunSummary()
+    for package_id in due_package_ids(now):
+        summary.packages += 1
+        try:
+            summary.invoice_ids += bill_due(package_id, now)
+        except Exception:  # one broken package must not stop the others
+            db.session.rollback()
+            summary.failures += 1
+            log.exception("Billing package %s failed", package_id)
+    return summary
+
+
+def bill_due(package_id: int, now: datetime) -> list[int]:
+    """All invoices of one package due as of `now`; returns their ids."""
+    invoice_ids = []
+    while True:
+        advanced, invoice_id = bill_next_boundary(package_id, now)
+        if invoice_id is not None:
+            invoice_ids.append(invoice_id)
+        if not advanced:
+            return invoice_ids
+
+
+def bill_package_now(package: Package, now: datetime) -> list[Invoice]:
+    """The API/portal action "invoice now": bill what is due as of `now`.
+
+    Nothing is billed early: a package whose next boundary is in the future gets no
+    invoice (its usage period has not ended).
+    :param package: the package.
+    :param now: the instant.
+    """
+    ids = bill_due(package.id, now)
+    return [db.session.get(Invoice, i) for i in ids]
+
+
+def bill_next_boundary(package_id: int, now: datetime) -> tuple[bool, int | None]:
+    """Write the package's next due invoice and advance it, in one transaction.
+
+    :returns: (whether the package advanced, the new invoice's id or None).
+    """
+    try:
+        package = _lock_due(package_id, now)
+        if package is None:
+            db.session.rollback()
+            return False, None
+        invoice = _invoice_boundary(package)
+        invoice_id = invoice.id if invoice is not None else None
+        db.session.commit()
+        return True, invoice_id
+    except IntegrityError:
+        # Another process wrote this boundary's invoice first: nothing to do here.
+        db.session.rollback()
+        log.info("Package %s: boundary already invoiced by another run", package_id)
+        return False, None
+
+
+def _lock_due(package_id: int, now: datetime) -> Package | None:
+    """The package, locked for this transaction, if it is still due."""
+    stmt = select(Package).where(Package.id == package_id, Package.next_invoice_at <= now,
+                                 Package.status.in_(BILLABLE_STATUSES))
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    else:
+        # SQLite: a write first makes this transaction the single writer until commit.
+        db.session.execute(text("UPDATE packages SET id = id WHERE id = :id"), {"id": package_id})
+    return db.session.scalar(stmt.execution_options(populate_existing=True))
+
+
+def _invoice_boundary(package: Package) -> Invoice | None:
+    """Invoice the boundary `next_invoice_at` (or the cancel instant) and advance."""
+    tz, anchor = merchant_tz(), package_anchor(package)
+    instant = package.next_invoice_at
+    final = package.cancel_at is not None and package.cancel_at <= instant
+    if final:
+        instant = package.cancel_at
+    current = period_containing(anchor, package.paycycle, instant, tz)
+    previous = period_at(anchor, package.paycycle, current.index - 1, tz) if current.index > 0 else None
+    advance = [p for p in (previous, current) if p is not None]
+    usage = [previous] if previous is not None else []
+    if instant > current.start:  # a final invoice mid-period bills usage up to the cancel
+        usage.append(Period(current.start, instant, current.index))
+    late = _late_periods(package, anchor, advance[0].start)
+    invoice = write_invoice(package, instant, final, _merge(advance, late), _merge(usage, late),
+                            pre_period=None if final else current, post_period=usage[-1] if usage else None)
+    package.next_invoice_at = _next_instant(package, anchor, current, final)
+    return invoice
+
+
+def _late_periods(package: Package, anchor, before: datetime) -> list[Period]:
+    """Older periods whose usage arrived, or whose charges were voided, since the last run."""
+    since = last_invoiced_at(package)
+    instants = changed_since(package, since - LATE_MARGIN if since else None, before)
+    tz = merchant_tz()
+    periods = {p.start: p for p in (period_containing(anchor, package.paycycle, i, tz) for i in instants)}
+    return [p for p in periods.values() if p.index >= 0]
+
+
+def _merge(periods: list[Period], extra: list[Period]) -> tuple[Period, ...]:
+    """Periods by start, the explicit ones winning (a truncated final period keeps its end)."""
+    merged = {p.start: p for p in extra}
+    merged.update({p.start: p for p in periods})
+    return tuple(sorted(merged.values(), key=lambda p: p.start))
+
+
+def _next_instant(package: Package, anchor, current: Period, final: bool) -> datetime | None:
+    """The next boundary (or the cancel instant when it comes first); None after the final."""
+    if final:
+        return None
+    following = boundary(anchor, package.paycycle, current.index + 1, merchant_tz())
+    if package.cancel_at is not None and package.cancel_at < following:
+        return package.cancel_at
+    return following

@@ -10,28 +10,19 @@ from sqlalchemy import select
 from portal.billing.pricing import PriceModel
 from portal.db_types import utcnow
 from portal.extensions import db
-from portal.models import Customer, MerchantSettings
+from portal.models import Customer
 from portal.services import merchant_tz
 from portal.services.accounts import create_staff_user
 from portal.services.catalog import create_item, unit_price
 from portal.services.customers import add_contact, create_customer
 from portal.services.packages import LineDraft, create_package
+from portal.services.settings import ensure_settings
 from portal.services.usage import record_usage
 from portal.timeutil import localize
 
 DEMO_STAFF_EMAIL = "admin@meterbill.local"
 DEMO_PASSWORD = "meterbill-demo"
 DEMO_CUSTOMER_KEY = "demo-acme"
-
-
-def ensure_settings() -> MerchantSettings:
-    """The merchant settings row, created with defaults if missing."""
-    settings = db.session.get(MerchantSettings, 1)
-    if settings is None:
-        settings = MerchantSettings(id=1)
-        db.session.add(settings)
-        db.session.flush()
-    return settings
 
 
 def demo_minutes(day: date) -> Decimal:

@@ -1,6 +1,10 @@
-"""One module per ChargeOver object; each registers its `Resource`."""
+"""One module per ChargeOver object; each registers its `Resource` when imported."""
+import importlib
+
+RESOURCE_MODULES = ("customers", "users", "items", "packages", "usage", "invoices", "transactions")
 
 
 def register_all() -> None:
     """Import every resource module (each calls `register` at import)."""
-    from portal.api.resources import customers, users  # noqa: F401
+    for name in RESOURCE_MODULES:
+        importlib.import_module(f"portal.api.resources.{name}")

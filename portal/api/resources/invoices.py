@@ -1,0 +1,1 @@
+"""`invoices` resource (being written)."""

@@ -1,0 +1,1 @@
+"""`items` resource (being written)."""

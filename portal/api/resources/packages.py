@@ -1,0 +1,1 @@
+"""`packages` resource (being written)."""

@@ -1,0 +1,1 @@
+"""`usage` resource (being written)."""

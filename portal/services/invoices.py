@@ -1,0 +1,140 @@
+"""Writing invoices from the billing core's draft lines, and voiding them."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from portal.billing.errors import ValidationError
+from portal.billing.invoicing import (
+    DraftLine, InvoiceRequest, compute_invoice_lines, due_date, invoice_totals,
+)
+from portal.billing.money import to_minor
+from portal.billing.periods import Period
+from portal.db_types import utcnow
+from portal.extensions import db
+from portal.models import Customer, Invoice, InvoiceLine, Package
+from portal.services import merchant_tz
+from portal.services.billing_inputs import billed_charges, line_spec, usage_by_period
+from portal.services.counters import next_number
+from portal.services.settings import ensure_settings
+
+REFNUMBER_SEQUENCE = "invoice_refnumber"
+
+
+def tax_rate_for(customer: Customer) -> Decimal:
+    """The customer's own tax rate, else the merchant's default."""
+    return customer.tax_rate if customer.tax_rate is not None else ensure_settings().default_tax_rate
+
+
+def terms_for(customer: Customer) -> int:
+    """Payment terms in days: the customer's, else the merchant's default (net 30)."""
+    if customer.payment_terms_days is not None:
+        return customer.payment_terms_days
+    return ensure_settings().payment_terms_days
+
+
+def _local_dates(period: Period | None) -> tuple[date | None, date | None]:
+    """A period's first and last local dates (its end is exclusive)."""
+    if period is None:
+        return None, None
+    tz = merchant_tz()
+    last = period.end.astimezone(tz) - timedelta(microseconds=1)
+    return period.start.astimezone(tz).date(), last.date()
+
+
+def draft_lines(package: Package, advance: tuple[Period, ...],
+                usage: tuple[Period, ...]) -> list[DraftLine]:
+    """The billing core's lines for these periods of the package.
+
+    :param package: the package (its lines and customer loaded).
+    :param advance: periods whose in-advance charges are reconciled.
+    :param usage: periods whose usage charges are reconciled.
+    """
+    lines = list(package.line_items)
+    specs = {line.id: line_spec(line) for line in lines}
+    currency = package.customer.currency
+    return compute_invoice_lines(InvoiceRequest(
+        currency=currency, tz=merchant_tz(), lines=tuple(specs.values()),
+        advance_periods=advance, usage_periods=usage,
+        usage=usage_by_period(lines, specs, usage),
+        billed=billed_charges(list(specs), currency),
+    ))
+
+
+def write_invoice(package: Package, instant: datetime, final: bool, advance: tuple[Period, ...],
+                  usage: tuple[Period, ...], pre_period: Period | None,
+                  post_period: Period | None) -> Invoice | None:
+    """Compute and store the invoice of `package` dated at `instant`; flushes.
+
+    Returns None (and stores nothing) when there is nothing to bill.
+    :param package: the package, locked by the caller.
+    :param instant: the boundary (or cancel instant) the invoice is dated at.
+    :param final: whether this is the package's final invoice.
+    :param advance: periods whose in-advance charges are reconciled.
+    :param usage: periods whose usage charges are reconciled.
+    :param pre_period: the in-advance period shown on the invoice.
+    :param post_period: the in-arrears period shown on the invoice.
+    """
+    drafts = draft_lines(package, advance, usage)
+    if not drafts:
+        return None
+    customer = package.customer
+    invoice = _new_invoice(customer, instant, pre_period, post_period)
+    invoice.package_id, invoice.kind = package.id, "final" if final else "recurring"
+    _fill(invoice, drafts)
+    db.session.add(invoice)
+    db.session.flush()
+    return invoice
+
+
+def _new_invoice(customer: Customer, instant: datetime, pre: Period | None,
+                 post: Period | None) -> Invoice:
+    invoice_date = instant.astimezone(merchant_tz()).date()
+    terms = terms_for(customer)
+    pre_from, pre_to = _local_dates(pre)
+    post_from, post_to = _local_dates(post)
+    return Invoice(
+        refnumber=next_number(REFNUMBER_SEQUENCE), customer_id=customer.id,
+        boundary_at=instant, currency=customer.currency, date=invoice_date,
+        due_date=due_date(invoice_date, terms), terms_days=terms,
+        cycle_pre_from_date=pre_from, cycle_pre_to_date=pre_to,
+        cycle_post_from_date=post_from, cycle_post_to_date=post_to,
+        tax_rate=tax_rate_for(customer), status="open-unpaid",
+    )
+
+
+def _fill(invoice: Invoice, drafts: list[DraftLine]) -> None:
+    """Lines and totals (each line rounded by the core; tax once on the subtotal)."""
+    currency = invoice.currency
+    totals = invoice_totals(drafts, invoice.tax_rate, currency)
+    invoice.lines = [
+        InvoiceLine(
+            position=i, line_item_id=d.line_item_id, item_id=d.item_id, kind=d.kind,
+            is_adjustment=d.is_adjustment, period_start=d.period.start, period_end=d.period.end,
+            descrip=d.descrip, line_rate=d.rate, line_quantity=d.quantity,
+            amount_minor=to_minor(d.amount, currency),
+            tiers=[{"tier": t.tier_index, "quantity": str(t.quantity), "amount": str(t.amount)}
+                   for t in d.tiers],
+        )
+        for i, d in enumerate(drafts)
+    ]
+    invoice.sum_base_minor = to_minor(totals.sum_base, currency)
+    invoice.sum_usage_minor = to_minor(totals.sum_usage, currency)
+    invoice.subtotal_minor = to_minor(totals.subtotal, currency)
+    invoice.taxes_minor = to_minor(totals.taxes, currency)
+    invoice.total_minor = to_minor(totals.total, currency)
+
+
+def void_invoice(invoice: Invoice) -> Invoice:
+    """Void an invoice: its charges are released and the next run bills them again.
+
+    :param invoice: an open invoice without payments applied.
+    """
+    if invoice.status == "void-void":
+        raise ValidationError("invoice_id", f"invoice {invoice.id} is already void")
+    if invoice.paid_minor:
+        raise ValidationError("invoice_id", f"invoice {invoice.id} has payments applied; "
+                              "refund them before voiding")
+    invoice.status, invoice.voided_at = "void-void", utcnow()
+    db.session.flush()
+    return invoice

@@ -1,0 +1,168 @@
+"""Properties: pricing laws, order independence of billing, periods tiling time."""
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal as D
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from portal.billing.aggregation import USAGE_TYPES, UsageSample, aggregate
+from portal.billing.invoicing import (
+    BilledCharge, InvoiceRequest, LineSpec, QuantityChange, compute_invoice_lines,
+)
+from portal.billing.money import from_micro, from_minor, parse_usage_value, quantize_money, to_micro, to_minor
+from portal.billing.periods import PAYCYCLES, period_at, period_containing
+from portal.billing.pricing import PriceModel, Tier, price_quantity, usage_charge, validate_pricemodel
+
+SETTINGS = settings(max_examples=150, deadline=None)
+UTC = timezone.utc
+ZONES = [UTC, ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin"), ZoneInfo("Australia/Sydney")]
+SEP = period_at(date(2015, 9, 1), "mon", 0, UTC)
+
+rates = st.integers(0, 10**6).map(lambda n: D(n).scaleb(-4))  # 0 .. 100.0000
+quantities = st.integers(0, 3 * 10**9).map(from_micro)  # 0 .. 3000, 6 decimals
+
+
+@st.composite
+def tiersets(draw, monotone_steps=False):
+    """A valid tierset in either unit_from style; optionally with non-decreasing step prices."""
+    ends = sorted(draw(st.sets(st.integers(1, 2000), max_size=3)))
+    plus_one = draw(st.booleans())
+    amounts = draw(st.lists(rates, min_size=len(ends) + 1, max_size=len(ends) + 1))
+    flats = draw(st.lists(rates, min_size=len(ends) + 1, max_size=len(ends) + 1))
+    if monotone_steps:
+        amounts, flats = sorted(amounts), sorted(flats)
+    starts = [D(draw(st.sampled_from([0, 1])))] + [D(e + 1 if plus_one else e) for e in ends]
+    uppers = [D(e) for e in ends] + [None]
+    return tuple(Tier(s, u, a, f) for s, u, a, f in zip(starts, uppers, amounts, flats))
+
+
+@st.composite
+def price_models(draw, models=("uni", "tie", "vol", "stp", "pkg")):
+    pricemodel = draw(st.sampled_from(models))
+    tiers = draw(tiersets(monotone_steps=pricemodel == "stp"))
+    if pricemodel in ("uni", "pkg"):
+        tiers = (Tier(tiers[0].unit_from, None, tiers[0].amount, tiers[0].flat),)
+    block = draw(st.integers(1, 500).map(lambda n: D(n) / 4)) if pricemodel == "pkg" else None
+    minimum = draw(st.none() | rates)
+    pm = PriceModel(pricemodel, minimum=minimum, block_size=block, tiers=tiers)
+    validate_pricemodel(pm)
+    return pm
+
+
+@SETTINGS
+@given(amount=rates, flat=rates, start=st.sampled_from([D(0), D(1)]), q=quantities)
+def test_tiered_and_volume_agree_with_one_tier(amount, flat, start, q):
+    tiers = (Tier(start, None, amount, flat),)
+    assert price_quantity(PriceModel("tie", tiers=tiers), q) == price_quantity(PriceModel("vol", tiers=tiers), q)
+
+
+@SETTINGS
+@given(pm=price_models(models=("uni", "tie", "stp", "pkg")), a=quantities, b=quantities)
+def test_price_is_monotone(pm, a, b):
+    low, high = sorted((a, b))
+    assert price_quantity(pm, low) <= price_quantity(pm, high)
+    assert usage_charge(pm, low) <= usage_charge(pm, high)
+
+
+def metered_line(pm):
+    return LineSpec(7, 3, "Meter", "unit", "units", pm, True, SEP.start, None, None, ())
+
+
+def settle(pm, quantity, invoices):
+    """One billing run for September's usage, given the invoices so far (void ones are None)."""
+    billed = tuple(charge for invoice in invoices if invoice for charge in invoice)
+    req = InvoiceRequest("USD", UTC, (metered_line(pm),), (), (SEP,), {(7, SEP.start): quantity}, billed)
+    lines = compute_invoice_lines(req)
+    return tuple(BilledCharge(l.line_item_id, l.period.start, l.kind, l.amount, l.quantity) for l in lines)
+
+
+@SETTINGS
+@given(
+    pm=price_models(),
+    usage_type=st.sampled_from(USAGE_TYPES),
+    records=st.lists(st.tuples(quantities, st.integers(0, 29 * 86400)), max_size=12),
+    data=st.data(),
+)
+def test_billing_is_order_independent(pm, usage_type, records, data):
+    arrival = data.draw(st.permutations(range(len(records))))
+    samples = [UsageSample(records[i][0], SEP.start + timedelta(seconds=records[i][1]), seq)
+               for seq, i in enumerate(arrival)]
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(samples)), max_size=5)))
+    invoices: list = []
+    for stop in cuts + [len(samples)]:  # the last run follows the last arrival
+        if invoices and data.draw(st.booleans()):
+            invoices[data.draw(st.integers(0, len(invoices) - 1))] = None  # void an invoice
+        invoices.append(settle(pm, aggregate(usage_type, samples[:stop]), invoices))
+    billed = sum((c.amount for invoice in invoices if invoice for c in invoice), D(0))
+    expected = quantize_money(usage_charge(pm, aggregate(usage_type, samples)), "USD")
+    assert billed == expected
+
+
+@SETTINGS
+@given(
+    base=rates,
+    offsets=st.lists(st.integers(0, 120 * 86400), min_size=1, max_size=4),
+    counts=st.lists(st.integers(0, 50), min_size=4, max_size=4),
+    cancel=st.none() | st.integers(0, 120 * 86400),
+    tz=st.sampled_from(ZONES),
+)
+def test_advance_reconciliation_is_idempotent(base, offsets, counts, cancel, tz):
+    anchor = date(2015, 9, 1)
+    start = period_at(anchor, "mon", 0, tz).start
+    changes = tuple(QuantityChange(start + timedelta(seconds=s), D(c))
+                    for s, c in zip(sorted(offsets), counts))
+    cancel_at = None if cancel is None else start + timedelta(seconds=cancel)
+    line = LineSpec(8, 4, "Seats", "seat", "seats", PriceModel("fla", base=base), False,
+                    changes[0].effective_at, cancel_at, None, changes)
+    periods = tuple(period_at(anchor, "mon", k, tz) for k in range(5))
+    req = InvoiceRequest("USD", tz, (line,), periods, (), {}, ())
+    lines = compute_invoice_lines(req)
+    billed = tuple(BilledCharge(l.line_item_id, l.period.start, l.kind, l.amount, l.quantity) for l in lines)
+    assert compute_invoice_lines(InvoiceRequest("USD", tz, (line,), periods, (), {}, billed)) == []
+    for draft in lines:  # never more than the full period at the largest quantity
+        assert 0 <= draft.amount <= quantize_money(base * max(D(c) for c in counts), "USD")
+
+
+@SETTINGS
+@given(base=rates, quantity=st.integers(0, 100), tz=st.sampled_from(ZONES), k=st.integers(0, 40),
+       paycycle=st.sampled_from(list(PAYCYCLES)))
+def test_a_full_period_is_never_prorated(base, quantity, tz, k, paycycle):
+    anchor = date(2016, 1, 31)
+    period = period_at(anchor, paycycle, k, tz)
+    line = LineSpec(8, 4, "Seats", "seat", "seats", PriceModel("fla", base=base), False,
+                    period_at(anchor, paycycle, 0, tz).start, None, None,
+                    (QuantityChange(period_at(anchor, paycycle, 0, tz).start, D(quantity)),))
+    (draft,) = compute_invoice_lines(InvoiceRequest("USD", tz, (line,), (period,), (), {}, ()))
+    assert draft.amount == quantize_money(base * quantity, "USD")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    paycycle=st.sampled_from(list(PAYCYCLES)),
+    anchor=st.dates(date(1990, 1, 1), date(2040, 12, 31)),
+    tz=st.sampled_from(ZONES),
+    first=st.integers(-30, 300),
+    count=st.integers(1, 4),
+    fraction=st.integers(0, 10**6 - 1),
+)
+def test_periods_tile_time(paycycle, anchor, tz, first, count, fraction):
+    periods = [period_at(anchor, paycycle, k, tz) for k in range(first, first + count + 1)]
+    for current, following in zip(periods, periods[1:]):
+        assert current.end == following.start
+    for period in periods:
+        assert period.start < period.end
+        local = period.start.astimezone(tz)
+        assert (local.hour, local.minute, local.second) == (0, 0, 0)
+        inside = period.start + (period.end - period.start) * fraction // 10**6
+        for instant in (period.start, inside, period.end - timedelta(microseconds=1)):
+            assert period_containing(anchor, paycycle, instant, tz) == period
+
+
+@SETTINGS
+@given(minor=st.integers(-10**15, 10**15), currency=st.sampled_from(["USD", "JPY", "BHD"]),
+       micro=st.integers(0, 10**18))
+def test_exact_round_trips(minor, currency, micro):
+    assert to_minor(from_minor(minor, currency), currency) == minor
+    assert to_micro(from_micro(micro)) == micro
+    assert parse_usage_value(str(from_micro(micro))) == from_micro(micro)

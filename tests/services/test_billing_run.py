@@ -1,0 +1,108 @@
+"""The billing run on the database: ChargeOver's example, catch-up, late usage, voids, cancel."""
+from decimal import Decimal
+
+import pytest
+
+from factories import make_package, utc
+from portal.models import Invoice, Package
+from portal.services.billing import run_billing
+from portal.services.invoices import void_invoice
+from portal.services.usage import record_usage
+
+
+def _usage(line, value, when, key=None):
+    record_usage({"line_item_id": line.id, "usage_value": value, "from": when, "external_key": key})
+
+
+def _lines(invoice):
+    return [(l.kind, l.is_adjustment, l.line_quantity, l.amount_minor) for l in invoice.lines]
+
+
+@pytest.fixture
+def voip(db):
+    package = make_package()
+    db.session.commit()
+    return package
+
+
+def test_chargeover_example_28_05(db, voip):
+    line = voip.line_items[0]
+    first = run_billing(utc(2015, 9, 1))
+    assert len(first.invoice_ids) == 1
+    september = db.session.get(Invoice, first.invoice_ids[0])
+    assert _lines(september) == [("base", False, Decimal(1), 1000)]
+    for day, minutes in ((2, "100"), (15, "200.5"), (30, "60.5")):
+        _usage(line, minutes, f"2015-09-{day:02d} 10:00:00")
+    db.session.commit()
+
+    october = db.session.get(Invoice, run_billing(utc(2015, 10, 1)).invoice_ids[0])
+    assert _lines(october) == [("base", False, Decimal(1), 1000),
+                               ("usage", False, Decimal(361), 1805)]
+    assert (october.total_minor, october.sum_base_minor, october.sum_usage_minor) == (2805, 1000, 1805)
+    assert str(october.date) == "2015-10-01" and str(october.due_date) == "2015-10-31"
+    assert (str(october.cycle_pre_from_date), str(october.cycle_pre_to_date)) == ("2015-10-01", "2015-10-31")
+    assert (str(october.cycle_post_from_date), str(october.cycle_post_to_date)) == ("2015-09-01", "2015-09-30")
+    assert october.lines[1].line_rate == Decimal("0.05")
+    assert "361 minutes" in october.lines[1].descrip
+    assert october.refnumber == september.refnumber + 1
+    assert db.session.get(Package, voip.id).next_invoice_at == utc(2015, 11, 1)
+
+
+def test_rerun_bills_nothing_twice(db, voip):
+    assert len(run_billing(utc(2015, 10, 1)).invoice_ids) == 2
+    assert run_billing(utc(2015, 10, 1)).invoice_ids == []
+    assert db.session.query(Invoice).count() == 2
+
+
+def test_catch_up_writes_one_invoice_per_missed_boundary(db, voip):
+    _usage(voip.line_items[0], "10", "2015-10-05 00:00:00")
+    db.session.commit()
+    ids = run_billing(utc(2015, 12, 15)).invoice_ids
+    invoices = [db.session.get(Invoice, i) for i in ids]
+    assert [str(i.date) for i in invoices] == ["2015-09-01", "2015-10-01", "2015-11-01", "2015-12-01"]
+    assert [i.total_minor for i in invoices] == [1000, 1000, 1050, 1000]
+
+
+def test_late_usage_becomes_an_adjustment_naming_its_period(db, voip):
+    line = voip.line_items[0]
+    _usage(line, "100", "2015-09-10 00:00:00")
+    db.session.commit()
+    run_billing(utc(2015, 10, 1))
+    _usage(line, "20", "2015-09-20 00:00:00")  # arrives after September was billed
+    db.session.commit()
+    november = db.session.get(Invoice, run_billing(utc(2015, 11, 1)).invoice_ids[0])
+    adjustments = [l for l in november.lines if l.is_adjustment]
+    assert [(l.line_quantity, l.amount_minor) for l in adjustments] == [(Decimal(20), 100)]
+    assert "2015-09-01" in adjustments[0].descrip
+
+
+def test_voided_invoice_is_billed_again_by_the_next_run(db, voip):
+    _usage(voip.line_items[0], "100", "2015-09-10 00:00:00")
+    db.session.commit()
+    october_id = run_billing(utc(2015, 10, 1)).invoice_ids[-1]
+    void_invoice(db.session.get(Invoice, october_id))
+    db.session.commit()
+    november = db.session.get(Invoice, run_billing(utc(2015, 11, 1)).invoice_ids[0])
+    # November's base and October's (zero) usage, plus October's base and September's
+    # usage billed again because their invoice was voided.
+    assert sorted(l.amount_minor for l in november.lines) == [0, 500, 1000, 1000]
+    assert november.total_minor == 2500
+
+
+def test_cancel_mid_period_final_invoice_with_credit(db, voip):
+    line = voip.line_items[0]
+    run_billing(utc(2015, 10, 1))
+    _usage(line, "40", "2015-10-05 00:00:00")
+    cancel = utc(2015, 10, 16)
+    voip.cancel_at = line.cancel_at = cancel
+    voip.next_invoice_at = cancel
+    db.session.commit()
+    final = db.session.get(Invoice, run_billing(utc(2015, 10, 20)).invoice_ids[0])
+    assert final.kind == "final" and str(final.date) == "2015-10-16"
+    usage = [l for l in final.lines if l.kind == "usage"]
+    assert [(l.line_quantity, l.amount_minor) for l in usage] == [(Decimal(40), 200)]
+    credit = [l for l in final.lines if l.kind == "base"]
+    # 16 of October's 31 days unused (the cancel day counts as used: 15 days kept).
+    assert [l.amount_minor for l in credit] == [-516]
+    assert db.session.get(Package, voip.id).next_invoice_at is None
+    assert run_billing(utc(2016, 1, 1)).invoice_ids == []
