@@ -14,19 +14,21 @@ import sys
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from portal import create_app
-from portal.services.jobs import billing_job
+from portal.services.jobs import billing_job, mail_job
 
 log = logging.getLogger("meterbill.scheduler")
 
 
 def build_scheduler(app) -> BlockingScheduler:
-    """A blocking scheduler with the billing job every SCHEDULER_BILLING_MINUTES."""
+    """A blocking scheduler: billing every SCHEDULER_BILLING_MINUTES, mail every minute."""
     scheduler = BlockingScheduler(timezone="UTC")
     minutes = app.config["SCHEDULER_BILLING_MINUTES"]
     scheduler.add_job(
         billing_job, "interval", minutes=minutes, args=[app], id="billing",
         coalesce=True, max_instances=1, next_run_time=None,
     )
+    scheduler.add_job(mail_job, "interval", minutes=1, args=[app], id="mail",
+                      coalesce=True, max_instances=1)
     # Run once at start so a freshly started system is up to date immediately.
     scheduler.add_job(billing_job, args=[app], id="billing-startup", max_instances=1)
     return scheduler

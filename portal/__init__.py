@@ -66,9 +66,11 @@ def _tune_sqlite(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     """Mount the web areas."""
     from portal.api import bp as api_bp
+    from portal.links import bp as links_bp
     from portal.main import bp as main_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(links_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates every request with a key, not a session
 

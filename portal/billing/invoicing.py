@@ -12,6 +12,7 @@ matching), ``base`` and ``quantity`` (in advance, prorated by days, see
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 _Key = tuple[int, datetime | None, str]
-# Models whose charge depends on the quantity priced (everything but flat).
+# Models whose line shows a tier breakdown (a flat fee has none, uni's rate says it all).
 _TIERED = ("tie", "vol", "stp", "pkg")
 
 
@@ -58,10 +59,15 @@ def compute_invoice_lines(req: InvoiceRequest) -> list[DraftLine]:
     """The lines of an invoice: for each requested key, target minus already billed.
 
     Order: advance lines first (per advance period by start, per line: setup, base,
-    quantity), then usage lines per usage period by start, per line. A key never billed before yields a line even at 0
-    (usage, base and quantity of a line alive in the period: the invoice shows "0 minutes");
-    after that only non-zero differences, as adjustments naming their period. A period outside
-    a line's lifetime targets 0, so anything billed for it is credited back.
+    quantity), then usage lines per usage period by start, per line.
+
+    A key never billed before yields a line even at 0 (usage, base and quantity of a line
+    alive in the period: the invoice shows "0 minutes"); after that only non-zero
+    differences, as adjustments naming their period. A period outside a line's lifetime
+    targets 0, so anything billed for it is credited back. A base key exists only for a line
+    with a base (``fla``, or ``base`` ≠ 0); a quantity key only for a non-metered, non-flat
+    line. Prices are the line's current ``pricing``: reconciling an old period again after a
+    price change re-prices it.
 
     Usage during a trial must be left out of ``req.usage`` by the caller; the minimum applies
     only when the line is billable (after its trial, before its cancel) in the period.
@@ -92,7 +98,9 @@ def _billed_index(billed: tuple[BilledCharge, ...]) -> dict[_Key, tuple[Decimal,
     return index
 
 
-def _settle(target: _Target, billed: tuple[Decimal, Decimal] | None, req: InvoiceRequest) -> DraftLine | None:
+def _settle(
+    target: _Target, billed: tuple[Decimal, Decimal] | None, req: InvoiceRequest
+) -> DraftLine | None:
     line, period = target.line, target.period
     if billed is None:
         if target.amount == 0 and not target.show_when_zero:
@@ -109,12 +117,12 @@ def _settle(target: _Target, billed: tuple[Decimal, Decimal] | None, req: Invoic
 
 
 def _advance_targets(req: InvoiceRequest) -> list[_Target]:
+    periods = sorted(req.advance_periods, key=_start)
+    setup_periods = {line.line_item_id: _setup_period(line, periods) for line in req.lines}
     targets: list[_Target] = []
-    setup_seen: set[int] = set()
-    for period in sorted(req.advance_periods, key=_start):
+    for period in periods:
         for line in req.lines:
-            if line.line_item_id not in setup_seen and line.subscribe_at < period.end:
-                setup_seen.add(line.line_item_id)
+            if setup_periods[line.line_item_id] == period:
                 targets.append(_setup_target(req, line, period))
             proration = prorate(line, period, req.tz)
             if line.pricing.pricemodel == "fla" or line.pricing.base != 0:
@@ -122,6 +130,15 @@ def _advance_targets(req: InvoiceRequest) -> list[_Target]:
             if not line.is_metered and line.pricing.pricemodel != "fla":
                 targets.append(_quantity_target(req, line, period, proration))
     return targets
+
+
+def _setup_period(line: LineSpec, periods: list[Period]) -> Period | None:
+    """The period a setup fee is reconciled with: the first one the line is billable in,
+    else (never billable, e.g. still in trial) the first one it exists in, else none."""
+    starts = billable_start(line)
+    billable = [p for p in periods if starts < p.end]
+    existing = [p for p in periods if line.subscribe_at < p.end]
+    return (billable or existing or [None])[0]
 
 
 def _start(period: Period) -> datetime:
@@ -137,7 +154,9 @@ def _setup_target(req: InvoiceRequest, line: LineSpec, period: Period) -> _Targe
                    text.setup_text(line), "", False)
 
 
-def _base_target(req: InvoiceRequest, line: LineSpec, period: Period, proration: Proration) -> _Target:
+def _base_target(
+    req: InvoiceRequest, line: LineSpec, period: Period, proration: Proration
+) -> _Target:
     pm = line.pricing
     per_quantity = pm.pricemodel == "fla"
     amount = prorated_charge(proration, lambda q: pm.base * q if per_quantity else pm.base)
@@ -148,7 +167,9 @@ def _base_target(req: InvoiceRequest, line: LineSpec, period: Period, proration:
                    note, lifetime_overlaps(line, period))
 
 
-def _quantity_target(req: InvoiceRequest, line: LineSpec, period: Period, proration: Proration) -> _Target:
+def _quantity_target(
+    req: InvoiceRequest, line: LineSpec, period: Period, proration: Proration
+) -> _Target:
     pm = line.pricing
     amount = prorated_charge(proration, lambda q: price_quantity(pm, q))
     quantity = proration.quantity
@@ -190,7 +211,7 @@ def _unit_rate(line: LineSpec) -> Decimal | None:
     return line.pricing.tiers[0].amount if line.pricing.pricemodel == "uni" else None
 
 
-def invoice_totals(lines: list[DraftLine], tax_rate: Decimal, currency: str) -> Totals:
+def invoice_totals(lines: Iterable[DraftLine], tax_rate: Decimal, currency: str) -> Totals:
     """Sums of an invoice: its rounded lines, plus tax rounded once on the subtotal.
 
     :param lines: the invoice's lines (amounts already rounded).
@@ -200,8 +221,10 @@ def invoice_totals(lines: list[DraftLine], tax_rate: Decimal, currency: str) -> 
     """
     if tax_rate < 0:
         raise ValidationError("tax_rate", "must not be negative")
-    sum_usage = quantize_money(sum((l.amount for l in lines if l.kind == "usage"), Decimal(0)), currency)
-    sum_base = quantize_money(sum((l.amount for l in lines if l.kind != "usage"), Decimal(0)), currency)
+    lines = tuple(lines)
+    usage = sum((line.amount for line in lines if line.kind == "usage"), Decimal(0))
+    others = sum((line.amount for line in lines if line.kind != "usage"), Decimal(0))
+    sum_usage, sum_base = quantize_money(usage, currency), quantize_money(others, currency)
     subtotal = sum_base + sum_usage
     taxes = quantize_money(subtotal * tax_rate, currency)
     return Totals(sum_base, sum_usage, subtotal, taxes, subtotal + taxes)

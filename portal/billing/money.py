@@ -29,7 +29,9 @@ MAX_USAGE_VALUE = Decimal(10**12)
 
 # Wide enough that products of any stored price and quantity are exact; rounding happens
 # only where the design says so (quantize_money), never silently in between.
-EXACT = Context(prec=100, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow])
+EXACT = Context(
+    prec=100, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow]
+)
 
 # Plain decimal notation only: exponents ("1e3") and locale digits are refused as ambiguous.
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
@@ -43,7 +45,9 @@ def minor_units(currency: str) -> int:
     """
     code = currency.upper() if isinstance(currency, str) else None
     if code not in MINOR_UNITS:
-        raise ValidationError("currency", f"unknown currency {currency!r} (use an ISO 4217 code such as USD)")
+        raise ValidationError(
+            "currency", f"unknown currency {currency!r} (use an ISO 4217 code such as USD)"
+        )
     return MINOR_UNITS[code]
 
 
@@ -71,7 +75,8 @@ def from_minor(minor: int, currency: str) -> Decimal:
     """Exact amount of an integer of minor units, with the currency's exponent.
 
     :param minor: e.g. ``2805`` (cents).
-    :param currency: ISO 4217 code; ``2805`` USD is ``Decimal("28.05")``, ``500`` JPY ``Decimal("500")``.
+    :param currency: ISO 4217 code; ``2805`` USD is ``Decimal("28.05")``,
+        ``500`` JPY is ``Decimal("500")``.
     """
     with localcontext(EXACT):
         return Decimal(int(minor)).scaleb(-minor_units(currency))

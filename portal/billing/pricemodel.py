@@ -64,13 +64,17 @@ def validate_pricemodel(pm: PriceModel) -> None:
         and a message a merchant understands.
     """
     if pm.pricemodel not in PRICEMODELS:
-        raise ValidationError("pricemodel", f"must be one of {', '.join(PRICEMODELS)} (got {pm.pricemodel!r})")
+        raise ValidationError(
+            "pricemodel", f"must be one of {', '.join(PRICEMODELS)} (got {pm.pricemodel!r})"
+        )
     for field in ("base", "setup", "minimum"):
         _non_negative(getattr(pm, field), field)
     if pm.paycycle is not None:
         validate_paycycle(pm.paycycle, "paycycle")
     if pm.pricemodel == "pkg" and (pm.block_size is None or pm.block_size <= 0):
-        raise ValidationError("block_size", "must be greater than 0 for the package (pkg) price model")
+        raise ValidationError(
+            "block_size", "must be greater than 0 for the package (pkg) price model"
+        )
     if pm.pricemodel != "fla":
         # A flat model is priced by its base alone, so its tiers are ignored.
         _validate_tiers(pm.pricemodel, pm.tiers)
@@ -109,8 +113,9 @@ def _validate_order(tiers: tuple[Tier, ...]) -> None:
         if tier.unit_from < prev.unit_from or ends_disordered:
             raise ValidationError(
                 "tiers",
-                f"tiers must be in ascending order: tier {k} (from {format_decimal(tier.unit_from)}) "
-                f"comes after tier {k - 1} (from {format_decimal(prev.unit_from)})",
+                f"tiers must be in ascending order: tier {k} "
+                f"(from {format_decimal(tier.unit_from)}) comes after tier {k - 1} "
+                f"(from {format_decimal(prev.unit_from)})",
             )
 
 
@@ -120,12 +125,14 @@ def _validate_open_end(tiers: tuple[Tier, ...]) -> None:
         if tier.unit_to is None:
             raise ValidationError(
                 f"tiers[{k}].unit_to",
-                f"only the last tier may have no upper bound, but tier {k} is followed by tier {k + 1}",
+                f"only the last tier may have no upper bound, "
+                f"but tier {k} is followed by tier {k + 1}",
             )
     if tiers[last].unit_to is not None:
         raise ValidationError(
             f"tiers[{last}].unit_to",
-            "the last tier must have no upper bound (leave unit_to empty) so every quantity has a price",
+            "the last tier must have no upper bound (leave unit_to empty) "
+            "so every quantity has a price",
         )
 
 
@@ -133,18 +140,22 @@ def _validate_bounds(tiers: tuple[Tier, ...]) -> None:
     for k, tier in enumerate(tiers[:-1]):
         field = f"tiers[{k}].unit_to"
         if tier.unit_to <= 0:
-            raise ValidationError(field, f"must be greater than 0 (got {format_decimal(tier.unit_to)})")
+            raise ValidationError(
+                field, f"must be greater than 0 (got {format_decimal(tier.unit_to)})"
+            )
         if tier.unit_to < tier.unit_from:
             raise ValidationError(
                 field,
-                f"{format_decimal(tier.unit_to)} must not be below unit_from {format_decimal(tier.unit_from)}",
+                f"{format_decimal(tier.unit_to)} must not be below "
+                f"unit_from {format_decimal(tier.unit_from)}",
             )
 
 
 def _validate_first(first: Tier) -> None:
     if first.unit_from not in (0, 1):
         raise ValidationError(
-            "tiers[0].unit_from", f"the first tier must start at 0 or 1 (got {format_decimal(first.unit_from)})"
+            "tiers[0].unit_from",
+            f"the first tier must start at 0 or 1 (got {format_decimal(first.unit_from)})",
         )
 
 

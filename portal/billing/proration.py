@@ -103,6 +103,7 @@ def _quantity_spans(
     """(quantity, first day, day after the last) per change; the first is open at the start."""
     if not changes:
         return [(Decimal(1), date.min, date.max)]
+    changes = tuple(sorted(changes, key=lambda change: change.effective_at))
     days = [date.min] + [local_floor_date(c.effective_at, tz) for c in changes[1:]] + [date.max]
     return [(c.quantity, days[i], days[i + 1]) for i, c in enumerate(changes)]
 

@@ -17,12 +17,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from portal.billing.errors import ValidationError
 from portal.billing.periods import Period, boundary, period_at, period_containing
 from portal.extensions import db
 from portal.models import Invoice, Package
 from portal.services import merchant_tz
 from portal.services.billing_inputs import changed_since, last_invoiced_at
 from portal.services.invoices import write_invoice
+from portal.services.mail import queue_invoice_email
 from portal.services.packages import package_anchor
 
 log = logging.getLogger("meterbill.billing")
@@ -145,7 +147,17 @@ def _invoice_boundary(package: Package) -> Invoice | None:
     invoice = write_invoice(package, instant, final, _merge(advance, late), _merge(usage, late),
                             pre_period=None if final else current, post_period=usage[-1] if usage else None)
     package.next_invoice_at = _next_instant(package, anchor, current, final)
+    if invoice is not None:
+        _queue_email(invoice)
     return invoice
+
+
+def _queue_email(invoice: Invoice) -> None:
+    """Queue the invoice e-mail in the invoice's own transaction (sent by the mail job)."""
+    try:
+        queue_invoice_email(invoice)
+    except ValidationError:
+        log.info("Invoice %s: the customer has no billing e-mail; not sent", invoice.id)
 
 
 def _late_periods(package: Package, anchor, before: datetime) -> list[Period]:

@@ -7,6 +7,7 @@ import time
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.services.billing import RunSummary, run_billing
+from portal.services.mail import send_due_deliveries
 
 log = logging.getLogger("meterbill.jobs")
 
@@ -24,3 +25,15 @@ def billing_job(app) -> RunSummary:
                  "in %.2f s", now.isoformat(timespec="seconds"), summary.packages,
                  len(summary.invoice_ids), summary.failures, time.monotonic() - started)
         return summary
+
+
+def mail_job(app) -> dict[str, int]:
+    """Send the e-mail deliveries that are due and log the counts."""
+    with app.app_context():
+        try:
+            counts = send_due_deliveries()
+        finally:
+            db.session.remove()
+        if counts:
+            log.info("Mail job: %s", ", ".join(f"{n} {status}" for status, n in counts.items()))
+        return counts

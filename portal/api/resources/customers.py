@@ -13,6 +13,7 @@ from portal.services.customers import (
     CUSTOMER_FIELDS, add_contact, billing_contact, create_customer, delete_customer,
     update_customer,
 )
+from portal.services.payments import customer_balance_minor
 
 FIELDS = {
     "customer_id": Field(Customer.id, as_int),
@@ -29,19 +30,17 @@ FIELDS = {
 }
 
 
-def totals(customer: Customer) -> tuple[int, int]:
-    """(invoiced, paid) in minor units over the customer's non-void invoices."""
-    row = db.session.execute(
-        select(func.coalesce(func.sum(Invoice.total_minor), 0),
-               func.coalesce(func.sum(Invoice.paid_minor), 0))
+def invoiced_minor(customer: Customer) -> int:
+    """What the customer was invoiced, over non-void invoices, in minor units."""
+    return int(db.session.scalar(
+        select(func.coalesce(func.sum(Invoice.total_minor), 0))
         .where(Invoice.customer_id == customer.id, Invoice.status != "void-void")
-    ).one()
-    return int(row[0]), int(row[1])
+    ))
 
 
 def serialize(customer: Customer) -> dict:
     """A customer as ChargeOver returns it."""
-    total, paid = totals(customer)
+    total, balance = invoiced_minor(customer), customer_balance_minor(customer)
     contact = billing_contact(customer)
     data = {name: getattr(customer, name) for name in CUSTOMER_FIELDS}
     data.update({
@@ -49,8 +48,8 @@ def serialize(customer: Customer) -> dict:
         "superuser_id": contact.id if contact else None,
         "currency_iso4217": customer.currency,
         "total": money(total, customer.currency),
-        "paid": money(paid, customer.currency),
-        "balance": money(total - paid, customer.currency),
+        "paid": money(total - balance, customer.currency),
+        "balance": money(balance, customer.currency),
         "write_datetime": dt(customer.created_at),
         "display_as": customer.company,
     })

@@ -1,1 +1,81 @@
-"""`transactions` resource (being written)."""
+"""`transaction`: payments recorded by the merchant, applied to invoices."""
+from __future__ import annotations
+
+from portal.api.body import get_int, get_str
+from portal.api.envelope import ApiError
+from portal.api.format import day, dt, money
+from portal.api.query import Field, as_int, as_text
+from portal.api.registry import Resource, register
+from portal.db_types import utcnow
+from portal.extensions import db
+from portal.models import Customer, Invoice, Transaction
+from portal.services import merchant_tz
+from portal.services.payments import Application, payment_method, record_payment
+from portal.timeutil import parse_datetime
+
+METHOD_NAMES = {"check": "Paid by Check", "ach": "Paid by ACH", "card": "Paid by Card",
+                "cash": "Paid in Cash", "other": "Paid"}
+
+FIELDS = {
+    "transaction_id": Field(Transaction.id, as_int),
+    "customer_id": Field(Transaction.customer_id, as_int),
+    "transaction_type": Field(Transaction.transaction_type, as_text),
+    "gateway_method": Field(Transaction.method, as_text),
+}
+
+
+def serialize(payment: Transaction) -> dict:
+    """A payment as ChargeOver's transaction."""
+    c = payment.currency
+    return {
+        "transaction_id": payment.id, "customer_id": payment.customer_id,
+        "transaction_type": payment.transaction_type, "transaction_type_name": "Payment",
+        "amount": money(payment.amount_minor, c), "currency_iso4217": c,
+        "transaction_date": day(payment.transaction_date), "gateway_method": payment.method,
+        "transaction_method": METHOD_NAMES[payment.method], "gateway_transid": payment.reference,
+        "transaction_datetime": dt(payment.created_at),
+        "applied_to": [{"invoice_id": str(a.invoice_id), "applied": money(a.amount_minor, c)}
+                       for a in payment.applications],
+    }
+
+
+def _applications(data: dict, customer: Customer) -> list[Application]:
+    """`applied_to: [{"invoice_id", "amount"?}]` as applications (invoices must exist)."""
+    entries = data.get("applied_to") or []
+    if not isinstance(entries, list):
+        raise ApiError(400, "applied_to: must be a list of {invoice_id, amount}", {"field": "applied_to"})
+    applications = []
+    for index, entry in enumerate(entries):
+        field = f"applied_to[{index}].invoice_id"
+        if not isinstance(entry, dict):
+            raise ApiError(400, f"applied_to[{index}]: must be an object", {"field": field})
+        invoice = db.session.get(Invoice, get_int(entry, "invoice_id", required=True))
+        if invoice is None:
+            raise ApiError(400, f"{field}: no invoice {entry['invoice_id']}", {"field": field})
+        applications.append(Application(invoice, entry.get("amount")))
+    return applications
+
+
+def create(data: dict) -> Transaction:
+    """POST /transaction: record a payment of `customer_id` and apply it."""
+    kind = get_str(data, "transaction_type") or "pay"
+    if kind != "pay":
+        raise ApiError(400, "transaction_type: only 'pay' (a received payment) is supported",
+                       {"field": "transaction_type"})
+    customer = db.session.get(Customer, get_int(data, "customer_id", required=True))
+    if customer is None:
+        raise ApiError(400, "customer_id: no such customer", {"field": "customer_id"})
+    when = data.get("transaction_date")
+    paid_on = (parse_datetime(when, "transaction_date", merchant_tz()) if when else utcnow())
+    return record_payment(
+        customer, amount=data.get("amount"), paid_on=paid_on.astimezone(merchant_tz()).date(),
+        method=payment_method(get_str(data, "gateway_method") or get_str(data, "method")),
+        reference=get_str(data, "gateway_transid") or get_str(data, "reference"),
+        applications=_applications(data, customer),
+    )
+
+
+register(Resource(
+    name="transaction", model=Transaction, id_field="transaction_id", fields=FIELDS,
+    serialize=serialize, create=create,
+))

@@ -1,5 +1,5 @@
 """Properties: pricing laws, order independence of billing, periods tiling time."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta, timezone
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
@@ -10,9 +10,13 @@ from portal.billing.aggregation import USAGE_TYPES, UsageSample, aggregate
 from portal.billing.invoicing import (
     BilledCharge, InvoiceRequest, LineSpec, QuantityChange, compute_invoice_lines,
 )
-from portal.billing.money import from_micro, from_minor, parse_usage_value, quantize_money, to_micro, to_minor
+from portal.billing.money import (
+    from_micro, from_minor, parse_usage_value, quantize_money, to_micro, to_minor,
+)
 from portal.billing.periods import PAYCYCLES, period_at, period_containing
-from portal.billing.pricing import PriceModel, Tier, price_quantity, usage_charge, validate_pricemodel
+from portal.billing.pricing import (
+    PriceModel, Tier, price_quantity, usage_charge, validate_pricemodel,
+)
 
 SETTINGS = settings(max_examples=150, deadline=None)
 UTC = timezone.utc
@@ -54,7 +58,8 @@ def price_models(draw, models=("uni", "tie", "vol", "stp", "pkg")):
 @given(amount=rates, flat=rates, start=st.sampled_from([D(0), D(1)]), q=quantities)
 def test_tiered_and_volume_agree_with_one_tier(amount, flat, start, q):
     tiers = (Tier(start, None, amount, flat),)
-    assert price_quantity(PriceModel("tie", tiers=tiers), q) == price_quantity(PriceModel("vol", tiers=tiers), q)
+    tiered, volume = PriceModel("tie", tiers=tiers), PriceModel("vol", tiers=tiers)
+    assert price_quantity(tiered, q) == price_quantity(volume, q)
 
 
 @SETTINGS
@@ -65,6 +70,11 @@ def test_price_is_monotone(pm, a, b):
     assert usage_charge(pm, low) <= usage_charge(pm, high)
 
 
+def as_billed(lines):
+    return tuple(BilledCharge(l.line_item_id, l.period.start, l.kind, l.amount, l.quantity)
+                 for l in lines)
+
+
 def metered_line(pm):
     return LineSpec(7, 3, "Meter", "unit", "units", pm, True, SEP.start, None, None, ())
 
@@ -72,9 +82,9 @@ def metered_line(pm):
 def settle(pm, quantity, invoices):
     """One billing run for September's usage, given the invoices so far (void ones are None)."""
     billed = tuple(charge for invoice in invoices if invoice for charge in invoice)
-    req = InvoiceRequest("USD", UTC, (metered_line(pm),), (), (SEP,), {(7, SEP.start): quantity}, billed)
-    lines = compute_invoice_lines(req)
-    return tuple(BilledCharge(l.line_item_id, l.period.start, l.kind, l.amount, l.quantity) for l in lines)
+    usage = {(7, SEP.start): quantity}
+    req = InvoiceRequest("USD", UTC, (metered_line(pm),), (), (SEP,), usage, billed)
+    return as_billed(compute_invoice_lines(req))
 
 
 @SETTINGS
@@ -118,7 +128,7 @@ def test_advance_reconciliation_is_idempotent(base, offsets, counts, cancel, tz)
     periods = tuple(period_at(anchor, "mon", k, tz) for k in range(5))
     req = InvoiceRequest("USD", tz, (line,), periods, (), {}, ())
     lines = compute_invoice_lines(req)
-    billed = tuple(BilledCharge(l.line_item_id, l.period.start, l.kind, l.amount, l.quantity) for l in lines)
+    billed = as_billed(lines)
     assert compute_invoice_lines(InvoiceRequest("USD", tz, (line,), periods, (), {}, billed)) == []
     for draft in lines:  # never more than the full period at the largest quantity
         assert 0 <= draft.amount <= quantize_money(base * max(D(c) for c in counts), "USD")
@@ -144,7 +154,7 @@ def test_a_full_period_is_never_prorated(base, quantity, tz, k, paycycle):
     tz=st.sampled_from(ZONES),
     first=st.integers(-30, 300),
     count=st.integers(1, 4),
-    fraction=st.integers(0, 10**6 - 1),
+    fraction=st.integers(0, 999),
 )
 def test_periods_tile_time(paycycle, anchor, tz, first, count, fraction):
     periods = [period_at(anchor, paycycle, k, tz) for k in range(first, first + count + 1)]
@@ -154,7 +164,7 @@ def test_periods_tile_time(paycycle, anchor, tz, first, count, fraction):
         assert period.start < period.end
         local = period.start.astimezone(tz)
         assert (local.hour, local.minute, local.second) == (0, 0, 0)
-        inside = period.start + (period.end - period.start) * fraction // 10**6
+        inside = period.start + (period.end - period.start) * fraction // 1000
         for instant in (period.start, inside, period.end - timedelta(microseconds=1)):
             assert period_containing(anchor, paycycle, instant, tz) == period
 

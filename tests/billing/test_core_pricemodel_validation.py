@@ -48,7 +48,8 @@ def test_negative_fees(field):
 
 def test_negative_tier_amount_and_flat():
     bad_amount = (Tier(D(0), D(100), D("0.10")), Tier(D(101), None, D("-0.08")))
-    assert refusal(PriceModel("tie", tiers=bad_amount)) == ("tiers[1].amount", "must not be negative (got -0.08)")
+    assert refusal(PriceModel("tie", tiers=bad_amount)) == (
+        "tiers[1].amount", "must not be negative (got -0.08)")
     bad_flat = (Tier(D(0), None, D("0.10"), flat=D(-5)),)
     assert refusal(PriceModel("vol", tiers=bad_flat))[0] == "tiers[0].flat"
 
@@ -64,19 +65,22 @@ def test_tier_counts():
         "tiers", "the per unit (uni) price model needs exactly one tier (got 2)")
     assert refusal(PriceModel("pkg", block_size=D(10))) == (
         "tiers", "the package (pkg) price model needs exactly one tier (got 0)")
-    assert refusal(PriceModel("tie")) == ("tiers", "the tiered (tie) price model needs at least one tier")
+    assert refusal(PriceModel("tie")) == (
+        "tiers", "the tiered (tie) price model needs at least one tier")
 
 
 def test_gap_between_tiers():
     pm = PriceModel("tie", tiers=tiers((0, 100), (150, 1000), (1001, None)))
     assert refusal(pm) == (
-        "tiers[1].unit_from", "150 leaves a gap after tier 0, which ends at 100 (expected 100 or 101)")
+        "tiers[1].unit_from",
+        "150 leaves a gap after tier 0, which ends at 100 (expected 100 or 101)")
 
 
 def test_gap_later_in_the_tierset():
     pm = PriceModel("vol", tiers=tiers((0, 100), (101, 1000), (1002, None)))
     assert refusal(pm) == (
-        "tiers[2].unit_from", "1002 leaves a gap after tier 1, which ends at 1000 (expected 1000 or 1001)")
+        "tiers[2].unit_from",
+        "1002 leaves a gap after tier 1, which ends at 1000 (expected 1000 or 1001)")
 
 
 def test_overlapping_tiers():
@@ -105,13 +109,15 @@ def test_last_tier_must_be_open():
     pm = PriceModel("tie", tiers=tiers((0, 100), (101, 1000)))
     assert refusal(pm) == (
         "tiers[1].unit_to",
-        "the last tier must have no upper bound (leave unit_to empty) so every quantity has a price")
+        "the last tier must have no upper bound (leave unit_to empty) "
+        "so every quantity has a price")
 
 
 def test_only_the_last_tier_may_be_open():
     pm = PriceModel("tie", tiers=tiers((0, None), (101, None)))
     assert refusal(pm) == (
-        "tiers[0].unit_to", "only the last tier may have no upper bound, but tier 0 is followed by tier 1")
+        "tiers[0].unit_to",
+        "only the last tier may have no upper bound, but tier 0 is followed by tier 1")
 
 
 def test_first_tier_starts_at_zero_or_one():

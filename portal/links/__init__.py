@@ -1,0 +1,34 @@
+"""/r/invoice/<token>: an invoice shown by its signed link, without login."""
+from flask import Blueprint, Response, abort, render_template
+
+from portal.extensions import db
+from portal.models import Invoice
+from portal.services.invoice_view import invoice_context
+from portal.services.links import invoice_id_from_token
+from portal.services.pdf import render_invoice_pdf
+
+bp = Blueprint("links", __name__, url_prefix="/r")
+
+
+def _invoice(token: str) -> Invoice:
+    """The invoice a valid token names; 404 for any bad token (no oracle)."""
+    invoice_id = invoice_id_from_token(token)
+    invoice = db.session.get(Invoice, invoice_id) if invoice_id is not None else None
+    if invoice is None:
+        abort(404)
+    return invoice
+
+
+@bp.get("/invoice/<token>")
+def invoice_view(token: str):
+    """The invoice page of a signed permalink."""
+    invoice = _invoice(token)
+    return render_template("invoice_public.html", token=token, **invoice_context(invoice))
+
+
+@bp.get("/invoice/<token>/pdf")
+def invoice_pdf(token: str):
+    """The invoice PDF of a signed link."""
+    invoice = _invoice(token)
+    return Response(render_invoice_pdf(invoice), mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="invoice-{invoice.refnumber}.pdf"'})
