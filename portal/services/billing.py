@@ -139,11 +139,14 @@ def _invoice_boundary(package: Package) -> Invoice | None:
         instant = package.cancel_at
     current = period_containing(anchor, package.paycycle, instant, tz)
     previous = period_at(anchor, package.paycycle, current.index - 1, tz) if current.index > 0 else None
-    advance = [p for p in (previous, current) if p is not None]
+    # The previous period is revisited only when a line changed in it (a mid-period start,
+    # cancel or quantity change): otherwise a catalog price change would re-price it.
+    revisit = previous is not None and _changed_during(package, previous)
+    advance = [previous, current] if revisit else [current]
     usage = [previous] if previous is not None else []
     if instant > current.start:  # a final invoice mid-period bills usage up to the cancel
         usage.append(Period(current.start, instant, current.index))
-    late = _late_periods(package, anchor, advance[0].start)
+    late = _late_periods(package, anchor, (previous or current).start)
     invoice = write_invoice(package, instant, final, _merge(advance, late), _merge(usage, late),
                             pre_period=None if final else current, post_period=usage[-1] if usage else None)
     package.next_invoice_at = _next_instant(package, anchor, current, final)
@@ -158,6 +161,17 @@ def _queue_email(invoice: Invoice) -> None:
         queue_invoice_email(invoice)
     except ValidationError:
         log.info("Invoice %s: the customer has no billing e-mail; not sent", invoice.id)
+
+
+def _changed_during(package: Package, period: Period) -> bool:
+    """Whether a line started, stopped or changed quantity inside the period."""
+    def inside(instant):
+        return instant is not None and period.start < instant < period.end
+    return any(
+        inside(line.subscribe_at) or inside(line.cancel_at)
+        or any(inside(change.effective_at) for change in line.quantity_changes)
+        for line in package.line_items
+    )
 
 
 def _late_periods(package: Package, anchor, before: datetime) -> list[Period]:

@@ -1,18 +1,30 @@
-"""Packages (subscriptions) and their line items."""
+"""Packages (subscriptions), their line items, and changes to them: cancel, suspend, upgrade.
+
+Changes take effect at an instant (default now). It may not lie before the package's last
+invoiced boundary: periods before it are settled, and a change there would never be billed.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import exists, func, select
+
 from portal.billing.errors import ValidationError
+from portal.billing.money import MAX_USAGE_VALUE, to_micro
 from portal.billing.periods import anchor_date, boundary, validate_paycycle
 from portal.billing.pricing import PriceModel
 from portal.db_types import utcnow
 from portal.extensions import db
-from portal.models import Customer, Item, LineItem, Package, QuantityChange
-from portal.services import merchant_tz
-from portal.services.catalog import build_tierset
+from portal.models import Customer, Invoice, Item, LineItem, Package, QuantityChange
+from portal.services import ensure_unique, merchant_tz
+from portal.services.catalog import build_tierset, field_prefix
+from portal.timeutil import format_datetime
+
+SUSPENDED = "suspended-suspended"
+MAX_TRIAL_DAYS = 3650
+PACKAGE_FIELDS = ("nickname", "external_key", "holduntil_at", "paycycle")
 
 
 @dataclass(frozen=True)
@@ -32,26 +44,46 @@ def package_anchor(package: Package):
     return anchor_date(package.start_at, package.holduntil_at, merchant_tz())
 
 
+def check_quantity(quantity: Decimal, field: str = "line_quantity") -> Decimal:
+    """A line quantity: 0 ≤ q ≤ 10^12 with at most 6 decimals (stored in micro-units).
+
+    :param quantity: the quantity.
+    :param field: the field named in errors.
+    """
+    if quantity < 0:
+        raise ValidationError(field, "must not be negative")
+    if quantity > MAX_USAGE_VALUE:
+        raise ValidationError(field, f"must be at most {MAX_USAGE_VALUE}")
+    try:
+        to_micro(quantity)
+    except ValidationError:
+        raise ValidationError(field, "must have at most 6 decimal places") from None
+    return quantity
+
+
 def create_package(customer: Customer, lines: list[LineDraft], *, paycycle: str = "mon",
                    start_at: datetime | None = None, holduntil_at: datetime | None = None,
                    nickname: str | None = None, external_key: str | None = None) -> Package:
     """Subscribe `customer` to a package; its first invoice is due at its first boundary.
 
     :param customer: the subscriber.
-    :param lines: the package's line items.
+    :param lines: the package's line items (errors name them `line_items[i].field`).
     :param paycycle: billing cycle code (mon, yrl, ...).
     :param start_at: start instant (aware); default now.
     :param holduntil_at: no invoice before this instant; periods are anchored on it.
+    :param external_key: the merchant's unique key for the package, or None.
     """
     validate_paycycle(paycycle)
     start = start_at or utcnow()
     if holduntil_at is not None and holduntil_at < start:
         raise ValidationError("holduntil_datetime", "must not be before start_datetime")
+    ensure_unique(Package, "external_key", external_key)
     package = Package(customer=customer, paycycle=paycycle, start_at=start,
                       holduntil_at=holduntil_at, nickname=nickname, external_key=external_key)
     db.session.add(package)
-    for draft in lines:
-        add_line(package, draft, subscribe_at=start)
+    for index, draft in enumerate(lines):
+        with field_prefix(f"line_items[{index}]"):
+            add_line(package, draft, subscribe_at=start)
     package.next_invoice_at = boundary(package_anchor(package), paycycle, 0, merchant_tz())
     db.session.flush()
     return package
@@ -61,18 +93,231 @@ def add_line(package: Package, draft: LineDraft, *, subscribe_at: datetime) -> L
     """Add a line to `package`, with its first quantity on record for proration.
 
     :param package: the package the line belongs to.
-    :param draft: the line's item, quantity and options.
+    :param draft: the line's item (must be enabled), quantity and options.
     :param subscribe_at: when the line starts (charges are prorated from then).
     """
-    if draft.line_quantity < 0:
-        raise ValidationError("line_quantity", "must not be negative")
-    if draft.trial_days < 0:
-        raise ValidationError("trial_days", "must not be negative")
+    if not draft.item.enabled:
+        raise ValidationError("item_id", f"item {draft.item.id} is disabled and cannot be added to a package")
+    check_quantity(draft.line_quantity)
+    if not 0 <= draft.trial_days <= MAX_TRIAL_DAYS:
+        raise ValidationError("trial_days", f"must be between 0 and {MAX_TRIAL_DAYS}")
+    ensure_unique(LineItem, "external_key", draft.external_key)
+    with field_prefix("tierset"):
+        override = build_tierset(draft.tierset) if draft.tierset else None
     line = LineItem(
         item=draft.item, line_quantity=draft.line_quantity, descrip=draft.descrip,
         external_key=draft.external_key, trial_days=draft.trial_days, subscribe_at=subscribe_at,
-        tierset_override=build_tierset(draft.tierset) if draft.tierset else None,
+        tierset_override=override,
         quantity_changes=[QuantityChange(effective_at=subscribe_at, quantity=draft.line_quantity)],
     )
     package.line_items.append(line)
     return line
+
+
+def is_invoiced(package: Package) -> bool:
+    """Whether any invoice (even a void one) was written for the package."""
+    return bool(db.session.scalar(select(exists().where(Invoice.package_id == package.id))))
+
+
+def last_billed_boundary(package: Package) -> datetime | None:
+    """The latest boundary of a non-void invoice of the package (None before the first)."""
+    return db.session.scalar(select(func.max(Invoice.boundary_at)).where(
+        Invoice.package_id == package.id, Invoice.status != "void-void"))
+
+
+def _instant(package: Package, at: datetime | None, field: str, floor: datetime) -> datetime:
+    """When a change takes effect: `at`, or now (but not before `floor`, e.g. the start)."""
+    if at is None:
+        return max(utcnow(), floor)
+    if at < floor:
+        raise ValidationError(field, f"must not be before {format_datetime(floor, merchant_tz())}")
+    billed = last_billed_boundary(package)
+    if billed is not None and at < billed:
+        raise ValidationError(field, f"must not be before {format_datetime(billed, merchant_tz())}, "
+                                     "the package's last invoiced period boundary")
+    return at
+
+
+def require_open(package: Package) -> None:
+    """Refuse changes to a canceled or expired package.
+
+    :param package: the package.
+    """
+    if package.status.startswith(("canceled", "expired")):
+        state = package.status.split("-")[0]
+        raise ValidationError("package_id", f"package {package.id} is {state} and cannot be changed")
+
+
+def package_line(package: Package, line_item_id: int, field: str = "line_item_id") -> LineItem:
+    """The package's line with this id, refused when unknown.
+
+    :param package: the package.
+    :param line_item_id: the line's id.
+    :param field: the field named in errors.
+    """
+    line = next((line for line in package.line_items if line.id == line_item_id), None)
+    if line is None:
+        raise ValidationError(field, f"package {package.id} has no line item {line_item_id}")
+    return line
+
+
+def require_active(line: LineItem) -> None:
+    """Refuse changes to a line of a closed package, or a line already canceled.
+
+    :param line: the line item.
+    """
+    require_open(line.package)
+    if line.cancel_at is not None:
+        raise ValidationError("line_item_id", f"line item {line.id} is canceled")
+
+
+def update_package(package: Package, **fields) -> Package:
+    """Change nickname, external_key, and before the first invoice holduntil_at and paycycle.
+
+    :param package: the package.
+    :param fields: any of PACKAGE_FIELDS; holduntil_at and paycycle move the period anchor,
+        so they are refused once an invoice exists.
+    """
+    unknown = set(fields) - set(PACKAGE_FIELDS)
+    if unknown:
+        raise ValidationError(sorted(unknown)[0], "is not a package field")
+    ensure_unique(Package, "external_key", fields.get("external_key"), package.id)
+    schedule = {k: v for k, v in fields.items() if k in ("holduntil_at", "paycycle")
+                and v != getattr(package, k)}
+    if schedule:
+        _check_schedule(package, schedule)
+    for name, value in fields.items():
+        setattr(package, name, value)
+    if schedule:
+        package.next_invoice_at = boundary(package_anchor(package), package.paycycle, 0, merchant_tz())
+    db.session.flush()
+    return package
+
+
+def _check_schedule(package: Package, schedule: dict) -> None:
+    field = "holduntil_datetime" if "holduntil_at" in schedule else "paycycle"
+    require_open(package)
+    if is_invoiced(package):
+        raise ValidationError(field, f"cannot change: package {package.id} has been invoiced")
+    if "paycycle" in schedule:
+        validate_paycycle(schedule["paycycle"])
+    hold = schedule.get("holduntil_at")
+    if hold is not None and hold < package.start_at:
+        raise ValidationError("holduntil_datetime", "must not be before start_datetime")
+
+
+def cancel_package(package: Package, at: datetime | None = None) -> Package:
+    """Cancel the package and all its lines; its next run writes the final invoice.
+
+    :param package: an open package.
+    :param at: the cancel instant (default now); not before the start or the last invoice.
+    """
+    require_open(package)
+    instant = _instant(package, at, "cancel_datetime", package.start_at)
+    package.cancel_at = instant
+    package.status = "canceled-manual"
+    for line in package.line_items:
+        if line.cancel_at is None or line.cancel_at > instant:
+            line.cancel_at = max(instant, line.subscribe_at)
+    # Billing invoices up to the cancel instant, then stops (earlier boundaries still come first).
+    if package.next_invoice_at is None or package.next_invoice_at > instant:
+        package.next_invoice_at = instant
+    db.session.flush()
+    return package
+
+
+def suspend_package(package: Package, at: datetime | None = None) -> Package:
+    """Suspend the package: billing skips it until it is unsuspended.
+
+    :param package: an open, unsuspended package.
+    :param at: when the suspension starts (default now).
+    """
+    require_open(package)
+    if package.status == SUSPENDED:
+        raise ValidationError("package_id", f"package {package.id} is already suspended")
+    package.suspended_at = _instant(package, at, "suspendfrom_datetime", package.start_at)
+    package.status = SUSPENDED
+    db.session.flush()
+    return package
+
+
+def unsuspend_package(package: Package) -> Package:
+    """Make a suspended package active again.
+
+    :param package: a suspended package.
+    """
+    if package.status != SUSPENDED:
+        raise ValidationError("package_id", f"package {package.id} is not suspended")
+    package.status = "active-current"
+    package.suspended_at = None
+    db.session.flush()
+    return package
+
+
+def change_line_quantity(line: LineItem, quantity: Decimal, at: datetime | None = None) -> QuantityChange:
+    """Record a new quantity from `at` on; the billing core prorates by days.
+
+    :param line: an active line of an open package.
+    :param quantity: the new quantity (≥ 0, at most 6 decimals).
+    :param at: when it takes effect (default now).
+    """
+    require_active(line)
+    check_quantity(quantity)
+    instant = _instant(line.package, at, "effective_datetime", line.subscribe_at)
+    change = next((c for c in line.quantity_changes if c.effective_at == instant), None)
+    if change is None:
+        change = QuantityChange(effective_at=instant, quantity=quantity)
+        line.quantity_changes.append(change)
+    change.quantity = quantity
+    # line_quantity shows the latest quantity on record (a future-dated change included).
+    line.line_quantity = max(line.quantity_changes, key=lambda c: c.effective_at).quantity
+    db.session.flush()
+    return change
+
+
+def cancel_line(line: LineItem, at: datetime | None = None) -> LineItem:
+    """Cancel one line (usage after `at` is refused, its charges prorated to `at`).
+
+    :param line: an active line of an open package.
+    :param at: the cancel instant (default now).
+    """
+    require_active(line)
+    line.cancel_at = _instant(line.package, at, "cancel_datetime", line.subscribe_at)
+    db.session.flush()
+    return line
+
+
+def subscribe_line(package: Package, draft: LineDraft, at: datetime | None = None) -> LineItem:
+    """Add a line to an open package from `at` (default now) on.
+
+    :param package: the package.
+    :param draft: the new line.
+    :param at: when it starts.
+    """
+    require_open(package)
+    line = add_line(package, draft, subscribe_at=_instant(package, at, "effective_datetime", package.start_at))
+    db.session.flush()
+    return line
+
+
+def replace_line(line: LineItem, draft: LineDraft, at: datetime | None = None) -> LineItem:
+    """Replace a line by a new one (a new line_item_id) from `at` on, as ChargeOver's upgrade.
+
+    The old line is canceled at `at`; its external_key moves to the new line (unless the
+    draft has its own), so usage sent by that key follows the line in force.
+    :param line: an active line of an open package.
+    :param draft: the new line (item, quantity, tierset...).
+    :param at: when the switch happens (default now).
+    """
+    package = line.package
+    require_active(line)
+    instant = _instant(package, at, "effective_datetime", line.subscribe_at)
+    line.cancel_at = instant
+    key = line.external_key
+    if key is not None and draft.external_key in (None, key):
+        line.external_key = None
+        db.session.flush()  # free the unique key before the new line takes it
+        draft = replace(draft, external_key=key)
+    new = add_line(package, draft, subscribe_at=instant)
+    db.session.flush()
+    return new

@@ -106,3 +106,49 @@ def test_cancel_mid_period_final_invoice_with_credit(db, voip):
     assert [l.amount_minor for l in credit] == [-516]
     assert db.session.get(Package, voip.id).next_invoice_at is None
     assert run_billing(utc(2016, 1, 1)).invoice_ids == []
+
+
+def _flat_package(db, base="30.00"):
+    from portal.billing.pricing import PriceModel
+    from factories import make_voip_item
+
+    seats = make_voip_item(name="Seats", is_metered=False, units="seat", units_plural="seats",
+                           pricing=PriceModel(pricemodel="fla", base=Decimal(base)))
+    package = make_package(item=seats)
+    db.session.commit()
+    return package
+
+
+def test_mid_period_quantity_change_is_prorated_on_the_next_invoice(db):
+    from portal.models import QuantityChange
+
+    package = _flat_package(db)
+    line = package.line_items[0]
+    run_billing(utc(2015, 9, 1))  # September in advance: 1 seat, 30.00
+    line.line_quantity = Decimal(3)
+    line.quantity_changes.append(QuantityChange(effective_at=utc(2015, 9, 16), quantity=Decimal(3)))
+    db.session.commit()
+    october = db.session.get(Invoice, run_billing(utc(2015, 10, 1)).invoice_ids[0])
+    # October: 3 seats × 30 = 90; September: 2 more seats for 15 of 30 days = +30.00.
+    assert sorted((l.is_adjustment, l.amount_minor) for l in october.lines) == [(False, 9000), (True, 3000)]
+
+
+def test_a_catalog_price_change_does_not_reprice_a_billed_period(db):
+    package = _flat_package(db)
+    run_billing(utc(2015, 9, 1))
+    package.line_items[0].item.tierset.base = Decimal("45.00")
+    db.session.commit()
+    october = db.session.get(Invoice, run_billing(utc(2015, 10, 1)).invoice_ids[0])
+    assert [(l.is_adjustment, l.amount_minor) for l in october.lines] == [(False, 4500)]
+
+
+def test_taxes_are_applied_once_and_due_date_follows_terms(db):
+    from portal.services.settings import ensure_settings
+
+    package = make_package()
+    package.customer.tax_rate = Decimal("0.0825")
+    ensure_settings().payment_terms_days = 15
+    db.session.commit()
+    september = db.session.get(Invoice, run_billing(utc(2015, 9, 1)).invoice_ids[0])
+    assert (september.subtotal_minor, september.taxes_minor, september.total_minor) == (1000, 83, 1083)
+    assert str(september.due_date) == "2015-09-16"
