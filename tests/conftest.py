@@ -13,6 +13,7 @@ from sqlalchemy import text
 from portal import create_app
 from portal.config import normalize_database_url
 from portal.extensions import db as _db
+from database import clean_database
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -56,29 +57,11 @@ def app(tmp_path_factory):
     return application
 
 
-def _clean_tables() -> None:
-    tables = [t for t in reversed(_db.metadata.sorted_tables)]
-    if _db.engine.dialect.name == "postgresql":
-        names = ", ".join(t.name for t in tables)
-        _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            _db.session.execute(table.delete())
-        _db.session.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence() else None
-    _db.session.commit()
-
-
-def _has_sqlite_sequence() -> bool:
-    return bool(_db.session.execute(
-        text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")
-    ).first())
-
-
 @pytest.fixture
 def db(app):
     """A clean database and an app context for one test."""
     with app.app_context():
-        _clean_tables()
+        clean_database()
         yield _db
         _db.session.rollback()
         _db.session.remove()

@@ -80,3 +80,9 @@ def get_bool(data: dict, field: str, default: bool | None = None):
     if str(value).strip().lower() in {"0", "false", "no"}:
         return False
     raise ApiError(400, f"{field}: must be true or false", {"field": field})
+
+
+def column_length(model, name: str, default: int = 255) -> int:
+    """The declared length of a string column (what PostgreSQL would enforce)."""
+    length = getattr(getattr(model, name).type, "length", None)
+    return length or default

@@ -17,6 +17,7 @@ from portal.timeutil import parse_datetime
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 500
+MAX_ID = 2**63 - 1  # the largest BIGINT; integers beyond it cannot match any row
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,10 @@ def as_text(value: str, field: str) -> str:
 def as_int(value: str, field: str) -> int:
     if not value.strip().lstrip("-").isdigit():
         raise ValidationError(field, f"'{value}' is not an integer")
-    return int(value)
+    number = int(value)
+    if abs(number) > MAX_ID:
+        raise ValidationError(field, f"{value} is out of range")
+    return number
 
 
 def as_decimal(value: str, field: str) -> Decimal:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from portal.api import bp
 from portal.api.body import json_body
 from portal.api.envelope import ApiError, accepted, created, respond
-from portal.api.query import filtered, paged
+from portal.api.query import MAX_ID, filtered, paged
 from portal.api.registry import RESOURCES, Resource
 from portal.extensions import db
 
@@ -22,7 +22,9 @@ def resource_for(obj: str) -> Resource:
 def load(resource: Resource, object_id: int):
     """The object with this id, or a 404 phrased as ChargeOver's."""
     column = getattr(resource.model, "id")
-    found = db.session.scalar(resource.base_query().where(column == object_id))
+    # Ids beyond 64 bits exist nowhere; asking the database would overflow its integer type.
+    in_range = 0 < object_id <= MAX_ID
+    found = db.session.scalar(resource.base_query().where(column == object_id)) if in_range else None
     if found is None:
         raise ApiError(404, f"This {resource.name} does not exist.")
     return found
@@ -119,3 +121,6 @@ def run_action(obj: str, object_id: int, name: str):
     result = resource.actions[name](load(resource, object_id), json_body())
     db.session.commit()
     return respond(200, result)
+
+
+from portal.api import bulk  # noqa: E402,F401  (registers POST /_bulk)

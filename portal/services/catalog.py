@@ -230,7 +230,8 @@ def delete_item(item: Item) -> None:
     :param item: the item; a merchant may instead disable it (enabled=false).
     """
     if item_in_use(item):
-        raise ValidationError("item_id", f"item {item.id} is used by package lines and cannot be deleted")
+        raise ValidationError("item_id",
+                              f"item {item.id} is used by package lines and cannot be deleted")
     if db.session.scalar(select(exists().where(InvoiceLine.item_id == item.id))):
         raise ValidationError("item_id", f"item {item.id} is used by invoices and cannot be deleted")
     tierset = item.tierset

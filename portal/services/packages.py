@@ -97,7 +97,8 @@ def add_line(package: Package, draft: LineDraft, *, subscribe_at: datetime) -> L
     :param subscribe_at: when the line starts (charges are prorated from then).
     """
     if not draft.item.enabled:
-        raise ValidationError("item_id", f"item {draft.item.id} is disabled and cannot be added to a package")
+        raise ValidationError("item_id",
+                              f"item {draft.item.id} is disabled and cannot be added to a package")
     check_quantity(draft.line_quantity)
     if not 0 <= draft.trial_days <= MAX_TRIAL_DAYS:
         raise ValidationError("trial_days", f"must be between 0 and {MAX_TRIAL_DAYS}")
@@ -254,7 +255,8 @@ def unsuspend_package(package: Package) -> Package:
     return package
 
 
-def change_line_quantity(line: LineItem, quantity: Decimal, at: datetime | None = None) -> QuantityChange:
+def change_line_quantity(line: LineItem, quantity: Decimal,
+                         at: datetime | None = None) -> QuantityChange:
     """Record a new quantity from `at` on; the billing core prorates by days.
 
     :param line: an active line of an open package.
@@ -295,7 +297,8 @@ def subscribe_line(package: Package, draft: LineDraft, at: datetime | None = Non
     :param at: when it starts.
     """
     require_open(package)
-    line = add_line(package, draft, subscribe_at=_instant(package, at, "effective_datetime", package.start_at))
+    start = _instant(package, at, "effective_datetime", package.start_at)
+    line = add_line(package, draft, subscribe_at=start)
     db.session.flush()
     return line
 

@@ -131,3 +131,21 @@ def test_user_create_requires_an_existing_customer(api):
     assert user["customers"] == [{"customer_id": str(customer_id), "company": "Acme"}]
     bad_email = api.put(f"/api/v3/user/{user['user_id']}", json={"email": "nope"})
     assert bad_email.status_code == 400 and body(bad_email)["details"]["field"] == "email"
+
+
+@pytest.mark.parametrize("obj", ["customer", "user", "item", "package", "usage", "invoice", "transaction"])
+def test_ids_beyond_64_bits_are_not_found_not_500(api, obj):
+    huge = "99999999999999999999"
+    assert api.get(f"/api/v3/{obj}/{huge}").status_code == 404
+    response = api.get(f"/api/v3/{obj}?where={obj}_id:EQUALS:{huge}")
+    if obj == "usage":
+        response = api.get(f"/api/v3/usage?where=line_item_id:EQUALS:{huge}")
+    assert response.status_code == 400 and body(response)["details"]["field"] == "where"
+
+
+def test_values_longer_than_their_column_are_400(api):
+    response = api.post("/api/v3/customer", json={"company": "A", "bill_city": "x" * 121})
+    assert response.status_code == 400 and body(response)["details"]["field"] == "bill_city"
+    customer_id = _create(api)
+    long_phone = api.post("/api/v3/user", json={"customer_id": customer_id, "phone": "1" * 61})
+    assert long_phone.status_code == 400 and body(long_phone)["details"]["field"] == "phone"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from portal.api.body import get_str
+from portal.api.body import column_length, get_str
 from portal.api.format import dt, money
 from portal.api.query import Field, as_datetime, as_int, as_text
 from portal.api.registry import Resource, register
@@ -58,7 +58,8 @@ def serialize(customer: Customer) -> dict:
 
 def _fields(data: dict) -> dict:
     """Customer fields present in a request body, validated as strings."""
-    fields = {name: get_str(data, name) for name in CUSTOMER_FIELDS if name in data}
+    fields = {name: get_str(data, name, max_length=column_length(Customer, name))
+              for name in CUSTOMER_FIELDS if name in data}
     if "superuser_first_name" in data or "superuser_last_name" in data:
         names = (get_str(data, "superuser_first_name"), get_str(data, "superuser_last_name"))
         fields.setdefault("superuser_name", " ".join(n for n in names if n) or None)

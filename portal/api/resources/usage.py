@@ -1,1 +1,155 @@
-"""`usage` resource (being written)."""
+"""`usage`: metered usage records, sent one by one, in bulk or as a CSV file.
+
+The generic routes serve GET, lists and _count; a record cannot be changed or deleted
+(405: billed usage is corrected by sending more usage). POST /usage has its own view,
+because an idempotent retry answers 200 with the original id, not 201. Werkzeug ranks
+the static rule `/usage` above `/<obj>`, so this view wins for POST.
+"""
+from __future__ import annotations
+
+from flask import has_request_context, request, url_for
+from sqlalchemy import select
+
+from portal.api import bp
+from portal.api.body import get_bool, json_body
+from portal.api.envelope import ApiError, respond
+from portal.api.format import dt
+from portal.api.query import Field
+from portal.api.registry import Resource, register
+from portal.billing.errors import ValidationError
+from portal.billing.money import parse_usage_value
+from portal.extensions import db
+from portal.models import Item, LineItem, UsageRecord
+from portal.services import merchant_tz
+from portal.services.usage import Outcome, ingest_batch, instant, record_usage, text_field
+from portal.services.usage_csv import CsvImportError, import_usage_csv
+
+MAX_BULK = 1000
+MAX_ID = 2**63 - 1
+CSV_TYPES = {"text/csv", "text/plain", "application/csv", "application/octet-stream",
+             "application/vnd.ms-excel", ""}
+
+
+def as_id(value: str, name: str) -> int:
+    """A where-value for an id column (bounded: larger numbers match nothing anyway)."""
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_ID:
+        raise ValidationError(name, f"'{value}' is not an id")
+    return int(value)
+
+
+def as_key(value: str, name: str) -> str:
+    return text_field(value, name) or ""
+
+
+def as_value(value: str, name: str):
+    return parse_usage_value(value, name)
+
+
+def as_instant(value: str, name: str):
+    return instant(value, name, merchant_tz())
+
+
+FIELDS = {
+    "usage_id": Field(UsageRecord.id, as_id),
+    "usage_history_id": Field(UsageRecord.id, as_id),
+    "line_item_id": Field(UsageRecord.line_item_id, as_id),
+    "usage_value": Field(UsageRecord.usage_value, as_value),
+    "from": Field(UsageRecord.from_at, as_instant),
+    "to": Field(UsageRecord.to_at, as_instant),
+    "external_key": Field(UsageRecord.external_key, as_key),
+    "source": Field(UsageRecord.source, as_key),
+    "write_datetime": Field(UsageRecord.created_at, as_instant),
+}
+
+
+def _item_usage_type(line_id: int) -> str | None:
+    """The aggregation of the line's item, cached for the request (lists repeat lines)."""
+    cache = request.environ.setdefault("meterbill.usage_types", {}) if has_request_context() else {}
+    if line_id not in cache:
+        cache[line_id] = db.session.scalar(
+            select(Item.usage_type).join(LineItem, LineItem.item_id == Item.id)
+            .where(LineItem.id == line_id))
+    return cache[line_id]
+
+
+def serialize(record: UsageRecord) -> dict:
+    """A usage record as ChargeOver's query returns it (id under both names)."""
+    return {
+        "usage_id": record.id,
+        "usage_history_id": record.id,
+        "line_item_id": record.line_item_id,
+        "usage_value": record.usage_value,
+        "type": record.usage_type or _item_usage_type(record.line_item_id),
+        "from": dt(record.from_at),
+        "to": dt(record.to_at),
+        "external_key": record.external_key,
+        "source": record.source,
+        "write_datetime": dt(record.created_at),
+    }
+
+
+@bp.post("/usage")
+def create_usage():
+    """Store one record: 201 {"id": N}; a retry of the same key and content 200, same id."""
+    result = record_usage(json_body(), source="api")
+    record_id = result.record.id
+    db.session.commit()
+    location = url_for("api.get_object", obj="usage", object_id=record_id, _external=True)
+    return respond(201 if result.created else 200, {"id": record_id},
+                   headers={"Location": location})
+
+
+def bulk_records(data) -> list:
+    """The records of a bulk body: a JSON array, or {"usage": [...]}."""
+    if isinstance(data, dict):
+        data = data.get("usage")
+        if not isinstance(data, list):
+            raise ApiError(400, "usage: must be an array of usage records", {"field": "usage"})
+    if not data:
+        raise ApiError(400, "A required parameter was missing: No usage records.",
+                       {"field": "usage"})
+    if len(data) > MAX_BULK:
+        raise ApiError(400, f"usage: at most {MAX_BULK} records per call (got {len(data)})",
+                       {"field": "usage"})
+    return data
+
+
+def result_entry(outcome: Outcome) -> dict:
+    """One record's result, shaped like an envelope: code, status, message, id, details."""
+    return {"code": outcome.code, "status": "OK" if outcome.code < 400 else "Error",
+            "message": outcome.message, "id": outcome.id, "details": outcome.details}
+
+
+def bulk():
+    """POST /usage/_action/bulk: up to 1000 records; one result per record, in order."""
+    outcomes = ingest_batch(bulk_records(json_body(expect=(list, dict))), source="bulk")
+    db.session.commit()
+    codes = [o.code for o in outcomes]
+    counts = {"stored": codes.count(201), "duplicates": codes.count(200),
+              "errors": len(codes) - codes.count(201) - codes.count(200)}
+    return respond(200, [result_entry(o) for o in outcomes], details=counts)
+
+
+def import_csv():
+    """POST /usage/_action/import: a streamed text/csv body; a report of every row."""
+    if request.mimetype not in CSV_TYPES:
+        raise ApiError(415, f"Send the file as the request body with Content-Type: text/csv "
+                            f"(not {request.mimetype}).")
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise ApiError(400, f"The file must be UTF-8 text (not {charset}).", {"field": "file"})
+    dry_run = get_bool(request.args, "dry_run", False)
+    commit = None if dry_run else (lambda _report: db.session.commit())
+    try:
+        report = import_usage_csv(request.stream, dry_run=dry_run, on_chunk=commit)
+    except CsvImportError as error:
+        raise ApiError(400, str(error), {"field": error.field,
+                                         "report": error.report.as_dict()}) from None
+    db.session.rollback()  # a dry run leaves nothing behind
+    return respond(200, report.as_dict())
+
+
+register(Resource(
+    name="usage", model=UsageRecord, id_field="usage_id", fields=FIELDS, serialize=serialize,
+    collection_actions={"bulk": bulk, "import": import_csv},
+))

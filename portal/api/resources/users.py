@@ -1,7 +1,7 @@
 """`user`: contacts of customers (people who may log into the customer portal)."""
 from __future__ import annotations
 
-from portal.api.body import get_int, get_str
+from portal.api.body import column_length, get_int, get_str
 from portal.api.envelope import ApiError
 from portal.api.format import dt
 from portal.api.query import Field, as_int, as_text
@@ -36,7 +36,8 @@ def serialize(contact: Contact) -> dict:
 
 
 def _fields(data: dict) -> dict:
-    fields = {name: get_str(data, name) for name in CONTACT_FIELDS if name in data}
+    fields = {name: get_str(data, name, max_length=column_length(Contact, name))
+              for name in CONTACT_FIELDS if name in data}
     if "name" in data and "first_name" not in data:
         first, _, last = (get_str(data, "name") or "").partition(" ")
         fields.update(first_name=first or None, last_name=last or None)

@@ -1,0 +1,188 @@
+"""CSV usage import, shared by the API and the merchant portal (its preview is a dry run).
+
+The file is streamed: it is read line by line from any binary stream, parsed by the csv
+module and sent through `ingest_batch` (the bulk channel's rules and speed) in chunks of
+`CHUNK_ROWS` rows, so memory does not grow with the file. The caller commits each chunk
+(`on_chunk`): an import is NOT all-or-nothing. Re-uploading a file is safe for rows that
+carry an `external_key` (they answer as duplicates); rows without a key are stored again.
+
+Numbering: the header is row 0 and data rows are numbered 1, 2, ... in file order;
+blank lines (and rows whose cells are all empty) are skipped and not numbered. Each error
+also gives `line`, the physical line of the file where the row ends (they differ when a
+quoted cell spans lines or blank lines were skipped). Cells are trimmed of spaces.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from portal.billing.errors import ValidationError
+from portal.services.usage import ingest_batch
+
+COLUMNS = ("line_item_id", "line_item_external_key", "usage_value", "from", "to",
+           "external_key", "type")
+CHUNK_ROWS = 1000
+MAX_ERRORS = 1000  # listed in the report; all are counted
+MAX_LINE_CHARS = 1 << 16  # a longer line is refused rather than buffered whole
+
+
+@dataclass
+class ImportReport:
+    """Counts of an import (or of a dry run: `stored` is then what would be stored)."""
+
+    dry_run: bool = False
+    rows: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    error_count: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    def add_error(self, row: int, name: str | None, message: str, line: int | None) -> None:
+        """Count an error; keep its details while the list is below MAX_ERRORS."""
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append({"row": row, "line": line, "field": name, "message": message})
+
+    def as_dict(self) -> dict:
+        """The report as the API answers it."""
+        return {"rows": self.rows, "stored": self.stored, "duplicates": self.duplicates,
+                "errors": self.errors, "error_count": self.error_count, "dry_run": self.dry_run}
+
+
+class CsvImportError(ValidationError):
+    """The file cannot be read on (bad header, not UTF-8, malformed CSV); `report` holds
+    what was processed before — already committed chunks stay stored."""
+
+    def __init__(self, name: str, message: str, report: ImportReport):
+        super().__init__(name, message)
+        self.report = report
+
+
+def import_usage_csv(stream, *, dry_run: bool = False, chunk_rows: int = CHUNK_ROWS,
+                     on_chunk: Callable[[ImportReport], None] | None = None) -> ImportReport:
+    """Validate and (unless `dry_run`) store every row of a usage CSV file; flushes.
+
+    :param stream: a binary stream with a `read(size)` method (e.g. `request.stream`).
+    :param dry_run: check every row and sort out duplicates, store nothing.
+    :param chunk_rows: rows sent to the database at once.
+    :param on_chunk: called after each chunk with the report so far; the API commits
+        there (and a portal can show progress).
+    :raises CsvImportError: the header is wrong or the file is not UTF-8 / not CSV.
+    """
+    report = ImportReport(dry_run=dry_run)
+    reader = csv.reader(_lines(_text(stream), report))
+    records = _records(reader, report)
+    columns = read_header(next(records, None), report)
+    chunk: list[tuple[int, int, dict | str]] = []  # (row, line, record or error)
+    for cells in records:
+        report.rows += 1
+        chunk.append((report.rows, reader.line_num, _row(cells, columns)))
+        if len(chunk) >= chunk_rows:
+            _process(chunk, report, dry_run, on_chunk)
+            chunk = []
+    if chunk:
+        _process(chunk, report, dry_run, on_chunk)
+    return report
+
+
+def read_header(cells: list[str] | None, report: ImportReport) -> list[str | None]:
+    """The known column of each position (None for columns that are ignored).
+
+    :param cells: the header row.
+    :param report: attached to the error.
+    :raises CsvImportError: the file is empty, or a required column is missing or repeated.
+    """
+    if cells is None:
+        raise CsvImportError("file", "the file is empty: a header row is required", report)
+    names = [cell.strip().lower() for cell in cells]
+    for name in COLUMNS:
+        if names.count(name) > 1:
+            raise CsvImportError(name, f"the column '{name}' appears twice in the header row", report)
+    if "usage_value" not in names:
+        raise CsvImportError("usage_value", "the header row has no 'usage_value' column", report)
+    if "line_item_id" not in names and "line_item_external_key" not in names:
+        raise CsvImportError("line_item_id", "the header row needs a 'line_item_id' or a "
+                                             "'line_item_external_key' column", report)
+    return [name if name in COLUMNS else None for name in names]
+
+
+def _row(cells: list[str], columns: list) -> dict | str:
+    """A data row as a raw usage record, or the message why it is misshapen."""
+    if len(cells) != len(columns):
+        return f"the row has {len(cells)} cells, the header has {len(columns)}"
+    return {name: cell.strip() for name, cell in zip(columns, cells) if name is not None}
+
+
+def _process(chunk: list, report: ImportReport, dry_run: bool, on_chunk) -> None:
+    """Store a chunk; count its rows and list its errors in row order."""
+    outcomes = iter(ingest_batch([raw for _, _, raw in chunk if isinstance(raw, dict)],
+                                 source="csv", dry_run=dry_run))
+    for row, line, raw in chunk:
+        if not isinstance(raw, dict):
+            report.add_error(row, None, raw, line)
+            continue
+        outcome = next(outcomes)
+        if outcome.code == 201:
+            report.stored += 1
+        elif outcome.code == 200:
+            report.duplicates += 1
+        else:
+            report.add_error(row, outcome.details.get("field"), outcome.message, line)
+    if on_chunk is not None:
+        on_chunk(report)
+
+
+def _records(reader, report: ImportReport) -> Iterator[list[str]]:
+    """Non-blank CSV records; a malformed file stops with the row it failed at."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise CsvImportError("file", f"row {report.rows + 1}: malformed CSV ({error})",
+                                 report) from None
+        if any(cell.strip() for cell in cells):
+            yield cells
+
+
+class _Source(io.RawIOBase):
+    """Any object with `read(size)` (werkzeug's stream, a WSGI input) as a raw stream."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.source.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _text(stream) -> io.TextIOWrapper:
+    # utf-8-sig drops the byte-order mark spreadsheets put first; newline="" as csv wants.
+    # Bad bytes become lone surrogates, found line by line in `_lines`: decoding errors
+    # would surface a whole buffer ahead, at the wrong row.
+    buffered = io.BufferedReader(_Source(stream), buffer_size=1 << 16)
+    return io.TextIOWrapper(buffered, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
+def _lines(text: io.TextIOWrapper, report: ImportReport) -> Iterator[str]:
+    """The file's lines, each read with a bounded buffer."""
+    while True:
+        line = text.readline(MAX_LINE_CHARS)
+        if not line:
+            return
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            raise CsvImportError("file", f"row {report.rows + 1}: the file is not UTF-8 text",
+                                 report) from None
+        if len(line) == MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            raise CsvImportError("file", f"row {report.rows + 1}: a line is longer than "
+                                         f"{MAX_LINE_CHARS} characters", report)
+        yield line

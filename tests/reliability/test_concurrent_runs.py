@@ -1,0 +1,85 @@
+"""Billing runs in real processes: concurrent runs and a run killed mid-way never double-bill."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from factories import make_customer, make_voip_item, utc
+from portal.extensions import db as _db
+from portal.models import Invoice, InvoiceLine, UsageRecord
+from portal.services.packages import LineDraft, create_package
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = 150
+
+
+def _seed(db, count=PACKAGES):
+    customer, item = make_customer(), make_voip_item()
+    for n in range(count):
+        package = create_package(customer, [LineDraft(item=item)], start_at=utc(2015, 9, 1))
+        db.session.add(UsageRecord(line_item_id=package.line_items[0].id, usage_value=Decimal(n),
+                                   from_at=utc(2015, 9, 10), to_at=utc(2015, 9, 10)))
+    db.session.commit()
+
+
+def _run(app, now="2015-10-01 00:00:00"):
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "billing", "run", "--now", now],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _assert_consistent(db, expected_invoices, complete=True):
+    db.session.expire_all()
+    invoices = db.session.scalars(select(Invoice).order_by(Invoice.refnumber)).all()
+    assert len(invoices) == expected_invoices
+    assert [i.refnumber for i in invoices] == list(range(1, expected_invoices + 1))  # no gap, no twin
+    pairs = db.session.execute(select(Invoice.package_id, Invoice.boundary_at)).all()
+    assert len(set(pairs)) == len(pairs)
+    line_sums = dict(db.session.execute(
+        select(InvoiceLine.invoice_id, func.sum(InvoiceLine.amount_minor)).group_by(InvoiceLine.invoice_id)).all())
+    for invoice in invoices:  # never half an invoice: every invoice has all its lines
+        assert line_sums.get(invoice.id) == invoice.subtotal_minor, invoice.id
+    if complete:
+        usage_total = db.session.scalar(
+            select(func.sum(InvoiceLine.amount_minor)).where(InvoiceLine.kind == "usage"))
+        assert int(usage_total) == sum(n * 5 for n in range(PACKAGES))  # n minutes × $0.05, once
+
+
+@pytest.mark.slow
+def test_two_runs_started_together_bill_each_invoice_once(app, db):
+    _seed(db)
+    runs = [_run(app), _run(app)]
+    outputs = [r.communicate(timeout=300)[0] for r in runs]
+    assert all(r.returncode == 0 for r in runs), outputs
+    created = sum(int(o.split("due, ")[1].split(" invoice")[0]) for o in outputs)
+    assert created == 2 * PACKAGES, outputs
+    _assert_consistent(db, 2 * PACKAGES)
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_way_leaves_no_half_invoice_and_the_rerun_completes(app, db):
+    _seed(db)
+    victim = _run(app)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        written = _db.session.scalar(select(func.count()).select_from(Invoice))
+        _db.session.rollback()
+        if written >= 20:
+            break
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGKILL)
+    victim.communicate(timeout=60)
+    partial = _db.session.scalar(select(func.count()).select_from(Invoice))
+    assert 20 <= partial < 2 * PACKAGES, "the run was not interrupted mid-way"
+    _assert_consistent(db, partial, complete=False)
+    rerun = _run(app)
+    output = rerun.communicate(timeout=300)[0]
+    assert rerun.returncode == 0, output
+    _assert_consistent(db, 2 * PACKAGES)
