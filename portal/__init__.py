@@ -68,9 +68,18 @@ def _register_blueprints(app: Flask) -> None:
     from portal.api import bp as api_bp
     from portal.links import bp as links_bp
     from portal.main import bp as main_bp
+    from portal.merchant import bp as merchant_bp
+    from portal.web import install_security_headers
 
     app.register_blueprint(main_bp)
     app.register_blueprint(links_bp)
+    app.register_blueprint(merchant_bp)
+    install_security_headers(app)
+
+    @app.context_processor
+    def _endpoints():
+        # Lets the navigation show only the areas that exist.
+        return {"url_endpoints": set(app.view_functions)}
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates every request with a key, not a session
 

@@ -6,13 +6,18 @@ from sqlalchemy import func, select, text
 
 from portal.extensions import db, login_manager
 from portal.main import bp
-from portal.models import Customer, Item, Package, StaffUser
+from portal.models import Contact, Customer, Item, Package, StaffUser
+
+
+SESSION_USER_TYPES = {"staff": StaffUser, "contact": Contact}
 
 
 @login_manager.user_loader
-def load_staff_user(user_id: str):
-    """Flask-Login: the staff user behind a session id."""
-    return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str):
+    """Flask-Login: the staff user ("staff:N") or contact ("contact:N") of a session."""
+    kind, _, number = session_id.partition(":")
+    model = SESSION_USER_TYPES.get(kind)
+    return db.session.get(model, int(number)) if model and number.isdigit() else None
 
 
 @bp.get("/")

@@ -42,6 +42,10 @@ class StaffUser(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
+    def get_id(self) -> str:
+        """Flask-Login session id; prefixed because contacts log in too."""
+        return f"staff:{self.id}"
+
 
 class ApiKey(db.Model):
     """An API credential: public key in clear, private key stored only as a hash."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -41,7 +42,7 @@ class Customer(db.Model):
     )
 
 
-class Contact(db.Model):
+class Contact(UserMixin, db.Model):
     """A person of a customer; may log into the customer portal."""
 
     __tablename__ = "contacts"
@@ -59,6 +60,15 @@ class Contact(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")
+
+    def get_id(self) -> str:
+        """Flask-Login session id; prefixed because staff users log in too."""
+        return f"contact:{self.id}"
+
+    @property
+    def is_active(self) -> bool:
+        """A contact can log in once a password was set (through an invitation)."""
+        return self.password_hash is not None
 
     @property
     def name(self) -> str:

@@ -129,7 +129,7 @@ def _process(chunk: list, report: ImportReport, dry_run: bool, on_chunk) -> None
         elif outcome.code == 200:
             report.duplicates += 1
         else:
-            report.add_error(row, outcome.details.get("field"), outcome.message, line)
+            report.add_error(row, (outcome.details or {}).get("field"), outcome.message, line)
     if on_chunk is not None:
         on_chunk(report)
 

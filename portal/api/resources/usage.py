@@ -117,7 +117,7 @@ def bulk_records(data) -> list:
 def result_entry(outcome: Outcome) -> dict:
     """One record's result, shaped like an envelope: code, status, message, id, details."""
     return {"code": outcome.code, "status": "OK" if outcome.code < 400 else "Error",
-            "message": outcome.message, "id": outcome.id, "details": outcome.details}
+            "message": outcome.message, "id": outcome.id, "details": outcome.details or {}}
 
 
 def bulk():

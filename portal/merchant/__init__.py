@@ -1,0 +1,34 @@
+"""/merchant: the merchant portal (staff login; admins change, viewers read)."""
+import importlib
+
+from flask import Blueprint, request
+from flask_login import current_user
+
+bp = Blueprint("merchant", __name__, url_prefix="/merchant")
+
+# Each module adds its views to `bp`; the portal's areas are listed here once.
+VIEW_MODULES = ("auth", "dashboard", "catalog", "customers", "packages", "invoices",
+                "settings", "usage", "imports", "developers")
+PUBLIC_ENDPOINTS = {"merchant.login"}
+
+
+@bp.before_request
+def require_staff_login():
+    """Every merchant page needs a logged-in staff user."""
+    from flask import redirect, url_for
+
+    from portal.models import StaffUser
+
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated or not isinstance(current_user._get_current_object(), StaffUser):
+        return redirect(url_for("merchant.login", next=request.full_path))
+    return None
+
+
+for _name in VIEW_MODULES:
+    try:
+        importlib.import_module(f"portal.merchant.{_name}")
+    except ModuleNotFoundError as exc:  # an area not written yet
+        if exc.name != f"portal.merchant.{_name}":
+            raise

@@ -1,0 +1,39 @@
+"""Helpers shared by the server-rendered portals: HTMX-aware rendering and headers."""
+from __future__ import annotations
+
+from flask import Flask, make_response, render_template, request
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    # Plotly draws with inline styles and evaluates nothing remote; every asset is local.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self' 'unsafe-eval'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+}
+
+
+def render_page(full: str, partial: str, **context):
+    """The full page, or only its partial for an HTMX request; varies on HX-Request.
+
+    :param full: the page template (it includes `partial`).
+    :param partial: the fragment template under templates/partials/.
+    """
+    template = partial if getattr(request, "htmx", False) else full
+    response = make_response(render_template(template, **context))
+    response.headers.add("Vary", "HX-Request")
+    return response
+
+
+def install_security_headers(app: Flask) -> None:
+    """Add the security headers to every HTML response (the API's JSON gets nosniff too)."""
+
+    @app.after_request
+    def _headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            if name == "Content-Security-Policy" and response.mimetype != "text/html":
+                continue
+            response.headers.setdefault(name, value)
+        return response
