@@ -13,6 +13,7 @@ from sqlalchemy import text
 from portal import create_app
 from portal.config import normalize_database_url
 from portal.extensions import db as _db
+from portal.extensions import limiter
 from database import clean_database
 
 
@@ -47,7 +48,8 @@ def app(tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
         "SECRET_KEY": "test-secret",
         "OUTBOX_DIR": str(outbox),
-        "RATELIMIT_ENABLED": False,
+        # Limits stay on (login and device pings are rate-limited); each test starts afresh.
+        "RATELIMIT_ENABLED": True,
         "MAIL_SERVER": "",
     })
     with application.app_context():
@@ -62,6 +64,7 @@ def db(app):
     """A clean database and an app context for one test."""
     with app.app_context():
         clean_database()
+        limiter.reset()
         yield _db
         _db.session.rollback()
         _db.session.remove()
