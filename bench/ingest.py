@@ -50,6 +50,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--csv-rows", type=int, default=1_000_000, help="rows of the CSV file")
     parser.add_argument("--duration", type=int, default=10, help="seconds of single POSTs")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--worker-class", default="sync", choices=("sync", "gthread"),
+                        help="gunicorn worker class (gthread: 2 threads each, keep-alive)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
     parser.add_argument("--pg-url", default=os.environ.get(
         "BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
@@ -115,12 +117,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(url: str, workers: int, log: Path) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(url: str, args, log: Path) -> tuple[subprocess.Popen, int]:
     """gunicorn on 127.0.0.1 and a free port; a long timeout lets one request import a big file."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url}
-    command = [str(GUNICORN), "--workers", str(workers), "--worker-class", "gthread",
-               "--threads", "2", "--bind", f"127.0.0.1:{port}", "--timeout", "900", "wsgi:app"]
+    command = [str(GUNICORN), "--workers", str(args.workers), "--worker-class", args.worker_class,
+               "--threads", "2" if args.worker_class == "gthread" else "1",
+               "--bind", f"127.0.0.1:{port}", "--timeout", "900", "wsgi:app"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"),
                               stderr=subprocess.STDOUT)
     return server, port
@@ -313,7 +316,7 @@ def bench_database(kind: str, args, workdir: Path) -> list[tuple]:
     print(f"\n== {kind}: migrating and seeding {url}")
     seed = migrate_and_seed(url)
     path = csv_file(workdir, seed["lines"], args.csv_rows)
-    server, port = start_gunicorn(url, args.workers, workdir / f"gunicorn-{kind}.log")
+    server, port = start_gunicorn(url, args, workdir / f"gunicorn-{kind}.log")
     results = []
     try:
         wait_ready(port, seed["auth"], server)
@@ -333,7 +336,7 @@ def bench_database(kind: str, args, workdir: Path) -> list[tuple]:
 
 def print_table(results: list[tuple], args) -> None:
     print(f"\nmachine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
-          f"gunicorn {args.workers} gthread workers x 2 threads\n")
+          f"gunicorn: {args.workers} {args.worker_class} workers; {args.clients} wrk connections\n")
     header = f"{'db':<11}{'channel':<23}{'records':>10}{'seconds':>9}{'records/s':>11}  {'target':<18}notes"
     print(header + "\n" + "-" * len(header))
     for kind, channel, target, r in results:
