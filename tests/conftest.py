@@ -108,3 +108,14 @@ def smtp_server(app):
     finally:
         app.config.update(saved)
         controller.stop()
+
+
+@pytest.fixture
+def api(client, db):
+    """An authenticated API client on a clean database."""
+    from apiclient import ApiClient
+    from portal.services.apikeys import create_api_key
+
+    key, private_key = create_api_key("tests")
+    db.session.commit()
+    return ApiClient(client, key.public_key, private_key)

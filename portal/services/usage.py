@@ -7,7 +7,9 @@ content is a conflict. A retry that omits `from` is compared on value and type o
 since its `from` was assigned by the server.
 
 Two entry points share every rule: `record_usage` (one record) and `ingest_batch` (the
-bulk and CSV channels: lines resolved, keys checked and rows inserted in one query each).
+bulk and CSV channels: a query resolves all the lines, one statement inserts all the
+rows). Both insert with `ON CONFLICT DO NOTHING` on the (line, external_key) unique
+constraint, so the database settles races between concurrent retries.
 """
 from __future__ import annotations
 
@@ -270,14 +272,10 @@ def store_usage(usage: UsageInput, source: str = "api") -> UsageResult:
     :raises UsageConflict: the key is stored with other content.
     """
     now = utcnow()
-    for _attempt in range(2):  # the key's holder could only vanish by a manual delete
-        (new_id,) = insert_usages([usage], source, now)
-        if new_id is not None:
-            return UsageResult(_persistent(new_id, usage, source, now), created=True)
-        existing = _by_key(usage.line.id, usage.external_key)
-        if existing is not None:
-            return _replayed(existing, usage)
-    raise UsageConflict(Stored(None, usage.external_key, usage.value, None, None, None))
+    (new_id,) = insert_usages([usage], source, now)
+    if new_id is not None:
+        return UsageResult(_persistent(new_id, usage, source, now), created=True)
+    return _replayed(_by_key(usage.line.id, usage.external_key), usage)
 
 
 def record_usage(raw: dict, source: str = "api") -> UsageResult:

@@ -1,0 +1,41 @@
+"""The package `invoice` action (bill now) and cancel → final invoice, through the API."""
+from decimal import Decimal
+
+from apiclient import body
+from factories import make_package, utc
+
+
+def test_invoice_action_bills_what_is_due_in_both_url_forms(api, db):
+    package = make_package(start=utc(2015, 9, 1))
+    db.session.commit()
+    first = api.post(f"/api/v3/package/{package.id}/_action/invoice", json={})
+    assert first.status_code == 200, body(first)
+    ids = body(first)["response"]["invoice_ids"]
+    assert len(ids) > 2  # every monthly boundary from September 2015 until now, caught up
+    assert body(first)["response"]["id"] == ids[0]
+    september = body(api.get(f"/api/v3/invoice/{ids[0]}"))["response"]
+    assert (september["date"], september["total"]) == ("2015-09-01", Decimal("10.00"))
+    again = api.post(f"/api/v3/package/{package.id}?action=invoice", json={})
+    assert body(again)["response"] == {"id": None, "invoice_ids": []}  # nothing is billed twice
+    assert body(api.get(f"/api/v3/invoice/_count?where=package_id:EQUALS:{package.id}"))["response"] == len(ids)
+
+
+def test_cancel_then_run_gives_the_final_invoice(api, db):
+    from portal.services.billing import run_billing
+    from portal.services.usage import record_usage
+
+    package = make_package(start=utc(2015, 9, 1))
+    db.session.commit()
+    run_billing(utc(2015, 10, 1))
+    record_usage({"line_item_id": package.line_items[0].id, "usage_value": "40",
+                  "from": "2015-10-05 00:00:00"})
+    db.session.commit()
+    cancelled = api.post(f"/api/v3/package/{package.id}/_action/cancel",
+                         json={"cancel_datetime": "2015-10-16 00:00:00"})
+    assert cancelled.status_code == 200, body(cancelled)
+    got = body(api.get(f"/api/v3/package/{package.id}"))["response"]
+    assert got["package_status_str"] == "canceled-manual"
+    final_ids = run_billing(utc(2015, 10, 20)).invoice_ids
+    final = body(api.get(f"/api/v3/invoice/{final_ids[0]}"))["response"]
+    assert final["date"] == "2015-10-16"
+    assert sorted(l["line_total"] for l in final["line_items"]) == [Decimal("-5.16"), Decimal("2.00")]
