@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from portal.billing.errors import ValidationError
@@ -10,7 +10,7 @@ from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import STAFF_ROLES
 from portal.services import merchant_tz
-from portal.services.billing import run_billing
+from portal.services.billing_workers import run_billing_parallel
 from portal.timeutil import format_datetime, parse_datetime
 
 users_cli = AppGroup("users", help="Manage staff logins of the merchant portal.")
@@ -49,13 +49,18 @@ def create_user_command(email: str, password: str, role: str, name: str | None):
 @billing_cli.command("run")
 @click.option("--now", "now_text", default=None,
               help='Run as of this instant, "YYYY-MM-DD HH:MM:SS" in the merchant time zone.')
-def billing_run_command(now_text: str | None):
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 32),
+              help="Worker processes (PostgreSQL only; SQLite always uses one).")
+def billing_run_command(now_text: str | None, workers: int):
     """Bill every package that is due as of --now (default: the current time)."""
     try:
         now = parse_datetime(now_text, "--now", merchant_tz()) if now_text else utcnow()
     except ValidationError as exc:
         raise click.BadParameter(exc.message, param_hint="--now") from None
-    summary = run_billing(now)
+    if db.engine.dialect.name == "sqlite":
+        workers = 1
+    config = {"SQLALCHEMY_DATABASE_URI": current_app.config["SQLALCHEMY_DATABASE_URI"]}
+    summary = run_billing_parallel(config, now, workers)
     click.echo(f"As of {format_datetime(now, merchant_tz())}: {summary.packages} package(s) due, "
                f"{len(summary.invoice_ids)} invoice(s) created, {summary.failures} failure(s).")
     if summary.failures:

@@ -16,12 +16,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.billing.errors import ValidationError
 from portal.billing.periods import Period, boundary, period_at, period_containing
 from portal.extensions import db
-from portal.models import Invoice, Package
+from portal.models import Customer, Invoice, LineItem, Package
 from portal.services import merchant_tz
+from portal.services.billing_context import RunContext
 from portal.services.billing_inputs import changed_since, last_invoiced_at
 from portal.services.invoices import write_invoice
 from portal.services.mail import queue_invoice_email
@@ -43,30 +45,34 @@ class RunSummary:
     failures: int = 0
 
 
-def due_package_ids(now: datetime) -> list[int]:
+def due_package_ids(now: datetime, shard: tuple[int, int] = (0, 1)) -> list[int]:
     """Ids of packages with an invoice due at or before `now` (suspended ones wait).
 
     :param now: the run's instant.
+    :param shard: (k, n): only packages whose id % n == k, so n workers split the work.
     """
-    ids = list(db.session.scalars(
-        select(Package.id).where(Package.next_invoice_at <= now,
-                                 Package.status.in_(BILLABLE_STATUSES))
-        .order_by(Package.next_invoice_at, Package.id)
-    ))
+    k, n = shard
+    stmt = select(Package.id).where(Package.next_invoice_at <= now,
+                                    Package.status.in_(BILLABLE_STATUSES))
+    if n > 1:
+        stmt = stmt.where(Package.id % n == k)
+    ids = list(db.session.scalars(stmt.order_by(Package.next_invoice_at, Package.id)))
     db.session.rollback()  # end the read transaction before taking locks
     return ids
 
 
-def run_billing(now: datetime) -> RunSummary:
+def run_billing(now: datetime, shard: tuple[int, int] = (0, 1)) -> RunSummary:
     """Bill every package due as of `now`, catching up every missed boundary.
 
     :param now: the run's instant (the scheduler passes the current time).
+    :param shard: (k, n) to bill only the k-th of n shards (see `run_billing_parallel`).
     """
     summary = RunSummary()
-    for package_id in due_package_ids(now):
+    ctx = RunContext.load()
+    for package_id in due_package_ids(now, shard):
         summary.packages += 1
         try:
-            summary.invoice_ids += bill_due(package_id, now)
+            summary.invoice_ids += bill_due(package_id, now, ctx)
         except Exception:  # one broken package must not stop the others
             db.session.rollback()
             summary.failures += 1
@@ -74,14 +80,15 @@ def run_billing(now: datetime) -> RunSummary:
     return summary
 
 
-def bill_due(package_id: int, now: datetime) -> list[int]:
+def bill_due(package_id: int, now: datetime, ctx: RunContext | None = None) -> list[int]:
     """All invoices of one package due as of `now`; returns their ids."""
+    ctx = ctx or RunContext.load()
     invoice_ids = []
     while True:
-        advanced, invoice_id = bill_next_boundary(package_id, now)
+        still_due, invoice_id = bill_next_boundary(package_id, now, ctx)
         if invoice_id is not None:
             invoice_ids.append(invoice_id)
-        if not advanced:
+        if not still_due:
             return invoice_ids
 
 
@@ -93,24 +100,25 @@ def bill_package_now(package: Package, now: datetime) -> list[Invoice]:
     :param package: the package.
     :param now: the instant.
     """
-    ids = bill_due(package.id, now)
+    ids = bill_due(package.id, now, RunContext.load())
     return [db.session.get(Invoice, i) for i in ids]
 
 
-def bill_next_boundary(package_id: int, now: datetime) -> tuple[bool, int | None]:
+def bill_next_boundary(package_id: int, now: datetime, ctx: RunContext) -> tuple[bool, int | None]:
     """Write the package's next due invoice and advance it, in one transaction.
 
-    :returns: (whether the package advanced, the new invoice's id or None).
+    :returns: (whether another boundary is already due, the new invoice's id or None).
     """
     try:
         package = _lock_due(package_id, now)
         if package is None:
             db.session.rollback()
             return False, None
-        invoice = _invoice_boundary(package)
+        invoice = _invoice_boundary(package, ctx)
         invoice_id = invoice.id if invoice is not None else None
+        still_due = package.next_invoice_at is not None and package.next_invoice_at <= now
         db.session.commit()
-        return True, invoice_id
+        return still_due, invoice_id
     except IntegrityError:
         # Another process wrote this boundary's invoice first: nothing to do here.
         db.session.rollback()
@@ -120,17 +128,22 @@ def bill_next_boundary(package_id: int, now: datetime) -> tuple[bool, int | None
 
 def _lock_due(package_id: int, now: datetime) -> Package | None:
     """The package, locked for this transaction, if it is still due."""
-    stmt = select(Package).where(Package.id == package_id, Package.next_invoice_at <= now,
-                                 Package.status.in_(BILLABLE_STATUSES))
+    stmt = (select(Package)
+            .where(Package.id == package_id, Package.next_invoice_at <= now,
+                   Package.status.in_(BILLABLE_STATUSES))
+            # Everything the invoice needs, in three round trips instead of lazy loads.
+            .options(joinedload(Package.customer, innerjoin=True).selectinload(Customer.contacts),
+                     selectinload(Package.line_items).joinedload(LineItem.item, innerjoin=True),
+                     selectinload(Package.line_items).selectinload(LineItem.quantity_changes)))
     if db.engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
+        stmt = stmt.with_for_update(of=Package, skip_locked=True)
     else:
         # SQLite: a write first makes this transaction the single writer until commit.
         db.session.execute(text("UPDATE packages SET id = id WHERE id = :id"), {"id": package_id})
     return db.session.scalar(stmt.execution_options(populate_existing=True))
 
 
-def _invoice_boundary(package: Package) -> Invoice | None:
+def _invoice_boundary(package: Package, ctx: RunContext) -> Invoice | None:
     """Invoice the boundary `next_invoice_at` (or the cancel instant) and advance."""
     tz, anchor = merchant_tz(), package_anchor(package)
     instant = package.next_invoice_at
@@ -148,17 +161,18 @@ def _invoice_boundary(package: Package) -> Invoice | None:
         usage.append(Period(current.start, instant, current.index))
     late = _late_periods(package, anchor, (previous or current).start)
     invoice = write_invoice(package, instant, final, _merge(advance, late), _merge(usage, late),
-                            pre_period=None if final else current, post_period=usage[-1] if usage else None)
+                            pre_period=None if final else current,
+                            post_period=usage[-1] if usage else None, ctx=ctx)
     package.next_invoice_at = _next_instant(package, anchor, current, final)
     if invoice is not None:
-        _queue_email(invoice)
+        _queue_email(invoice, package, ctx)
     return invoice
 
 
-def _queue_email(invoice: Invoice) -> None:
+def _queue_email(invoice: Invoice, package: Package, ctx: RunContext) -> None:
     """Queue the invoice e-mail in the invoice's own transaction (sent by the mail job)."""
     try:
-        queue_invoice_email(invoice)
+        queue_invoice_email(invoice, customer=package.customer, company_name=ctx.company_name)
     except ValidationError:
         log.info("Invoice %s: the customer has no billing e-mail; not sent", invoice.id)
 

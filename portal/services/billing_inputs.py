@@ -14,22 +14,23 @@ from sqlalchemy import and_, func, select
 from portal.billing.invoicing import BilledCharge, LineSpec, QuantityChange as CoreQuantity
 from portal.billing.money import from_minor
 from portal.billing.periods import Period
+from portal.billing.pricing import PriceModel
 from portal.extensions import db
 from portal.models import Invoice, InvoiceLine, LineItem, Package, UsageRecord
-from portal.services.catalog import pricemodel_of
 
 
-def line_spec(line: LineItem) -> LineSpec:
+def line_spec(line: LineItem, pricing: PriceModel) -> LineSpec:
     """The billing core's view of a package line.
 
-    :param line: the line item (with its item, tierset and quantity history loaded).
+    :param line: the line item (with its item and quantity history loaded).
+    :param pricing: the price model in force on the line.
     """
     item = line.item
     trial_end = line.subscribe_at + timedelta(days=line.trial_days) if line.trial_days else None
     return LineSpec(
         line_item_id=line.id, item_id=item.id, name=line.descrip or item.name,
         units=item.units or "unit", units_plural=item.units_plural or item.units or "units",
-        pricing=pricemodel_of(line.tierset), is_metered=item.is_metered,
+        pricing=pricing, is_metered=item.is_metered,
         subscribe_at=line.subscribe_at, cancel_at=line.cancel_at, trial_end=trial_end,
         quantities=tuple(CoreQuantity(q.effective_at, q.quantity) for q in line.quantity_changes),
     )

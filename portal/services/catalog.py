@@ -3,14 +3,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
 
 from sqlalchemy import exists, select
 
 from portal.billing.aggregation import validate_usage_type
 from portal.billing.errors import ValidationError
-from portal.billing.money import parse_money, parse_usage_value
-from portal.billing.pricing import PriceModel, Tier as CoreTier, validate_pricemodel
+from portal.billing.money import EXACT, parse_money, parse_usage_value
+from portal.billing.pricing import (
+    PriceModel, Tier as CoreTier, TierCharge, price_quantity, tier_breakdown, usage_charge,
+    validate_pricemodel,
+)
 from portal.extensions import db
 from portal.models import InvoiceLine, Item, LineItem, Tier, Tierset
 from portal.models.catalog import ITEM_TYPES
@@ -244,3 +248,42 @@ def delete_item(item: Item) -> None:
 def unit_price(amount: str | Decimal) -> tuple[CoreTier, ...]:
     """A single open tier at `amount` per unit (the `uni` model's tierset)."""
     return (CoreTier(unit_from=Decimal(0), unit_to=None, amount=Decimal(amount)),)
+
+
+@dataclass(frozen=True)
+class PriceQuote:
+    """The price of a quantity for one cycle under a price model, explained tier by tier.
+
+    `price` is the quantity's price (tiers and their flat fees), `charge` the usage charge
+    (raised to the minimum when one is set), `cycle_total` what one cycle costs: base plus
+    charge, or for a flat model base × quantity. `setup` is charged once, on the first invoice.
+    """
+
+    quantity: Decimal
+    rows: tuple[TierCharge, ...]
+    price: Decimal
+    charge: Decimal
+    base: Decimal
+    setup: Decimal
+    cycle_total: Decimal
+
+    @property
+    def minimum_applies(self) -> bool:
+        """Whether the minimum raised the charge above the quantity's price."""
+        return self.charge != self.price
+
+
+def quote_price(pricing: PriceModel, quantity: object) -> PriceQuote:
+    """What `quantity` costs for one cycle under `pricing` (the catalog's price calculator).
+
+    :param pricing: a validated price model (e.g. from parse_pricemodel, not yet saved).
+    :param quantity: a usage value or line quantity (decimal text; errors name `quantity`).
+    """
+    q = parse_usage_value(quantity, "quantity")
+    with localcontext(EXACT):
+        if pricing.pricemodel == "fla":
+            return PriceQuote(q, (), Decimal(0), Decimal(0), pricing.base, pricing.setup,
+                              pricing.base * q)
+        charge = usage_charge(pricing, q)
+        return PriceQuote(q, tier_breakdown(pricing, q), price_quantity(pricing, q), charge,
+                          pricing.base, pricing.setup, pricing.base + charge)

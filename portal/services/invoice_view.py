@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
-from portal.billing.money import from_minor, minor_units
+from sqlalchemy import select
+
+from portal.billing.money import from_minor, minor_units, to_minor
 from portal.extensions import db
 from portal.models import Customer, Invoice, Item, MerchantSettings
 from portal.services.settings import ensure_settings
@@ -78,3 +82,51 @@ def invoice_context(invoice: Invoice) -> dict:
         "balance": format_money(invoice.balance_minor, c),
         "terms": "Due on receipt" if invoice.terms_days == 0 else f"Net {invoice.terms_days}",
     }
+
+
+# The design preview's sample when no invoice exists yet: ChargeOver's $28.05 example.
+SAMPLE_LINES = (("VoIP minutes: base fee", Decimal(1), "", Decimal("10.00"), Decimal("10.00")),
+                ("VoIP minutes: usage", Decimal(361), "minutes", Decimal("0.05"), Decimal("18.05")))
+DESIGN_FIELDS = ("company_name", "address", "email", "phone", "footer_text", "terms_text")
+
+
+def sample_invoice_context(today: date) -> dict:
+    """The latest invoice's context, or a sample invoice's when none exists yet (not stored).
+
+    :param today: the sample's date.
+    """
+    latest = db.session.scalar(select(Invoice).order_by(Invoice.id.desc()).limit(1))
+    if latest is not None:
+        return invoice_context(latest)
+    settings = ensure_settings()
+    c, rate = settings.default_currency, settings.default_tax_rate
+    subtotal = sum(to_minor(line[4], c) for line in SAMPLE_LINES)
+    taxes = to_minor(from_minor(subtotal, c) * rate, c)
+    invoice = Invoice(refnumber=1001, date=today, due_date=today + timedelta(days=settings.payment_terms_days),
+                      status="open-unpaid", cycle_pre_from_date=today, cycle_post_to_date=today - timedelta(days=1),
+                      cycle_pre_to_date=today + timedelta(days=30), cycle_post_from_date=today - timedelta(days=30))
+    customer = Customer(company="Example Customer Inc.", bill_addr1="1 Sample Street",
+                        bill_city="Springfield", bill_country="USA")
+    lines = [LineView(d, format_quantity(q), unit, f"{r:f}", format_money(to_minor(a, c), c), (), False)
+             for d, q, unit, r, a in SAMPLE_LINES]
+    return {
+        "invoice": invoice, "customer": customer, "merchant": settings, "logo": logo_data_uri(settings),
+        "accent": settings.accent_colour, "status_label": STATUS_LABELS["open-unpaid"], "lines": lines,
+        "subtotal": format_money(subtotal, c), "taxes": format_money(taxes, c),
+        "tax_rate": format_quantity(rate * 100) + " %", "total": format_money(subtotal + taxes, c),
+        "paid": format_money(0, c), "balance": format_money(subtotal + taxes, c),
+        "terms": "Due on receipt" if settings.payment_terms_days == 0 else f"Net {settings.payment_terms_days}",
+    }
+
+
+def design_preview_context(today: date, design: dict, logo: str | None, accent: str) -> dict:
+    """A sample invoice's context shown with an unsaved invoice design (nothing is stored).
+
+    :param design: merchant texts by DESIGN_FIELDS name (company_name, address, ...).
+    :param logo: the logo to show, as a data: URI, or None.
+    :param accent: the accent colour (#rrggbb).
+    """
+    context = sample_invoice_context(today)
+    merchant = SimpleNamespace(**{name: design.get(name) or None for name in DESIGN_FIELDS})
+    context.update(merchant=merchant, logo=logo, accent=accent)
+    return context

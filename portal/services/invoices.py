@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from portal.billing.errors import ValidationError
 from portal.billing.invoicing import (
@@ -14,23 +13,11 @@ from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Customer, Invoice, InvoiceLine, Package
 from portal.services import merchant_tz
+from portal.services.billing_context import RunContext
 from portal.services.billing_inputs import billed_charges, line_spec, usage_by_period
 from portal.services.counters import next_number
-from portal.services.settings import ensure_settings
 
 REFNUMBER_SEQUENCE = "invoice_refnumber"
-
-
-def tax_rate_for(customer: Customer) -> Decimal:
-    """The customer's own tax rate, else the merchant's default."""
-    return customer.tax_rate if customer.tax_rate is not None else ensure_settings().default_tax_rate
-
-
-def terms_for(customer: Customer) -> int:
-    """Payment terms in days: the customer's, else the merchant's default (net 30)."""
-    if customer.payment_terms_days is not None:
-        return customer.payment_terms_days
-    return ensure_settings().payment_terms_days
 
 
 def _local_dates(period: Period | None) -> tuple[date | None, date | None]:
@@ -42,16 +29,17 @@ def _local_dates(period: Period | None) -> tuple[date | None, date | None]:
     return period.start.astimezone(tz).date(), last.date()
 
 
-def draft_lines(package: Package, advance: tuple[Period, ...],
-                usage: tuple[Period, ...]) -> list[DraftLine]:
+def draft_lines(package: Package, advance: tuple[Period, ...], usage: tuple[Period, ...],
+                ctx: RunContext) -> list[DraftLine]:
     """The billing core's lines for these periods of the package.
 
     :param package: the package (its lines and customer loaded).
     :param advance: periods whose in-advance charges are reconciled.
     :param usage: periods whose usage charges are reconciled.
+    :param ctx: the run's settings and price models.
     """
     lines = list(package.line_items)
-    specs = {line.id: line_spec(line) for line in lines}
+    specs = {line.id: line_spec(line, ctx.pricing(line)) for line in lines}
     currency = package.customer.currency
     return compute_invoice_lines(InvoiceRequest(
         currency=currency, tz=merchant_tz(), lines=tuple(specs.values()),
@@ -63,7 +51,7 @@ def draft_lines(package: Package, advance: tuple[Period, ...],
 
 def write_invoice(package: Package, instant: datetime, final: bool, advance: tuple[Period, ...],
                   usage: tuple[Period, ...], pre_period: Period | None,
-                  post_period: Period | None) -> Invoice | None:
+                  post_period: Period | None, ctx: RunContext) -> Invoice | None:
     """Compute and store the invoice of `package` dated at `instant`; flushes.
 
     Returns None (and stores nothing) when there is nothing to bill.
@@ -74,12 +62,13 @@ def write_invoice(package: Package, instant: datetime, final: bool, advance: tup
     :param usage: periods whose usage charges are reconciled.
     :param pre_period: the in-advance period shown on the invoice.
     :param post_period: the in-arrears period shown on the invoice.
+    :param ctx: the run's settings and price models.
     """
-    drafts = draft_lines(package, advance, usage)
+    drafts = draft_lines(package, advance, usage, ctx)
     if not drafts:
         return None
     customer = package.customer
-    invoice = _new_invoice(customer, instant, pre_period, post_period)
+    invoice = _new_invoice(customer, instant, pre_period, post_period, ctx)
     invoice.package_id, invoice.kind = package.id, "final" if final else "recurring"
     _fill(invoice, drafts)
     db.session.add(invoice)
@@ -88,9 +77,9 @@ def write_invoice(package: Package, instant: datetime, final: bool, advance: tup
 
 
 def _new_invoice(customer: Customer, instant: datetime, pre: Period | None,
-                 post: Period | None) -> Invoice:
+                 post: Period | None, ctx: RunContext) -> Invoice:
     invoice_date = instant.astimezone(merchant_tz()).date()
-    terms = terms_for(customer)
+    terms = ctx.terms_days(customer)
     pre_from, pre_to = _local_dates(pre)
     post_from, post_to = _local_dates(post)
     return Invoice(
@@ -99,7 +88,7 @@ def _new_invoice(customer: Customer, instant: datetime, pre: Period | None,
         due_date=due_date(invoice_date, terms), terms_days=terms,
         cycle_pre_from_date=pre_from, cycle_pre_to_date=pre_to,
         cycle_post_from_date=post_from, cycle_post_to_date=post_to,
-        tax_rate=tax_rate_for(customer), status="open-unpaid",
+        tax_rate=ctx.tax_rate(customer), status="open-unpaid",
     )
 
 

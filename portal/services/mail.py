@@ -32,21 +32,25 @@ MAX_ATTEMPTS = 6
 CLAIM_SECONDS = 300
 
 
-def queue_invoice_email(invoice: Invoice, to_address: str | None = None) -> EmailDelivery:
+def queue_invoice_email(invoice: Invoice, to_address: str | None = None, *,
+                        customer: Customer | None = None,
+                        company_name: str | None = None) -> EmailDelivery:
     """Queue the e-mail of `invoice` to its customer's billing contact (or `to_address`).
 
     :param invoice: the invoice to send.
     :param to_address: another recipient, for the API's `email` action.
+    :param customer: the invoice's customer, when the caller has it loaded.
+    :param company_name: the merchant's name, when the caller has it (billing runs).
     """
-    customer = db.session.get(Customer, invoice.customer_id)
+    customer = customer or db.session.get(Customer, invoice.customer_id)
     contact = billing_contact(customer)
     address = to_address or (contact.email if contact else customer.superuser_email)
     if not address or "@" not in address:
         raise ValidationError("email", f"customer {customer.id} has no billing e-mail address")
-    settings = ensure_settings()
+    company_name = company_name or ensure_settings().company_name
     delivery = EmailDelivery(
         invoice_id=invoice.id, to_address=address, status="pending",
-        subject=f"Invoice #{invoice.refnumber} from {settings.company_name}",
+        subject=f"Invoice #{invoice.refnumber} from {company_name}",
         message_id=make_msgid(domain="meterbill.local"),
     )
     db.session.add(delivery)

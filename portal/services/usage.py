@@ -133,7 +133,8 @@ def _line_ref(raw: dict) -> tuple[str, int | str]:
     line_id = raw.get("line_item_id")
     if line_id not in (None, ""):
         text = line_id.strip() if isinstance(line_id, str) else line_id
-        if type(text) is not int and not (isinstance(text, str) and text.isascii() and text.isdigit()):
+        digits = isinstance(text, str) and text.isascii() and text.isdigit()
+        if type(text) is not int and not digits:
             raise ValidationError("line_item_id", "must be a positive integer")
         return "id", int(text)
     key = text_field(raw.get("line_item_external_key"), "line_item_external_key")
@@ -154,9 +155,10 @@ class LineLookup:
                 continue  # reported by `find` (or as a non-object) when the record is checked
             (ids if kind == "id" else keys).add(value)
         ids = {i for i in ids if 0 < i <= MAX_LINE_ID}
-        self.by_id = {line.id: line for line in _load_lines(LineItem.id.in_(ids))} if ids else {}
-        self.by_key = ({line.external_key: line for line in _load_lines(LineItem.external_key.in_(keys))}
-                       if keys else {})
+        by_id = _load_lines(LineItem.id.in_(ids)) if ids else []
+        by_key = _load_lines(LineItem.external_key.in_(keys)) if keys else []
+        self.by_id = {line.id: line for line in by_id}
+        self.by_key = {line.external_key: line for line in by_key}
 
     def find(self, raw: dict) -> LineRef:
         """The line of `raw`, or the same errors as the single-record channel."""
@@ -166,7 +168,8 @@ class LineLookup:
                 raise ValidationError("line_item_id", f"no line item {value}")
             return self.by_id[value]
         if value not in self.by_key:
-            raise ValidationError("line_item_external_key", f"no line item with external key '{value}'")
+            raise ValidationError("line_item_external_key",
+                                  f"no line item with external key '{value}'")
         return self.by_key[value]
 
 
@@ -369,7 +372,7 @@ def _insert_values(connection, rows: list, constants: tuple) -> list:
 def ingest_batch(raws: list, source: str = "bulk", dry_run: bool = False) -> list[Outcome]:
     """Validate and store many raw records with the single channel's rules; flushes.
 
-    One query resolves the lines, one statement inserts the new rows, one query reads
+    One query resolves all the lines, one statement inserts the new rows, one query reads
     back the records of keys already taken. A key repeated within the batch is stored
     once: later copies with the same content answer 200 with its id, others 409.
     :param raws: the records, each as `validate_usage` takes it.
@@ -402,11 +405,8 @@ def ingest_batch(raws: list, source: str = "bulk", dry_run: bool = False) -> lis
     return outcomes
 
 
-def _key(usage: UsageInput) -> tuple:
-    return (usage.line.id, usage.external_key)
-
-
 def _validate_all(raws: list, outcomes: list) -> list[tuple[int, UsageInput]]:
+    """(index, record) of the valid records; a 400 outcome for each other one."""
     lines, tz, now = LineLookup(raws), merchant_tz(), utcnow()
     valid = []
     for index, raw in enumerate(raws):
@@ -417,6 +417,10 @@ def _validate_all(raws: list, outcomes: list) -> list[tuple[int, UsageInput]]:
         except ValidationError as error:
             outcomes[index] = Outcome(400, message=str(error), details={"field": error.field})
     return valid
+
+
+def _key(usage: UsageInput) -> tuple:
+    return (usage.line.id, usage.external_key)
 
 
 def _insert_or_one_by_one(firsts: list, source: str, outcomes: list) -> list[int | None]:

@@ -1,10 +1,13 @@
 """CSV usage import, shared by the API and the merchant portal (its preview is a dry run).
 
 The file is streamed: it is read line by line from any binary stream, parsed by the csv
-module and sent through `ingest_batch` (the bulk channel's rules and speed) in chunks of
-`CHUNK_ROWS` rows, so memory does not grow with the file. The caller commits each chunk
-(`on_chunk`): an import is NOT all-or-nothing. Re-uploading a file is safe for rows that
-carry an `external_key` (they answer as duplicates); rows without a key are stored again.
+module and sent through the bulk channel's `ingest_batch` (same rules, same speed) in
+chunks of `CHUNK_ROWS` rows, so memory does not grow with the file. The caller commits
+each chunk (`on_chunk`): an import is NOT all-or-nothing (an error that stops the file
+leaves the chunks before it stored). Re-uploading a file is safe for rows that carry an
+`external_key` (they answer as duplicates); rows without a key are stored again. A dry
+run sees duplicates of earlier rows of the same chunk and of stored records, not of
+earlier chunks of the same file (nothing of them is stored).
 
 Numbering: the header is row 0 and data rows are numbered 1, 2, ... in file order;
 blank lines (and rows whose cells are all empty) are skipped and not numbered. Each error
@@ -72,19 +75,29 @@ def import_usage_csv(stream, *, dry_run: bool = False, chunk_rows: int = CHUNK_R
     :raises CsvImportError: the header is wrong or the file is not UTF-8 / not CSV.
     """
     report = ImportReport(dry_run=dry_run)
+    for chunk in _chunks(stream, report, chunk_rows):
+        outcomes = ingest_batch([raw for _, _, raw in chunk if isinstance(raw, dict)],
+                                source="csv", dry_run=dry_run)
+        _count(chunk, outcomes, report)
+        if on_chunk is not None:
+            on_chunk(report)
+    return report
+
+
+def _chunks(stream, report: ImportReport, chunk_rows: int) -> Iterator[list]:
+    """Lists of (row, line, raw record or the error of a misshapen row)."""
     reader = csv.reader(_lines(_text(stream), report))
     records = _records(reader, report)
     columns = read_header(next(records, None), report)
-    chunk: list[tuple[int, int, dict | str]] = []  # (row, line, record or error)
+    chunk = []
     for cells in records:
         report.rows += 1
         chunk.append((report.rows, reader.line_num, _row(cells, columns)))
         if len(chunk) >= chunk_rows:
-            _process(chunk, report, dry_run, on_chunk)
+            yield chunk
             chunk = []
     if chunk:
-        _process(chunk, report, dry_run, on_chunk)
-    return report
+        yield chunk
 
 
 def read_header(cells: list[str] | None, report: ImportReport) -> list[str | None]:
@@ -115,10 +128,9 @@ def _row(cells: list[str], columns: list) -> dict | str:
     return {name: cell.strip() for name, cell in zip(columns, cells) if name is not None}
 
 
-def _process(chunk: list, report: ImportReport, dry_run: bool, on_chunk) -> None:
-    """Store a chunk; count its rows and list its errors in row order."""
-    outcomes = iter(ingest_batch([raw for _, _, raw in chunk if isinstance(raw, dict)],
-                                 source="csv", dry_run=dry_run))
+def _count(chunk: list, outcomes: list, report: ImportReport) -> None:
+    """Count a chunk's rows and list its errors in row order."""
+    outcomes = iter(outcomes)
     for row, line, raw in chunk:
         if not isinstance(raw, dict):
             report.add_error(row, None, raw, line)
@@ -130,8 +142,6 @@ def _process(chunk: list, report: ImportReport, dry_run: bool, on_chunk) -> None
             report.duplicates += 1
         else:
             report.add_error(row, (outcome.details or {}).get("field"), outcome.message, line)
-    if on_chunk is not None:
-        on_chunk(report)
 
 
 def _records(reader, report: ImportReport) -> Iterator[list[str]]:

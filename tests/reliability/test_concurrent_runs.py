@@ -83,3 +83,15 @@ def test_a_run_killed_mid_way_leaves_no_half_invoice_and_the_rerun_completes(app
     output = rerun.communicate(timeout=300)[0]
     assert rerun.returncode == 0, output
     _assert_consistent(db, 2 * PACKAGES)
+
+
+@pytest.mark.slow
+def test_a_run_with_two_workers_bills_each_package_once(app, db):
+    _seed(db)
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
+    run = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "billing", "run",
+                          "--now", "2015-10-01 00:00:00", "--workers", "2"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"{2 * PACKAGES} invoice(s) created" in run.stdout
+    _assert_consistent(db, 2 * PACKAGES)

@@ -1,0 +1,214 @@
+"""Figures of the merchant dashboard: revenue, open balance, usage, due invoices, activity.
+
+Every figure is one aggregate query (GROUP BY in the database), whatever the table sizes;
+Python only formats the few rows that come back. Months are calendar months in the
+merchant time zone: invoice and payment dates are already local dates, and usage instants
+are compared with local midnights. Money stays in integer minor units, per currency.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import case, func, select
+
+from portal.billing.money import from_minor
+from portal.billing.periods import local_midnight
+from portal.extensions import db
+from portal.models import CsvImport, Customer, Invoice, Item, LineItem, Transaction, UsageRecord
+from portal.services import merchant_tz
+
+DUE_SOON_DAYS = 14
+CHART_MONTHS = 12
+NOT_VOID = Invoice.status != "void-void"
+# A refund counts against what was collected; credits are not money received.
+SIGNED_AMOUNT = case((Transaction.transaction_type == "ref", -Transaction.amount_minor),
+                     else_=Transaction.amount_minor)
+
+
+@dataclass(frozen=True)
+class UsageFigure:
+    """One item's usage in a window: `total` (sum) and `peak` (largest single record)."""
+
+    item_id: int
+    name: str
+    units: str
+    usage_type: str
+    total: Decimal
+    peak: Decimal
+    records: int
+
+
+@dataclass(frozen=True)
+class MonthRevenue:
+    """What was invoiced and collected in one calendar month, in one currency."""
+
+    month: date
+    currency: str
+    invoiced_minor: int
+    collected_minor: int
+
+
+def month_start(day: date, months_back: int = 0) -> date:
+    """The first day of `day`'s month, `months_back` months earlier."""
+    return day.replace(day=1) - relativedelta(months=months_back)
+
+
+def local_today(now: datetime) -> date:
+    """The merchant's local date at the instant `now`."""
+    return now.astimezone(merchant_tz()).date()
+
+
+def invoiced_by_currency(first: date, end: date) -> dict[str, int]:
+    """Totals of non-void invoices dated in [first, end), per currency (minor units)."""
+    rows = db.session.execute(
+        select(Invoice.currency, func.sum(Invoice.total_minor))
+        .where(NOT_VOID, Invoice.date >= first, Invoice.date < end).group_by(Invoice.currency))
+    return {currency: int(total) for currency, total in rows}
+
+
+def collected_by_currency(first: date, end: date) -> dict[str, int]:
+    """Payments minus refunds dated in [first, end), per currency (minor units)."""
+    rows = db.session.execute(
+        select(Transaction.currency, func.sum(SIGNED_AMOUNT))
+        .where(Transaction.transaction_type.in_(("pay", "ref")),
+               Transaction.transaction_date >= first, Transaction.transaction_date < end)
+        .group_by(Transaction.currency))
+    return {currency: int(total) for currency, total in rows}
+
+
+def open_balance_by_currency(today: date) -> dict[str, tuple[int, int, int]]:
+    """Per currency: (balance owed on open invoices, open invoice count, overdue count)."""
+    overdue = func.sum(case((Invoice.due_date < today, 1), else_=0))
+    rows = db.session.execute(
+        select(Invoice.currency, func.sum(Invoice.total_minor - Invoice.paid_minor),
+               func.count(Invoice.id), overdue)
+        .where(Invoice.status == "open-unpaid").group_by(Invoice.currency))
+    return {currency: (int(owed), int(count), int(late or 0)) for currency, owed, count, late in rows}
+
+
+def usage_by_item(start: datetime, end: datetime) -> list[UsageFigure]:
+    """Usage recorded for periods starting in [start, end), per item (largest total first)."""
+    total = func.sum(UsageRecord.usage_value)
+    rows = db.session.execute(
+        select(Item.id, Item.name, Item.units_plural, Item.units, Item.usage_type, total,
+               func.max(UsageRecord.usage_value), func.count(UsageRecord.id))
+        .join(LineItem, LineItem.id == UsageRecord.line_item_id)
+        .join(Item, Item.id == LineItem.item_id)
+        .where(UsageRecord.from_at >= start, UsageRecord.from_at < end)
+        .group_by(Item.id, Item.name, Item.units_plural, Item.units, Item.usage_type)
+        .order_by(total.desc(), Item.name))
+    return [UsageFigure(item_id, name, plural or units or "", usage_type, value, peak, count)
+            for item_id, name, plural, units, usage_type, value, peak, count in rows]
+
+
+def invoices_due(today: date, days: int = DUE_SOON_DAYS, limit: int = 10) -> list:
+    """Open invoices due from today to `days` days ahead: (invoice, company) by due date."""
+    return list(db.session.execute(
+        select(Invoice, Customer.company).join(Customer, Customer.id == Invoice.customer_id)
+        .where(Invoice.status == "open-unpaid", Invoice.due_date >= today,
+               Invoice.due_date <= today + timedelta(days=days))
+        .order_by(Invoice.due_date, Invoice.refnumber).limit(limit)))
+
+
+def recent_invoices(limit: int = 5) -> list:
+    """The latest invoices written: (invoice, company)."""
+    return list(db.session.execute(
+        select(Invoice, Customer.company).join(Customer, Customer.id == Invoice.customer_id)
+        .order_by(Invoice.id.desc()).limit(limit)))
+
+
+def recent_payments(limit: int = 5) -> list:
+    """The latest transactions recorded: (transaction, company)."""
+    return list(db.session.execute(
+        select(Transaction, Customer.company).join(Customer, Customer.id == Transaction.customer_id)
+        .order_by(Transaction.id.desc()).limit(limit)))
+
+
+def recent_imports(limit: int = 5) -> list[CsvImport]:
+    """The latest CSV usage imports."""
+    return list(db.session.scalars(select(CsvImport).order_by(CsvImport.id.desc()).limit(limit)))
+
+
+def _by_month(column, currency, amount, first: date, end: date, where) -> dict[tuple[date, str], int]:
+    """Sums of `amount` per (month of the date `column`, currency) in [first, end)."""
+    year, month = func.extract("year", column), func.extract("month", column)
+    rows = db.session.execute(
+        select(year, month, currency, func.sum(amount))
+        .where(where, column >= first, column < end).group_by(year, month, currency))
+    return {(date(int(y), int(m), 1), c): int(total) for y, m, c, total in rows}
+
+
+def monthly_revenue(today: date, months: int = CHART_MONTHS) -> list[MonthRevenue]:
+    """Invoiced and collected per calendar month (this month and the months - 1 before)."""
+    first, end = month_start(today, months - 1), month_start(today, -1)
+    invoiced = _by_month(Invoice.date, Invoice.currency, Invoice.total_minor, first, end, NOT_VOID)
+    collected = _by_month(Transaction.transaction_date, Transaction.currency, SIGNED_AMOUNT, first, end,
+                          Transaction.transaction_type.in_(("pay", "ref")))
+    currencies = sorted({c for _, c in invoiced} | {c for _, c in collected})
+    return [MonthRevenue(month_start(today, back), c, invoiced.get((month_start(today, back), c), 0),
+                         collected.get((month_start(today, back), c), 0))
+            for c in currencies for back in range(months - 1, -1, -1)]
+
+
+def revenue_figure_json(months: list[MonthRevenue]) -> str:
+    """The Plotly figure (bars of invoiced and collected per month) as JSON text.
+
+    Amounts travel as exact decimal strings; the browser's Plotly reads them as numbers.
+    """
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    for currency in dict.fromkeys(m.currency for m in months):
+        rows = [m for m in months if m.currency == currency]
+        labels = [m.month.strftime("%b %Y") for m in rows]
+        for name, attr, colour in (("Invoiced", "invoiced_minor", "#2563eb"),
+                                   ("Collected", "collected_minor", "#16a34a")):
+            values = [str(from_minor(getattr(m, attr), currency)) for m in rows]
+            figure.add_bar(name=f"{name} ({currency})", x=labels, y=values, marker_color=colour,
+                           hovertemplate="%{x}: %{y} " + currency + "<extra>" + name + "</extra>")
+    figure.update_layout(barmode="group", margin=dict(l=50, r=10, t=10, b=40), height=320,
+                         legend=dict(orientation="h", y=-0.2), yaxis=dict(type="linear", rangemode="tozero"),
+                         paper_bgcolor="#ffffff", plot_bgcolor="#ffffff")
+    return figure.to_json()
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the dashboard shows, as of one instant."""
+
+    today: date
+    invoiced_this: dict[str, int]
+    invoiced_last: dict[str, int]
+    collected_this: dict[str, int]
+    collected_last: dict[str, int]
+    open_balance: dict[str, tuple[int, int, int]]
+    usage_today: list[UsageFigure]
+    usage_month: list[UsageFigure]
+    due_soon: list
+    latest_invoices: list
+    latest_payments: list
+    latest_imports: list[CsvImport]
+    chart_json: str
+
+
+def dashboard(now: datetime) -> Dashboard:
+    """The dashboard's figures as of `now` (this month = the local calendar month of now)."""
+    tz, today = merchant_tz(), local_today(now)
+    this, last, following = month_start(today), month_start(today, 1), month_start(today, -1)
+    return Dashboard(
+        today=today,
+        invoiced_this=invoiced_by_currency(this, following),
+        invoiced_last=invoiced_by_currency(last, this),
+        collected_this=collected_by_currency(this, following),
+        collected_last=collected_by_currency(last, this),
+        open_balance=open_balance_by_currency(today),
+        usage_today=usage_by_item(local_midnight(today, tz), local_midnight(today + timedelta(days=1), tz)),
+        usage_month=usage_by_item(local_midnight(this, tz), local_midnight(following, tz)),
+        due_soon=invoices_due(today),
+        latest_invoices=recent_invoices(), latest_payments=recent_payments(),
+        latest_imports=recent_imports(),
+        chart_json=revenue_figure_json(monthly_revenue(today)),
+    )
