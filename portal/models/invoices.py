@@ -18,6 +18,7 @@ INVOICE_STATUSES = ("open-unpaid", "closed-paid", "void-void")
 INVOICE_KINDS = ("recurring", "final", "manual")
 LINE_KINDS = ("setup", "base", "quantity", "usage")
 DELIVERY_STATUSES = ("pending", "sent", "failed")
+DELIVERY_KINDS = ("invoice", "message")
 
 
 class Invoice(db.Model):
@@ -99,16 +100,22 @@ class InvoiceLine(db.Model):
 
 
 class EmailDelivery(db.Model):
-    """One message to send (an invoice e-mail); retried with backoff until sent or given up."""
+    """One e-mail to send; retried with backoff until sent or given up."""
 
     __tablename__ = "email_deliveries"
     __table_args__ = (
         CheckConstraint(in_list("status", DELIVERY_STATUSES), name="status"),
+        CheckConstraint(in_list("kind", DELIVERY_KINDS), name="kind"),
         Index("ix_email_deliveries_due", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # "invoice": rendered from the invoice at send time, PDF attached; "message": the
+    # stored bodies (invitations, password resets).
+    kind: Mapped[str] = mapped_column(String(10), default="invoice", server_default="invoice")
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
     to_address: Mapped[str] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(10), default="pending")

@@ -58,15 +58,43 @@ def queue_invoice_email(invoice: Invoice, to_address: str | None = None, *,
     return delivery
 
 
-def build_message(delivery: EmailDelivery) -> EmailMessage:
-    """The MIME message: text and HTML alternatives, the invoice PDF attached."""
-    invoice = db.session.get(Invoice, delivery.invoice_id)
-    context = invoice_context(invoice)
+def queue_message(to_address: str, subject: str, text: str, html: str | None = None) -> EmailDelivery:
+    """Queue a message that is not an invoice (an invitation, a password reset); flushes.
+
+    :param to_address: the recipient.
+    :param subject: the subject line.
+    :param text: the plain-text body.
+    :param html: an HTML alternative, if any.
+    """
+    if not to_address or "@" not in to_address:
+        raise ValidationError("email", "must be an e-mail address")
+    delivery = EmailDelivery(kind="message", to_address=to_address, subject=subject,
+                             body_text=text, body_html=html, status="pending",
+                             message_id=make_msgid(domain="meterbill.local"))
+    db.session.add(delivery)
+    db.session.flush()
+    return delivery
+
+
+def _headers(delivery: EmailDelivery) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = delivery.subject
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = delivery.to_address
     message["Message-ID"] = delivery.message_id
+    return message
+
+
+def build_message(delivery: EmailDelivery) -> EmailMessage:
+    """The MIME message: text and HTML alternatives, and the invoice PDF for an invoice."""
+    message = _headers(delivery)
+    if delivery.kind == "message":
+        message.set_content(delivery.body_text or "")
+        if delivery.body_html:
+            message.add_alternative(delivery.body_html, subtype="html")
+        return message
+    invoice = db.session.get(Invoice, delivery.invoice_id)
+    context = invoice_context(invoice)
     message.set_content(render_template("email/invoice.txt", **context))
     message.add_alternative(render_template("email/invoice.html", **context), subtype="html")
     message.add_attachment(render_invoice_pdf(invoice), maintype="application", subtype="pdf",

@@ -74,3 +74,17 @@ def test_a_claimed_delivery_is_not_sent_by_another_worker(db, smtp_server):
     assert _claim(delivery.id, now)           # worker A claims it (and is still sending)
     assert send_delivery(delivery.id, now) is None  # worker B cannot
     assert smtp_server == []
+
+
+def test_plain_messages_are_queued_and_sent(db, smtp_server):
+    from portal.services.mail import queue_message
+
+    queue_message("jane@acme.example", "Your invitation", "Open https://x/y to set a password.",
+                  "<p>Open <a href='https://x/y'>this link</a></p>")
+    db.session.commit()
+    assert send_due_deliveries() == {"sent": 1}
+    message = smtp_server[0]
+    assert message["Subject"] == "Your invitation"
+    assert "https://x/y" in message.get_body(("plain",)).get_content()
+    assert "this link" in message.get_body(("html",)).get_content()
+    assert list(message.iter_attachments()) == []
