@@ -73,12 +73,14 @@ def _register_blueprints(app: Flask) -> None:
     from portal.links import bp as links_bp
     from portal.main import bp as main_bp
     from portal.merchant import bp as merchant_bp
+    from portal.usage_urls import bp as usage_urls_bp
     from portal.web import install_security_headers
 
     app.register_blueprint(main_bp)
     app.register_blueprint(api_docs_bp)
     app.register_blueprint(links_bp)
     app.register_blueprint(merchant_bp)
+    app.register_blueprint(usage_urls_bp)
     install_security_headers(app)
 
     @app.context_processor

@@ -47,6 +47,8 @@ def load_settings() -> dict:
         "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox")),
         "SCHEDULER_BILLING_MINUTES": int(os.environ.get("SCHEDULER_BILLING_MINUTES", "5")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Pings per usage URL (token), e.g. "60 per minute"; 429 with Retry-After beyond.
+        "USAGE_URL_RATE_LIMIT": os.environ.get("USAGE_URL_RATE_LIMIT", "60 per minute"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
