@@ -69,7 +69,6 @@ def _tune_sqlite(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     """Mount the web areas."""
     from portal.api import bp as api_bp
-    from portal.api.docs import bp as api_docs_bp
     from portal.links import bp as links_bp
     from portal.main import bp as main_bp
     from portal.merchant import bp as merchant_bp
@@ -77,7 +76,6 @@ def _register_blueprints(app: Flask) -> None:
     from portal.web import install_security_headers
 
     app.register_blueprint(main_bp)
-    app.register_blueprint(api_docs_bp)
     app.register_blueprint(links_bp)
     app.register_blueprint(merchant_bp)
     app.register_blueprint(usage_urls_bp)
