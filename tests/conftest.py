@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from portal import create_app
@@ -52,6 +53,14 @@ def app(tmp_path_factory):
         "RATELIMIT_ENABLED": True,
         "MAIL_SERVER": "",
     })
+    def _fresh_request_globals():
+        # Test requests reuse the test's app context (and its `g`); in production every
+        # request has its own. Forget what a previous request cached there (Flask-Login's
+        # user, Flask-WTF's CSRF token), before any other hook runs.
+        g.__dict__.clear()
+
+    application.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
+
     with application.app_context():
         _drop_everything()
         upgrade()

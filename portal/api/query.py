@@ -2,22 +2,39 @@
 from __future__ import annotations
 
 import operator
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
 
 from flask import request
-from sqlalchemy import Select, String, func
+from sqlalchemy import BigInteger, Integer, Select, String, cast, func
 
 from portal.api.envelope import ApiError
 from portal.billing.errors import ValidationError
 from portal.billing.money import parse_decimal
+from portal.extensions import db
 from portal.services import merchant_tz
 from portal.timeutil import parse_datetime
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 500
 MAX_ID = 2**63 - 1  # the largest BIGINT; integers beyond it cannot match any row
+MAX_INT32 = 2**31 - 1  # the largest INTEGER: PostgreSQL refuses a wider parameter for it
+_INTEGER = re.compile(r"-?[0-9]+")  # ASCII digits: str.isdigit() also admits "²", which int() refuses
+
+
+def integer_limit(column) -> int:
+    """The largest value an integer column holds on every database (BIGINT or INTEGER)."""
+    return MAX_ID if isinstance(getattr(column, "type", None), BigInteger) else MAX_INT32
+
+
+def get_by_id(model, object_id: int):
+    """The row of `model` with this id; None also for ids its column cannot hold (asking
+    PostgreSQL for an INTEGER beyond 32 bits is an error, not an empty result)."""
+    if not 0 < object_id <= integer_limit(model.id):
+        return None
+    return db.session.get(model, object_id)
 
 
 @dataclass(frozen=True)
@@ -33,7 +50,7 @@ def as_text(value: str, field: str) -> str:
 
 
 def as_int(value: str, field: str) -> int:
-    if not value.strip().lstrip("-").isdigit():
+    if not _INTEGER.fullmatch(value.strip()):
         raise ValidationError(field, f"'{value}' is not an integer")
     number = int(value)
     if abs(number) > MAX_ID:
@@ -46,7 +63,10 @@ def as_decimal(value: str, field: str) -> Decimal:
 
 
 def as_datetime(value: str, field: str):
-    return parse_datetime(value, field, merchant_tz())
+    try:
+        return parse_datetime(value, field, merchant_tz())
+    except OverflowError:  # year 1 or 9999 shifted out of range by a time zone
+        raise ValidationError(field, f"'{value}' is out of range") from None
 
 
 def as_bool(value: str, field: str) -> bool:
@@ -84,10 +104,14 @@ def split_conditions(where: str) -> list[str]:
 
 def condition(text: str, fields: dict[str, Field]):
     """One `field:OP:value` (or `field:IS:NULL`, `field:ISNOT:NULL`) as a SQL clause."""
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL: no value could match
+        raise ApiError(400, "where: must not contain NUL characters", {"field": "where"})
     pieces = text.split(":", 2)
     if len(pieces) != 3:
         raise ApiError(400, f"where: '{text}' is not field:OPERATOR:value", {"field": "where"})
     name, op, value = pieces
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL: refuse it instead of failing
+        raise ApiError(400, "where: values must not contain NUL characters", {"field": "where"})
     if name not in fields:
         raise ApiError(400, f"where: unknown field '{name}' (fields: {', '.join(sorted(fields))})",
                        {"field": "where"})
@@ -103,6 +127,9 @@ def condition(text: str, fields: dict[str, Field]):
         typed = fields[name].parse(value, name)
     except ValidationError as exc:
         raise ApiError(400, f"where: {exc}", {"field": "where"}) from None
+    if (isinstance(typed, int) and isinstance(getattr(column, "type", None), Integer)
+            and abs(typed) > integer_limit(column)):
+        column = cast(column, BigInteger)  # compare as 64 bits (only for such values: no index)
     return OPERATORS[op](column, typed)
 
 
@@ -130,7 +157,7 @@ def _int_arg(name: str, default: int, maximum: int | None = None) -> int:
     raw = request.args.get(name)
     if raw in (None, ""):
         return default
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise ApiError(400, f"{name}: must be a non-negative integer", {"field": name})
     value = int(raw)
     if maximum is not None and value > maximum:
@@ -149,4 +176,4 @@ def paged(stmt: Select, fields: dict[str, Field], default_order) -> Select:
     """`stmt` with the request's `order`, `offset` and `limit` (default 10, at most 500)."""
     order = ordering(request.args.get("order", ""), fields) or [default_order]
     limit = _int_arg("limit", DEFAULT_LIMIT, MAX_LIMIT)
-    return stmt.order_by(*order).offset(_int_arg("offset", 0)).limit(limit)
+    return stmt.order_by(*order).offset(_int_arg("offset", 0, MAX_ID)).limit(limit)

@@ -57,7 +57,9 @@ def due_package_ids(now: datetime, shard: tuple[int, int] = (0, 1)) -> list[int]
     if n > 1:
         stmt = stmt.where(Package.id % n == k)
     ids = list(db.session.scalars(stmt.order_by(Package.next_invoice_at, Package.id)))
-    db.session.rollback()  # end the read transaction before taking locks
+    # End the transaction before taking locks; the run owns its transactions, so whatever
+    # the caller left pending is committed here rather than silently lost.
+    db.session.commit()
     return ids
 
 

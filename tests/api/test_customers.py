@@ -149,3 +149,9 @@ def test_values_longer_than_their_column_are_400(api):
     customer_id = _create(api)
     long_phone = api.post("/api/v3/user", json={"customer_id": customer_id, "phone": "1" * 61})
     assert long_phone.status_code == 400 and body(long_phone)["details"]["field"] == "phone"
+
+
+def test_nul_characters_in_where_are_400(api):
+    for query in ("where=company:CONTAINS:%00", "where=company:EQUALS:a%00b"):
+        response = api.get(f"/api/v3/customer?{query}")
+        assert response.status_code == 400 and "NUL" in body(response)["message"]
