@@ -23,6 +23,8 @@ class UsageRecord(db.Model):
         UniqueConstraint("line_item_id", "external_key"),
         # Serves "usage of line X between two instants" (billing, graphs, API lists).
         Index("ix_usage_records_line_item_id_from_at", "line_item_id", "from_at"),
+        # Serves "usage of all lines today / this period" (the merchant dashboard).
+        Index("ix_usage_records_from_at", "from_at"),
         CheckConstraint("usage_value >= 0 AND usage_value <= 1000000000000000000", name="value"),
         CheckConstraint("to_at >= from_at", name="to_after_from"),
         CheckConstraint(
