@@ -25,14 +25,16 @@ seed: migrate
 run: seed
 	@echo ""
 	@echo "  Meterbill is running at http://$(HOST):$(PORT)/"
-	@echo "  Merchant portal login: admin@meterbill.local / meterbill-demo"
+	@echo "  Merchant portal (/merchant): admin@meterbill.local / meterbill-demo"
+	@echo "  Customer portal (/portal):   jane@acme.example / acme-demo-pass"
 	@echo ""
 	@trap 'kill 0' INT TERM; \
 	  $(PY) scheduler.py & \
-	  $(VENV)/bin/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app & \
+	  $(VENV)/bin/gunicorn --workers 2 --timeout 900 --bind $(HOST):$(PORT) --access-logfile - wsgi:app & \
 	  wait
 
 test: install
+	bash scripts/ensure-chromium.sh
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test-pg: install

@@ -334,10 +334,12 @@ def bench_database(kind: str, args, workdir: Path) -> list[tuple]:
     return results
 
 
-def print_table(results: list[tuple], args) -> None:
-    print(f"\nmachine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
-          f"gunicorn: {args.workers} {args.worker_class} workers; {args.clients} wrk connections\n")
-    header = f"{'db':<11}{'channel':<23}{'records':>10}{'seconds':>9}{'records/s':>11}  {'target':<18}notes"
+def print_table(results: list[tuple], args, load_at_start: float) -> None:
+    print(f"\nmachine: {os.cpu_count()} CPUs, load average {load_at_start:.2f} at the start, "
+          f"{os.getloadavg()[0]:.2f} at the end; gunicorn: {args.workers} {args.worker_class} "
+          f"workers; {args.clients} client connections\n")
+    header = (f"{'db':<11}{'channel':<23}{'records':>10}{'seconds':>9}{'records/s':>11}  "
+              f"{'target':<18}notes")
     print(header + "\n" + "-" * len(header))
     for kind, channel, target, r in results:
         print(f"{kind:<11}{channel:<23}{r['records']:>10,}{r['seconds']:>9.2f}{r['rate']:>11,.0f}"
@@ -347,11 +349,11 @@ def print_table(results: list[tuple], args) -> None:
 def main() -> None:
     args = parse_args()
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
-    results = []
+    results, load_at_start = [], os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="meterbill-bench-") as tmp:
         for kind in kinds:
             results += bench_database(kind, args, Path(tmp))
-    print_table(results, args)
+    print_table(results, args, load_at_start)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,8 @@ def _tune_sqlite(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     """Mount the web areas."""
     from portal.api import bp as api_bp
+    from portal.api.docs import bp as api_docs_bp
+    from portal.customer import bp as customer_bp
     from portal.links import bp as links_bp
     from portal.main import bp as main_bp
     from portal.merchant import bp as merchant_bp
@@ -76,8 +78,10 @@ def _register_blueprints(app: Flask) -> None:
     from portal.web import install_security_headers
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(api_docs_bp)
     app.register_blueprint(links_bp)
     app.register_blueprint(merchant_bp)
+    app.register_blueprint(customer_bp)
     app.register_blueprint(usage_urls_bp)
     install_security_headers(app)
 

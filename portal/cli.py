@@ -6,6 +6,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from portal.billing.errors import ValidationError
+from portal.cli_contacts import contacts_cli
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import STAFF_ROLES
@@ -21,12 +22,15 @@ apikeys_cli = AppGroup("apikeys", help="Manage API keys (HTTP Basic: public key 
 @click.command("seed-demo")
 def seed_demo_command():
     """Load the demo data (idempotent) and print the demo logins."""
-    from portal.services.demo import DEMO_PASSWORD, DEMO_STAFF_EMAIL, seed_demo
+    from portal.services.demo import (
+        DEMO_CONTACT_EMAIL, DEMO_CONTACT_PASSWORD, DEMO_PASSWORD, DEMO_STAFF_EMAIL, seed_demo,
+    )
 
     created = seed_demo()
     db.session.commit()
     click.echo("Demo data loaded." if created else "Demo data already present; nothing changed.")
     click.echo(f"Merchant portal login: {DEMO_STAFF_EMAIL} / {DEMO_PASSWORD}")
+    click.echo(f"Customer portal login (/portal): {DEMO_CONTACT_EMAIL} / {DEMO_CONTACT_PASSWORD}")
 
 
 @users_cli.command("create")
@@ -102,3 +106,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(billing_cli)
     app.cli.add_command(apikeys_cli)
+    app.cli.add_command(contacts_cli)

@@ -21,7 +21,9 @@ def render_page(full: str, partial: str, **context):
     :param full: the page template (it includes `partial`).
     :param partial: the fragment template under templates/partials/.
     """
-    template = partial if getattr(request, "htmx", False) else full
+    # A history restore (back button, page not in htmx's cache) needs the whole page.
+    restoring = request.headers.get("HX-History-Restore-Request") == "true"
+    template = partial if getattr(request, "htmx", False) and not restoring else full
     response = make_response(render_template(template, **context))
     response.headers.add("Vary", "HX-Request")
     return response

@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import date
 from decimal import Decimal
 
 from flask import request
 
 from portal.api.envelope import ApiError
+from portal.billing.money import parse_money
+from portal.services import merchant_tz
+from portal.timeutil import parse_datetime
 
 MAX_JSON_BYTES = 16 * 1024 * 1024
+MAX_AMOUNT = Decimal(10**12)  # in minor units of any currency this fits a BIGINT
+_INTEGER = re.compile(r"-?[0-9]+")  # ASCII digits: str.isdigit() also admits "²", which int() refuses
 
 
 def json_body(expect: type = dict):
@@ -25,6 +32,9 @@ def json_body(expect: type = dict):
         data = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, f"Malformed JSON body: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "Malformed JSON body: nested too deeply") from None
+    _check_text(data)
     if expect is dict and data == []:
         return {}  # ChargeOver's PHP client sends [] for an empty payload
     if not isinstance(data, expect):
@@ -35,6 +45,32 @@ def json_body(expect: type = dict):
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not a number")
+
+
+def _check_text(data) -> None:
+    """Refuse strings no database stores: NUL characters (PostgreSQL text) and lone
+    surrogates from JSON escapes like "\\ud800" (not UTF-8); a 400 naming where."""
+    pending = [("", data)]
+    while pending:  # iterative: the body may nest as deep as the JSON parser allowed
+        path, value = pending.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _check_string(key, path or "body")
+                pending.append((f"{path}.{key}" if path else key, item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+        elif isinstance(value, str):
+            _check_string(value, path or "body")
+
+
+def _check_string(text: str, field: str) -> None:
+    if "\x00" in text:
+        raise ApiError(400, f"{field}: must not contain NUL characters", {"field": field})
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, f"{field}: must be valid Unicode text (a lone surrogate)",
+                       {"field": field}) from None
 
 
 def get_str(data: dict, field: str, *, required: bool = False, max_length: int = 255):
@@ -59,13 +95,41 @@ def get_int(data: dict, field: str, *, required: bool = False):
         if required:
             raise ApiError(400, f"{field}: is required", {"field": field})
         return None
-    if isinstance(value, bool):
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
         raise ApiError(400, f"{field}: must be an integer", {"field": field})
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    raise ApiError(400, f"{field}: must be an integer", {"field": field})
+    return value
+
+
+def get_amount(data: dict, field: str, name: str | None = None) -> Decimal | None:
+    """A money amount (a number or a decimal string, 0 to 10^12); None when absent.
+
+    The bound keeps amounts within what minor units can store (a larger one would fail
+    in the database, or already when rounded to the currency, instead of being a 400).
+    :param name: the field's name in errors (e.g. "applied_to[0].amount"); `field` if None.
+    """
+    value, name = data.get(field), name or field
+    if value is None or value == "":
+        return None
+    amount = parse_money(value, name)
+    if amount > MAX_AMOUNT:
+        raise ApiError(400, f"{name}: must be at most {MAX_AMOUNT}", {"field": name})
+    return amount
+
+
+def get_local_date(data: dict, *fields: str) -> date | None:
+    """The merchant-time-zone date of the first of `fields` given (a date, a date-time, or
+    ISO 8601 with an offset); None when none is."""
+    for field in fields:
+        value = data.get(field)
+        if value is None or value == "":
+            continue
+        try:
+            return parse_datetime(value, field, merchant_tz()).astimezone(merchant_tz()).date()
+        except OverflowError:  # year 1 or 9999 shifted out of range by a time zone
+            raise ApiError(400, f"{field}: '{value}' is out of range", {"field": field}) from None
+    return None
 
 
 def get_bool(data: dict, field: str, default: bool | None = None):

@@ -104,8 +104,6 @@ def split_conditions(where: str) -> list[str]:
 
 def condition(text: str, fields: dict[str, Field]):
     """One `field:OP:value` (or `field:IS:NULL`, `field:ISNOT:NULL`) as a SQL clause."""
-    if "\x00" in text:  # PostgreSQL text cannot hold NUL: no value could match
-        raise ApiError(400, "where: must not contain NUL characters", {"field": "where"})
     pieces = text.split(":", 2)
     if len(pieces) != 3:
         raise ApiError(400, f"where: '{text}' is not field:OPERATOR:value", {"field": "where"})
@@ -127,6 +125,9 @@ def condition(text: str, fields: dict[str, Field]):
         typed = fields[name].parse(value, name)
     except ValidationError as exc:
         raise ApiError(400, f"where: {exc}", {"field": "where"}) from None
+    if isinstance(typed, bool) and op not in ("EQUALS", "NOTEQUALS"):
+        raise ApiError(400, f"where: {name} is true or false: use EQUALS or NOTEQUALS",
+                       {"field": "where"})
     if (isinstance(typed, int) and isinstance(getattr(column, "type", None), Integer)
             and abs(typed) > integer_limit(column)):
         column = cast(column, BigInteger)  # compare as 64 bits (only for such values: no index)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from portal.api import bp
 from portal.api.body import json_body
 from portal.api.envelope import ApiError, accepted, created, respond
-from portal.api.query import MAX_ID, filtered, paged
+from portal.api.query import filtered, integer_limit, paged
 from portal.api.registry import RESOURCES, Resource
 from portal.extensions import db
 
@@ -22,8 +22,8 @@ def resource_for(obj: str) -> Resource:
 def load(resource: Resource, object_id: int):
     """The object with this id, or a 404 phrased as ChargeOver's."""
     column = getattr(resource.model, "id")
-    # Ids beyond 64 bits exist nowhere; asking the database would overflow its integer type.
-    in_range = 0 < object_id <= MAX_ID
+    # Ids beyond the column's integer type exist nowhere; asking the database would fail.
+    in_range = 0 < object_id <= integer_limit(column)
     found = db.session.scalar(resource.base_query().where(column == object_id)) if in_range else None
     if found is None:
         raise ApiError(404, f"This {resource.name} does not exist.")

@@ -1,10 +1,14 @@
-"""The merchant dashboard."""
+"""The merchant dashboard: revenue, open balance, usage, due invoices, recent activity."""
 from flask import render_template
 
+from portal.db_types import utcnow
 from portal.merchant import bp
+from portal.services.reports import dashboard as dashboard_figures
+from portal.services.settings import ensure_settings
 
 
 @bp.get("/")
 def dashboard():
-    """Dashboard: the state of the business at a glance."""
-    return render_template("merchant/dashboard.html")
+    """Dashboard: the state of the business at a glance (figures from the reports service)."""
+    return render_template("merchant/dashboard.html", figures=dashboard_figures(utcnow()),
+                           currency=ensure_settings().default_currency)

@@ -21,8 +21,9 @@ class UsageRecord(db.Model):
     __table_args__ = (
         # Idempotency lives in the database: a retried external_key can never count twice.
         UniqueConstraint("line_item_id", "external_key"),
-        # Serves "usage of line X between two instants" (billing, graphs, API lists).
-        Index("ix_usage_records_line_item_id_from_at", "line_item_id", "from_at"),
+        # Serves "usage of line X between two instants" (billing, graphs, API lists); the
+        # value in the key lets sums and maxima be read from the index alone.
+        Index("ix_usage_records_line_from_value", "line_item_id", "from_at", "usage_value"),
         # Serves "usage of all lines today / this period" (the merchant dashboard).
         Index("ix_usage_records_from_at", "from_at"),
         CheckConstraint("usage_value >= 0 AND usage_value <= 1000000000000000000", name="value"),

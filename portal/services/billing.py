@@ -32,6 +32,8 @@ from portal.services.packages import package_anchor
 log = logging.getLogger("meterbill.billing")
 BILLABLE_STATUSES = ("active-current", "active-trial", "active-overdue", "canceled-manual",
                      "canceled-nonpayment")
+# Boundaries billed for one package in one call; the rest waits for the next call or run.
+MAX_BOUNDARIES_PER_CALL = 100
 # Usage committed up to this long after a run started may have been missed by it.
 LATE_MARGIN = timedelta(minutes=10)
 
@@ -83,15 +85,18 @@ def run_billing(now: datetime, shard: tuple[int, int] = (0, 1)) -> RunSummary:
 
 
 def bill_due(package_id: int, now: datetime, ctx: RunContext | None = None) -> list[int]:
-    """All invoices of one package due as of `now`; returns their ids."""
+    """The invoices of one package due as of `now`, at most MAX_BOUNDARIES_PER_CALL of them
+    (a daily package restarted years back must not hold a request or a run for minutes;
+    the next call or run carries on where this one stopped); returns their ids."""
     ctx = ctx or RunContext.load()
     invoice_ids = []
-    while True:
+    for _ in range(MAX_BOUNDARIES_PER_CALL):
         still_due, invoice_id = bill_next_boundary(package_id, now, ctx)
         if invoice_id is not None:
             invoice_ids.append(invoice_id)
         if not still_due:
-            return invoice_ids
+            break
+    return invoice_ids
 
 
 def bill_package_now(package: Package, now: datetime) -> list[Invoice]:

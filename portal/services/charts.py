@@ -251,16 +251,19 @@ _SERIES_NAMES = {  # (bars, cumulative line) by the item's aggregation
 }
 
 
-def usage_figure_json(series: UsageSeries, units: str, cost_text: str) -> str:
+def usage_figure_json(series: UsageSeries, units: str, cost_text: str, today: date | None = None) -> str:
     """The Plotly figure (data, layout, config) of a series as JSON that is safe inside a
     `<script type="application/json">` element.
 
     :param series: from `usage_series`.
     :param units: the item's plural unit name, for the axes.
     :param cost_text: the formatted cost so far, shown on the graph.
+    :param today: the merchant's local date (default: now); the cumulative line stops there.
     """
     import plotly.graph_objects as go
 
+    # The cumulative line stops at today (or at the last day with usage, if later).
+    last = max([today or local_floor_date(utcnow(), merchant_tz())] + [b.day for b in series.days if b.records])
     bars_name, line_name = _SERIES_NAMES[series.usage_type]
     # Plotly draws floats: conversion happens here, for display only; every figure the
     # page prints as text is the exact Decimal.
@@ -270,8 +273,9 @@ def usage_figure_json(series: UsageSeries, units: str, cost_text: str) -> str:
         go.Bar(x=x, y=[float(b.value) for b in series.days], name=bars_name,
                marker_color="#2563eb", customdata=[b.records for b in series.days],
                hovertemplate="%{y} " + units + " (%{customdata} records)<extra></extra>", **period),
-        go.Scatter(x=x, y=[float(b.cumulative) for b in series.days], name=line_name, yaxis="y2",
-                   mode="lines+markers", line=dict(color="#f59e0b", width=2), **period),
+        go.Scatter(x=x, y=[float(b.cumulative) if b.day <= last else None for b in series.days],
+                   name=line_name, yaxis="y2", mode="lines+markers",
+                   line=dict(color="#f59e0b", width=2), **period),
     ])
     figure.update_layout(_layout(series, units, cost_text))
     text = figure.to_json()

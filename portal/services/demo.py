@@ -10,10 +10,11 @@ from sqlalchemy import select
 from portal.billing.pricing import PriceModel
 from portal.db_types import utcnow
 from portal.extensions import db
-from portal.models import Customer
+from portal.models import Contact, Customer
 from portal.services import merchant_tz
 from portal.services.accounts import create_staff_user
 from portal.services.catalog import create_item, unit_price
+from portal.services.contact_access import set_contact_password
 from portal.services.customers import add_contact, create_customer
 from portal.services.packages import LineDraft, create_package
 from portal.services.settings import ensure_settings
@@ -23,6 +24,9 @@ from portal.timeutil import localize
 DEMO_STAFF_EMAIL = "admin@meterbill.local"
 DEMO_PASSWORD = "meterbill-demo"
 DEMO_CUSTOMER_KEY = "demo-acme"
+# The demo customer's contact logs into the customer portal (/portal) with this password.
+DEMO_CONTACT_EMAIL = "jane@acme.example"
+DEMO_CONTACT_PASSWORD = "acme-demo-pass"
 
 
 def demo_minutes(day: date) -> Decimal:
@@ -34,10 +38,12 @@ def demo_minutes(day: date) -> Decimal:
 def seed_demo(today: date | None = None) -> bool:
     """Create the demo merchant, staff login, item, customer, package and usage.
 
-    Idempotent: returns False (and changes nothing) when the demo customer exists.
+    Idempotent: returns False when the demo customer exists, and changes nothing then but
+    give the demo contact its known password if it has none (data seeded before the portal).
     :param today: the local date the usage history runs up to (default: today).
     """
     if db.session.scalar(select(Customer.id).where(Customer.external_key == DEMO_CUSTOMER_KEY)):
+        _ensure_contact_login()  # demo data seeded before the customer portal existed
         return False
     tz = merchant_tz()
     today = today or utcnow().astimezone(tz).date()
@@ -53,7 +59,8 @@ def seed_demo(today: date | None = None) -> bool:
         bill_city="Springfield", bill_state="IL", bill_postcode="62701", bill_country="USA",
         superuser_name="Jane Doe", superuser_email="jane@acme.example",
     )
-    add_contact(customer, email="jane@acme.example", first_name="Jane", last_name="Doe")
+    contact = add_contact(customer, email=DEMO_CONTACT_EMAIL, first_name="Jane", last_name="Doe")
+    set_contact_password(contact, DEMO_CONTACT_PASSWORD)
     start = today.replace(day=1) - relativedelta(months=1)
     package = create_package(
         customer, [LineDraft(item=item, external_key="demo-acme-voip")], paycycle="mon",
@@ -61,6 +68,13 @@ def seed_demo(today: date | None = None) -> bool:
     )
     _seed_daily_usage(package.line_items[0].id, start, today)
     return True
+
+
+def _ensure_contact_login() -> None:
+    """Give the demo contact its known password if it has none yet (never overwrites one)."""
+    contact = db.session.scalar(select(Contact).where(Contact.email == DEMO_CONTACT_EMAIL))
+    if contact is not None and contact.password_hash is None:
+        set_contact_password(contact, DEMO_CONTACT_PASSWORD)
 
 
 def _seed_daily_usage(line_id: int, first: date, today: date) -> None:

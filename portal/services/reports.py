@@ -193,6 +193,27 @@ class Dashboard:
     latest_imports: list[CsvImport]
     chart_json: str
 
+    @property
+    def open_owed(self) -> dict[str, int]:
+        """What open invoices still owe, per currency (minor units)."""
+        return {currency: row[0] for currency, row in self.open_balance.items()}
+
+    @property
+    def open_count(self) -> int:
+        """How many invoices are open."""
+        return sum(row[1] for row in self.open_balance.values())
+
+    @property
+    def overdue_count(self) -> int:
+        """How many open invoices are past their due date."""
+        return sum(row[2] for row in self.open_balance.values())
+
+    @property
+    def usage_rows(self) -> list[tuple[UsageFigure, UsageFigure | None]]:
+        """Each item used this month with its usage today (None when it has none today)."""
+        today = {figure.item_id: figure for figure in self.usage_today}
+        return [(figure, today.get(figure.item_id)) for figure in self.usage_month]
+
 
 def dashboard(now: datetime) -> Dashboard:
     """The dashboard's figures as of `now` (this month = the local calendar month of now)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from sqlalchemy.exc import IntegrityError
+
 from portal.billing.errors import ValidationError
 from portal.billing.money import minor_units, parse_money
 from portal.extensions import db
@@ -23,11 +25,14 @@ SETTINGS_FIELDS = (*TEXT_LIMITS, "default_currency", "default_tax_rate", "paymen
 def ensure_settings() -> MerchantSettings:
     """The merchant settings row, created with defaults if missing (flushes)."""
     settings = db.session.get(MerchantSettings, 1)
-    if settings is None:
-        settings = MerchantSettings(id=1)
-        db.session.add(settings)
-        db.session.flush()
-    return settings
+    if settings is not None:
+        return settings
+    try:
+        with db.session.begin_nested():  # another process may create it at the same moment
+            db.session.add(MerchantSettings(id=1))
+    except IntegrityError:
+        pass
+    return db.session.get(MerchantSettings, 1)
 
 
 def logo_mimetype(data: bytes) -> str:

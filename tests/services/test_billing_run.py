@@ -152,3 +152,29 @@ def test_taxes_are_applied_once_and_due_date_follows_terms(db):
     september = db.session.get(Invoice, run_billing(utc(2015, 9, 1)).invoice_ids[0])
     assert (september.subtotal_minor, september.taxes_minor, september.total_minor) == (1000, 83, 1083)
     assert str(september.due_date) == "2015-09-16"
+
+
+def test_settings_row_creation_survives_a_concurrent_twin(db):
+    from portal.models import MerchantSettings
+    from portal.services.settings import ensure_settings
+
+    twin = MerchantSettings(id=1, company_name="Created by another process")
+    db.session.execute(MerchantSettings.__table__.insert().values(id=1, company_name=twin.company_name,
+                       default_currency="USD", default_tax_rate="0", payment_terms_days=30,
+                       accent_colour="#2563eb"))
+    db.session.expire_all()
+    assert ensure_settings().company_name == "Created by another process"
+
+
+def test_catch_up_is_capped_per_call_and_resumes(db, monkeypatch):
+    import portal.services.billing as billing
+
+    monkeypatch.setattr(billing, "MAX_BOUNDARIES_PER_CALL", 3)
+    package = make_package(paycycle="dly")
+    db.session.commit()
+    first = run_billing(utc(2015, 9, 6))  # six daily boundaries are due: Sep 1 to Sep 6
+    assert len(first.invoice_ids) == 3
+    assert db.session.get(Package, package.id).next_invoice_at == utc(2015, 9, 4)
+    assert len(run_billing(utc(2015, 9, 6)).invoice_ids) == 3
+    assert db.session.get(Package, package.id).next_invoice_at == utc(2015, 9, 7)
+    assert run_billing(utc(2015, 9, 6)).invoice_ids == []

@@ -100,3 +100,29 @@ def test_unmetered_line_refuses_usage(db):
     line = make_package(item=flat).line_items[0]
     with pytest.raises(ValidationError, match="not metered"):
         record_usage(_usage(line))
+
+
+def test_a_cancelled_package_refuses_usage_from_its_cancel_on(db, line):
+    line.package.cancel_at = utc(2015, 9, 20)
+    with pytest.raises(ValidationError, match="cancelled"):
+        record_usage(_usage(line, **{"from": "2015-09-20 00:00:00"}))
+    assert record_usage(_usage(line)).created
+
+
+def test_validate_usage_takes_an_already_loaded_line(db, line):
+    from portal.services.usage import validate_usage
+
+    usage = validate_usage({"usage_value": "2.50", "external_key": "k"}, line=line)
+    assert (usage.line.id, usage.value, usage.external_key) == (line.id, Decimal("2.5"), "k")
+
+
+def test_ingest_batch_dry_run_sorts_out_duplicates_and_stores_nothing(db, line):
+    from portal.services.usage import ingest_batch
+
+    record_usage(_usage(line, external_key="old"))
+    outcomes = ingest_batch([_usage(line, external_key="new"), _usage(line, external_key="new"),
+                             _usage(line, external_key="old"), _usage(line, usage_value="-1"),
+                             _usage(line, external_key="old", usage_value="1")], dry_run=True)
+    assert [(o.code, o.id) for o in outcomes][:3] == [(201, None), (200, None), (200, 1)]
+    assert [o.code for o in outcomes][3:] == [400, 409]
+    assert db.session.query(UsageRecord).count() == 1

@@ -1,7 +1,7 @@
 """`invoice`: read invoices, and the actions void, pay and email."""
 from __future__ import annotations
 
-from portal.api.body import get_str
+from portal.api.body import get_amount, get_local_date, get_str
 from portal.api.format import day, dt, money
 from portal.api.query import Field, as_datetime, as_int, as_text
 from portal.api.registry import Resource, register
@@ -11,7 +11,6 @@ from portal.services import merchant_tz
 from portal.services.invoices import void_invoice
 from portal.services.links import invoice_links
 from portal.services.payments import pay_invoice, payment_method
-from portal.timeutil import parse_datetime
 
 STATUS_NAMES = {"open-unpaid": "Unpaid", "closed-paid": "Paid", "void-void": "Void"}
 
@@ -73,11 +72,12 @@ def void(invoice: Invoice, data: dict) -> bool:
 
 def pay(invoice: Invoice, data: dict) -> dict:
     """POST invoice/N/_action/pay: record a payment of the balance (or `amount`)."""
-    paid_at = data.get("date") or data.get("transaction_date")
-    paid_on = (parse_datetime(paid_at, "date", merchant_tz()) if paid_at else utcnow())
+    paid_on = (get_local_date(data, "date", "transaction_date")
+               or utcnow().astimezone(merchant_tz()).date())
     payment = pay_invoice(
-        invoice, paid_on=paid_on.astimezone(merchant_tz()).date(),
-        method=payment_method(get_str(data, "method") or get_str(data, "gateway_method")), amount=data.get("amount"), reference=get_str(data, "reference"),
+        invoice, paid_on=paid_on,
+        method=payment_method(get_str(data, "method") or get_str(data, "gateway_method")),
+        amount=get_amount(data, "amount"), reference=get_str(data, "reference"),
     )
     return {"id": payment.id}
 

@@ -1,17 +1,15 @@
 """`transaction`: payments recorded by the merchant, applied to invoices."""
 from __future__ import annotations
 
-from portal.api.body import get_int, get_str
+from portal.api.body import get_amount, get_int, get_local_date, get_str
 from portal.api.envelope import ApiError
 from portal.api.format import day, dt, money
-from portal.api.query import Field, as_int, as_text
+from portal.api.query import Field, as_int, as_text, get_by_id
 from portal.api.registry import Resource, register
 from portal.db_types import utcnow
-from portal.extensions import db
 from portal.models import Customer, Invoice, Transaction
 from portal.services import merchant_tz
 from portal.services.payments import Application, payment_method, record_payment
-from portal.timeutil import parse_datetime
 
 METHOD_NAMES = {"check": "Paid by Check", "ach": "Paid by ACH", "card": "Paid by Card",
                 "cash": "Paid in Cash", "other": "Paid"}
@@ -49,10 +47,11 @@ def _applications(data: dict, customer: Customer) -> list[Application]:
         field = f"applied_to[{index}].invoice_id"
         if not isinstance(entry, dict):
             raise ApiError(400, f"applied_to[{index}]: must be an object", {"field": field})
-        invoice = db.session.get(Invoice, get_int(entry, "invoice_id", required=True))
+        invoice = get_by_id(Invoice, get_int(entry, "invoice_id", required=True))
         if invoice is None:
             raise ApiError(400, f"{field}: no invoice {entry['invoice_id']}", {"field": field})
-        applications.append(Application(invoice, entry.get("amount")))
+        applications.append(Application(invoice, get_amount(entry, "amount",
+                                                            f"applied_to[{index}].amount")))
     return applications
 
 
@@ -62,13 +61,12 @@ def create(data: dict) -> Transaction:
     if kind != "pay":
         raise ApiError(400, "transaction_type: only 'pay' (a received payment) is supported",
                        {"field": "transaction_type"})
-    customer = db.session.get(Customer, get_int(data, "customer_id", required=True))
+    customer = get_by_id(Customer, get_int(data, "customer_id", required=True))
     if customer is None:
         raise ApiError(400, "customer_id: no such customer", {"field": "customer_id"})
-    when = data.get("transaction_date")
-    paid_on = (parse_datetime(when, "transaction_date", merchant_tz()) if when else utcnow())
+    paid_on = get_local_date(data, "transaction_date") or utcnow().astimezone(merchant_tz()).date()
     return record_payment(
-        customer, amount=data.get("amount"), paid_on=paid_on.astimezone(merchant_tz()).date(),
+        customer, amount=get_amount(data, "amount"), paid_on=paid_on,
         method=payment_method(get_str(data, "gateway_method") or get_str(data, "method")),
         reference=get_str(data, "gateway_transid") or get_str(data, "reference"),
         applications=_applications(data, customer),

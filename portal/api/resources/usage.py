@@ -38,14 +38,17 @@ def as_id(value: str, name: str) -> int:
 
 
 def as_key(value: str, name: str) -> str:
+    """A where-value for a text column (refuses NUL, which PostgreSQL cannot compare)."""
     return text_field(value, name) or ""
 
 
 def as_value(value: str, name: str):
+    """A where-value for usage_value: at most 6 decimals, as stored."""
     return parse_usage_value(value, name)
 
 
 def as_instant(value: str, name: str):
+    """A where-value for a date-time, in the merchant time zone unless it has an offset."""
     return instant(value, name, merchant_tz())
 
 

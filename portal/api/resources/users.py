@@ -4,7 +4,7 @@ from __future__ import annotations
 from portal.api.body import column_length, get_int, get_str
 from portal.api.envelope import ApiError
 from portal.api.format import dt
-from portal.api.query import Field, as_int, as_text
+from portal.api.query import Field, as_int, as_text, get_by_id
 from portal.api.registry import Resource, register
 from portal.extensions import db
 from portal.models import Contact, Customer
@@ -47,7 +47,7 @@ def _fields(data: dict) -> dict:
 def create(data: dict) -> Contact:
     """POST /user: a contact of `customer_id` (required)."""
     customer_id = get_int(data, "customer_id", required=True)
-    customer = db.session.get(Customer, customer_id)
+    customer = get_by_id(Customer, customer_id)
     if customer is None:
         raise ApiError(400, f"customer_id: no customer {customer_id}", {"field": "customer_id"})
     return add_contact(customer, **_fields(data))

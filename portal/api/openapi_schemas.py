@@ -1,0 +1,326 @@
+"""JSON Schemas (OpenAPI 3.1) of the API's objects, request bodies and action payloads.
+
+Hand-written per object, but enumerations and plain text fields come from the code
+(model constants, the services' field lists), so they follow it. `openapi.py` puts
+them under `components.schemas` and refers to them from the operations.
+"""
+from __future__ import annotations
+
+from portal.billing.periods import PAYCYCLES
+from portal.models.catalog import ITEM_TYPES, PRICEMODELS, USAGE_TYPES
+from portal.models.invoices import INVOICE_STATUSES, LINE_KINDS
+from portal.models.packages import PACKAGE_STATUSES
+from portal.models.transactions import PAYMENT_METHODS
+from portal.services.payments import METHOD_ALIASES
+from portal.models.usage import USAGE_SOURCES
+from portal.services.customers import CONTACT_FIELDS, CUSTOMER_FIELDS
+
+DATETIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DECIMAL_PATTERN = r"^ *-?[0-9]+(\.[0-9]+)? *$"
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def null(schema: dict) -> dict:
+    """`schema` or null."""
+    if "$ref" in schema or "type" not in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    return {**schema, "type": [*kinds, "null"]}
+
+
+def obj(properties: dict, required=(), **extra) -> dict:
+    """An object schema; unknown fields are allowed (and ignored by the API)."""
+    schema = {"type": "object", "properties": properties, **extra}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def text(max_length: int = 255, **extra) -> dict:
+    return {"type": "string", "maxLength": max_length, **extra}
+
+
+def enum(values, **extra) -> dict:
+    return {"type": "string", "enum": list(values), **extra}
+
+
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+STR = {"type": "string"}
+NUMBER = ref("Money")
+NULL_TEXT = null(STR)
+DATETIME = ref("DateTime")
+NULL_DATETIME = null(ref("DateTime"))
+NULL_DATE = null(ref("Date"))
+METHOD_IN = null(enum([*PAYMENT_METHODS, *METHOD_ALIASES], description="How it was paid."))
+ACTION_DONE = {"type": "boolean", "const": True, "description": "The action was done."}
+
+COMMON = {
+    "Money": {"type": "number", "description": "An exact decimal amount or quantity (a JSON "
+                                               "number, never rounded through a float).",
+              "examples": [28.05]},
+    "DecimalInput": {"oneOf": [{"type": "number"}, {"type": "string", "pattern": DECIMAL_PATTERN}],
+                     "description": "An exact decimal: a JSON number or a decimal string "
+                                    "(\"0.0125\"); no exponent, NaN or infinity.",
+                     "examples": ["0.05", 42]},
+    "IdInput": {"oneOf": [{"type": "integer", "minimum": 1},
+                          {"type": "string", "pattern": "^[0-9]+$"}],
+                "description": "An id: an integer or a string of digits.", "examples": [1]},
+    "BoolInput": {"oneOf": [BOOL, {"enum": [0, 1, "0", "1", "true", "false", "yes", "no"]}],
+                  "description": "true/false, 1/0 or their strings."},
+    "DateTime": {"type": "string", "pattern": DATETIME_PATTERN,
+                 "description": "\"YYYY-MM-DD HH:MM:SS\" in the merchant's time zone.",
+                 "examples": ["2015-09-15 00:00:00"]},
+    "Date": {"type": "string", "pattern": DATE_PATTERN, "examples": ["2015-10-01"]},
+    "DateTimeInput": {"type": "string", "maxLength": 64,
+                      "description": "\"YYYY-MM-DD HH:MM:SS\" or a date (merchant time zone), "
+                                     "or ISO 8601 with an offset.",
+                      "examples": ["2015-09-15 00:00:00", "2015-09-15T00:00:00+02:00"]},
+    "Id": obj({"id": INT}, ["id"], examples=[{"id": 1}]),
+}
+
+TIER = obj({"unit_from": NUMBER, "unit_to": null(NUMBER), "amount": NUMBER, "flat": NUMBER},
+           ["unit_from", "unit_to", "amount"])
+PAYCYCLE = enum([*PAYCYCLES, "evy"], description="evy = every cycle of the package.")
+OBJECTS = {
+    "Tier": TIER,
+    "Tierset": obj({
+        "tierset_id": INT, "pricemodel": enum(PRICEMODELS), "pricemodel_desc": STR,
+        "base": NUMBER, "setup": NUMBER, "minimum": null(NUMBER), "block_size": null(NUMBER),
+        "paycycle": PAYCYCLE, "tiers": {"type": "array", "items": ref("Tier")},
+    }, ["tierset_id", "pricemodel", "base", "setup", "tiers"]),
+    "Customer": obj({
+        **{name: null(STR) for name in CUSTOMER_FIELDS}, "company": STR,
+        "customer_id": INT, "superuser_id": null(INT), "currency_iso4217": STR,
+        "total": NUMBER, "paid": NUMBER, "balance": NUMBER, "write_datetime": DATETIME,
+        "display_as": STR,
+    }, ["customer_id", "company", "currency_iso4217", "total", "paid", "balance"]),
+    "User": obj({
+        **{name: null(STR) for name in CONTACT_FIELDS},
+        "user_id": INT, "customer_id": INT, "name": null(STR), "display_as": null(STR),
+        "write_datetime": DATETIME,
+        "customers": {"type": "array", "items": obj(
+            {"customer_id": {"type": "string", "description": "a string, as ChargeOver's"},
+             "company": STR}, ["customer_id", "company"])},
+    }, ["user_id", "customer_id", "customers"]),
+    "Item": obj({
+        "item_id": INT, "item_type": enum(ITEM_TYPES), "tierset_id": INT, "name": STR,
+        "description": NULL_TEXT, "units": NULL_TEXT, "units_plural": NULL_TEXT,
+        "external_key": NULL_TEXT, "enabled": BOOL, "is_metered": BOOL,
+        "usage_type": enum(USAGE_TYPES), "write_datetime": DATETIME,
+        "service_data": obj({"trial_days": INT, "trial_units": INT, "is_usage": BOOL}),
+        "tiersets": {"type": "array", "items": ref("Tierset")},
+    }, ["item_id", "item_type", "name", "is_metered", "usage_type", "tiersets"]),
+    "PackageLine": obj({
+        "line_item_id": INT, "item_id": INT, "item_name": STR, "item_external_key": NULL_TEXT,
+        "item_units": NULL_TEXT, "external_key": NULL_TEXT, "descrip": NULL_TEXT,
+        "line_quantity": NUMBER, "trial_days": INT, "subscribe_datetime": NULL_DATETIME,
+        "cancel_datetime": NULL_DATETIME, "tierset_id": INT, "tierset": ref("Tierset"),
+    }, ["line_item_id", "item_id", "line_quantity", "tierset"]),
+    "Package": obj({
+        "package_id": INT, "customer_id": INT, "external_key": NULL_TEXT, "nickname": STR,
+        "paycycle": enum(PAYCYCLES), "start_datetime": NULL_DATETIME,
+        "holduntil_datetime": NULL_DATETIME,
+        "next_invoice_datetime": {"anyOf": [DATETIME, {"const": ""}, {"type": "null"}],
+                                  "description": "\"\" once the package is canceled."},
+        "cancel_datetime": NULL_DATETIME, "suspendfrom_datetime": NULL_DATETIME,
+        "suspendto_datetime": NULL_DATETIME, "package_status_str": enum(PACKAGE_STATUSES),
+        "package_status_state": STR, "package_status_name": STR, "currency_iso4217": STR,
+        "amount_invoiced": NUMBER, "amount_collected": NUMBER, "amount_due": NUMBER,
+        "write_datetime": DATETIME, "line_items": {"type": "array", "items": ref("PackageLine")},
+    }, ["package_id", "customer_id", "package_status_str", "line_items"]),
+    "Usage": obj({
+        "usage_id": INT, "usage_history_id": {**INT, "description": "ChargeOver's name of the id"},
+        "line_item_id": INT, "usage_value": NUMBER, "type": null(enum(USAGE_TYPES)),
+        "from": DATETIME, "to": DATETIME, "external_key": NULL_TEXT,
+        "source": enum(USAGE_SOURCES), "write_datetime": DATETIME,
+    }, ["usage_id", "usage_history_id", "line_item_id", "usage_value", "from", "to"]),
+    "InvoiceLine": obj({
+        "invoice_line_id": INT, "line_item_id": null(INT), "package_line_id": null(INT),
+        "item_id": null(INT), "descrip": NULL_TEXT, "line_rate": null(NUMBER),
+        "line_quantity": NUMBER, "line_total": NUMBER, "kind": enum(LINE_KINDS),
+        "is_base": BOOL, "is_setup": BOOL, "is_usage": BOOL, "is_adjustment": BOOL,
+        "period_from": NULL_DATETIME, "period_to": NULL_DATETIME,
+        "tiers": {"type": "array", "description": "How a usage charge was rated, tier by tier."},
+    }, ["invoice_line_id", "line_quantity", "line_total", "kind"]),
+    "Invoice": obj({
+        "invoice_id": INT, "refnumber": {"type": "string", "description": "a string, as ChargeOver's"},
+        "customer_id": INT, "package_id": null(INT), "date": ref("Date"), "due_date": ref("Date"),
+        "terms_days": INT, "cycle_pre_from_date": NULL_DATE, "cycle_pre_to_date": NULL_DATE,
+        "cycle_post_from_date": NULL_DATE, "cycle_post_to_date": NULL_DATE,
+        "currency_iso4217": STR, **{name: NUMBER for name in (
+            "sum_base", "sum_usage", "subtotal", "taxes", "total", "payments", "balance")},
+        "invoice_status_str": enum(INVOICE_STATUSES), "invoice_status_state": STR,
+        "invoice_status_name": STR, "is_paid": BOOL, "is_void": BOOL,
+        "void_datetime": NULL_DATETIME, "write_datetime": DATETIME,
+        "url_permalink": STR, "url_pdflink": STR,
+        "line_items": {"type": "array", "items": ref("InvoiceLine")},
+    }, ["invoice_id", "customer_id", "total", "balance", "invoice_status_str", "line_items"]),
+    "Transaction": obj({
+        "transaction_id": INT, "customer_id": INT, "transaction_type": STR,
+        "transaction_type_name": STR, "amount": NUMBER, "currency_iso4217": STR,
+        "transaction_date": ref("Date"), "gateway_method": enum(PAYMENT_METHODS),
+        "transaction_method": STR, "gateway_transid": NULL_TEXT, "transaction_datetime": DATETIME,
+        "applied_to": {"type": "array", "items": obj(
+            {"invoice_id": {"type": "string", "description": "a string, as ChargeOver's"},
+             "applied": NUMBER}, ["invoice_id", "applied"])},
+    }, ["transaction_id", "customer_id", "amount", "applied_to"]),
+}
+
+DEC_IN, ID_IN, BOOL_IN, DT_IN = ref("DecimalInput"), ref("IdInput"), ref("BoolInput"), ref("DateTimeInput")
+PRICEMODEL_IN = obj({
+    "pricemodel": enum(PRICEMODELS, description="fla flat, uni per unit, tie tiered, vol "
+                                                "volume, stp stair-step, pkg per block"),
+    "base": DEC_IN, "setup": DEC_IN, "minimum": DEC_IN, "block_size": DEC_IN,
+    "paycycle": null(PAYCYCLE),
+    "tiers": {"type": "array", "items": obj(
+        {"unit_from": DEC_IN, "unit_to": null(DEC_IN), "amount": DEC_IN, "flat": DEC_IN})},
+}, ["pricemodel"])
+CUSTOMER_IN = {name: null(text()) for name in CUSTOMER_FIELDS} | {
+    "superuser_first_name": null(text()), "superuser_last_name": null(text()),
+    "currency_iso4217": null(text(3, examples=["USD"]))}
+CONTACT_IN = {name: null(text()) for name in CONTACT_FIELDS} | {"name": null(text())}
+ITEM_IN = {
+    "name": text(), "type": enum(ITEM_TYPES), "item_type": enum(ITEM_TYPES),
+    "description": null(text(10000)), "units": null(text(60)), "units_plural": null(text(60)),
+    "external_key": null(text()), "enabled": BOOL_IN, "is_metered": BOOL_IN,
+    "usage_type": null(enum(USAGE_TYPES)),
+    "pricemodel": {"anyOf": [ref("PriceModelInput"), enum(PRICEMODELS)],
+                   "description": "The price model; or only its code, with base, setup, "
+                                  "tiers, ... beside it in the body."},
+    "tiersets": {"type": "array", "minItems": 1, "maxItems": 1, "items": ref("PriceModelInput"),
+                 "description": "The price model as GET answers it (instead of pricemodel)."},
+    "service_data": obj({"is_usage": BOOL_IN}),
+}
+LINE_IN = {"item_id": ID_IN, "line_quantity": DEC_IN, "descrip": null(text(10000)),
+           "external_key": null(text()), "trial_days": {"type": "integer", "minimum": 0},
+           "tierset": ref("PriceModelInput")}
+USAGE_IN = obj({
+    "line_item_id": ID_IN, "line_item_external_key": null(text()),
+    "usage_value": DEC_IN, "from": null(DT_IN), "to": null(DT_IN),
+    "type": null(enum(USAGE_TYPES)), "external_key": null(text()),
+}, ["usage_value"], description="Give line_item_id or line_item_external_key.")
+INPUTS = {
+    "PriceModelInput": PRICEMODEL_IN,
+    "CustomerCreate": obj(CUSTOMER_IN | {"company": text(examples=["Acme Telephony"])}, ["company"]),
+    "CustomerUpdate": obj(CUSTOMER_IN),
+    "UserCreate": obj(CONTACT_IN | {"customer_id": ID_IN}, ["customer_id"]),
+    "UserUpdate": obj(CONTACT_IN),
+    "ItemCreate": obj(ITEM_IN, ["name"]),
+    "ItemUpdate": obj(ITEM_IN),
+    "PackageLineInput": obj(LINE_IN, ["item_id"]),
+    "PackageCreate": obj({
+        "customer_id": ID_IN, "paycycle": enum(PAYCYCLES), "start_datetime": null(DT_IN),
+        "holduntil_datetime": null(DT_IN), "nickname": null(text()), "external_key": null(text()),
+        "line_items": {"type": "array", "items": ref("PackageLineInput")},
+    }, ["customer_id"]),
+    "PackageUpdate": obj({"nickname": null(text()), "external_key": null(text()),
+                          "paycycle": null(enum(PAYCYCLES)), "holduntil_datetime": null(DT_IN)}),
+    "UsageCreate": USAGE_IN,
+    "TransactionCreate": obj({
+        "customer_id": ID_IN, "amount": DEC_IN, "transaction_type": enum(["pay"]),
+        "transaction_date": null(DT_IN), "gateway_method": METHOD_IN,
+        "gateway_transid": null(text(description="A check number, bank reference, ...")),
+        "applied_to": {"type": "array", "items": obj({"invoice_id": ID_IN, "amount": DEC_IN},
+                                                     ["invoice_id"])},
+    }, ["customer_id", "amount"]),
+}
+UPGRADE_LINE = obj(LINE_IN | {
+    "line_item_id": ID_IN, "cancel": BOOL_IN, "cancel_datetime": null(DT_IN),
+    "effective_datetime": null(DT_IN)},
+    description="With line_item_id: cancel it (cancel), replace it (item_id or tierset) or "
+                "change its line_quantity; without: add a line of item_id.")
+ACTIONS = {
+    "PackageCancel": obj({"cancel_datetime": null(DT_IN), "line_items": {
+        "type": "array", "items": ref("PackageUpgradeLine"),
+        "description": "Cancel only these lines (as the upgrade action)."}}),
+    "PackageSuspend": obj({"suspendfrom_datetime": null(DT_IN)}),
+    "PackageUpgradeLine": UPGRADE_LINE,
+    "PackageUpgrade": obj({"effective_datetime": null(DT_IN), "line_items": {
+        "type": "array", "minItems": 1, "items": ref("PackageUpgradeLine")}}, ["line_items"]),
+    "InvoicePay": obj({"amount": {**DEC_IN, "description": "Default: the balance."},
+                       "date": null(DT_IN), "method": METHOD_IN, "reference": null(text())}),
+    "InvoiceEmail": obj({"email": null(text(examples=["billing@acme.example"]))}),
+    "Empty": obj({}, description="No fields: send {} (or [] or nothing)."),
+    "BulkRequest": obj({
+        "request_method": enum(["GET", "POST", "PUT", "DELETE"]),
+        "uri": text(2000, examples=["/api/v3/customer/1"]),
+        "payload": {"type": ["object", "array", "null"]},
+    }, ["request_method", "uri"]),
+    "UsageRecordResult": obj({
+        "code": enum([200, 201, 400, 409], type="integer"), "status": enum(["OK", "Error"]),
+        "message": STR, "id": null(INT), "details": {"type": "object"},
+    }, ["code", "status", "message", "id", "details"]),
+    "CsvImportReport": obj({
+        "rows": INT, "stored": INT, "duplicates": INT, "error_count": INT, "dry_run": BOOL,
+        "errors": {"type": "array", "items": obj({"row": INT, "line": INT, "field": STR,
+                                                  "message": STR})},
+    }, ["rows", "stored", "duplicates", "errors", "error_count", "dry_run"]),
+}
+
+# Which component describes each object and its bodies; objects missing here get generic ones.
+OBJECT_SCHEMAS = {
+    "customer": ("Customer", "CustomerCreate", "CustomerUpdate"),
+    "user": ("User", "UserCreate", "UserUpdate"),
+    "item": ("Item", "ItemCreate", "ItemUpdate"),
+    "package": ("Package", "PackageCreate", "PackageUpdate"),
+    "usage": ("Usage", "UsageCreate", None),
+    "invoice": ("Invoice", None, None),
+    "transaction": ("Transaction", "TransactionCreate", None),
+}
+# Objects whose create answers 200 (not 201) to an idempotent retry.
+CREATE_REPLAYS = {"usage": "A retry (same external_key, same content): the original record, "
+                           "counted once"}
+# (object, action): (payload, response schema, description)
+ACTION_SCHEMAS = {
+    ("package", "cancel"): ("PackageCancel", ACTION_DONE, "Cancel the package now (or at "
+                            "cancel_datetime), or only the lines listed."),
+    ("package", "suspend"): ("PackageSuspend", ACTION_DONE, "Stop billing until unsuspended."),
+    ("package", "unsuspend"): ("Empty", ACTION_DONE, "Resume billing."),
+    ("package", "upgrade"): ("PackageUpgrade", ACTION_DONE, "Add, replace, re-price, change "
+                             "the quantity of or cancel line items."),
+    ("package", "invoice"): ("Empty", obj({"id": null(INT), "invoice_ids": {
+        "type": "array", "items": INT}}, ["id", "invoice_ids"]),
+        "Bill what is due as of now; answers the new invoice ids (id = the first or null)."),
+    ("invoice", "void"): ("Empty", ACTION_DONE, "Void the invoice; its charges are billed "
+                          "again by the next run."),
+    ("invoice", "pay"): ("InvoicePay", ref("Id"), "Record a payment of the balance (or "
+                         "amount); answers the transaction id."),
+    ("invoice", "email"): ("InvoiceEmail", ref("Id"), "Queue the invoice e-mail to the billing "
+                           "contact (or email); answers the delivery id."),
+}
+
+
+# Collection actions (`/<obj>/_action/<name>`): request bodies, query parameters, answer.
+USAGE_LIST = {"type": "array", "minItems": 1, "maxItems": 1000, "items": ref("UsageCreate")}
+COLLECTION_SCHEMAS = {
+    ("usage", "bulk"): {
+        "summary": "Store up to 1000 usage records; one result per record, in order",
+        "content": {"application/json": {"schema": {"oneOf": [
+            USAGE_LIST, obj({"usage": USAGE_LIST}, ["usage"])]}}},
+        "parameters": [],
+        "response": {"type": "array", "items": ref("UsageRecordResult")},
+        "details": obj({"stored": INT, "duplicates": INT, "errors": INT}),
+    },
+    ("usage", "import"): {
+        "summary": "Import a usage CSV file (the request body, text/csv); a report of every row",
+        "content": {media: {"schema": {"type": "string", "examples": [
+            "line_item_id,usage_value,from,to,external_key\n"
+            "1,42.5,2015-09-15 00:00:00,2015-09-15 23:59:59,evt-1\n"]}}
+            for media in ("text/csv", "text/plain")},
+        "parameters": [{"name": "dry_run", "in": "query", "required": False,
+                        "schema": {"type": "boolean", "default": False},
+                        "description": "Check every row and report, store nothing."}],
+        "response": ref("CsvImportReport"),
+        "details": {"type": "object"},
+    },
+}
+
+
+def schemas() -> dict:
+    """Every named schema of the document."""
+    return {**COMMON, **OBJECTS, **INPUTS, **ACTIONS}

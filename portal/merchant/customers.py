@@ -1,0 +1,136 @@
+"""Customers: searchable list, detail (contacts, packages, invoices, payments), forms."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from portal.billing.errors import ValidationError
+from portal.extensions import db
+from portal.merchant import bp
+from portal.merchant.access import admin_required
+from portal.merchant.forms_common import page, page_number, refused, submit
+from portal.merchant.forms_customers import (
+    ContactForm, CustomerForm, contact_fields, customer_fields, customer_form_data,
+)
+from portal.models import Customer
+from portal.services.customers import add_contact, create_customer, delete_customer, update_customer
+from portal.services.listings import (
+    balances_minor, customer_invoices, customer_packages, customer_payments, search_customers,
+)
+from portal.services.payments import customer_balance_minor
+from portal.services.settings import ensure_settings
+
+FORM_PAGE = "merchant/customer_form.html"
+DETAIL_PAGE = "merchant/customer.html"
+
+
+def _customer(customer_id: int) -> Customer:
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        abort(404)
+    return customer
+
+
+def _detail(customer: Customer, contact_form: ContactForm | None = None) -> dict:
+    """The customer page's context."""
+    return {"customer": customer, "contact_form": contact_form or ContactForm(),
+            "packages": customer_packages(customer.id), "invoices": customer_invoices(customer.id),
+            "payments": customer_payments(customer.id), "balance": customer_balance_minor(customer)}
+
+
+def _create(form: CustomerForm) -> Customer:
+    """A new customer; its main contact's e-mail also becomes a contact (as the API does)."""
+    fields = customer_fields(form)
+    customer = create_customer(**fields)
+    if fields["superuser_email"]:
+        first, _, last = (fields["superuser_name"] or "").partition(" ")
+        add_contact(customer, email=fields["superuser_email"], first_name=first or None,
+                    last_name=last or None, phone=fields["superuser_phone"])
+    return customer
+
+
+@bp.get("/customers")
+def customers():
+    """Customers, searched by company, e-mail or external key; HTMX gets the table only."""
+    query = request.args.get("q", "").strip()
+    results = search_customers(query, page_number())
+    return page("merchant/customers.html", "partials/merchant_customer_table.html", query=query,
+                results=results, balances=balances_minor([c.id for c in results.rows]))
+
+
+@bp.get("/customers/new")
+def customer_new():
+    """The form for a new customer."""
+    form = CustomerForm(data={"currency": ensure_settings().default_currency})
+    return render_template(FORM_PAGE, form=form, customer=None)
+
+
+@bp.post("/customers")
+@admin_required
+def customer_create():
+    """Create a customer through the customers service."""
+    form = CustomerForm()
+    ok, customer = submit(form, lambda: _create(form), {"email": "superuser_email"})
+    if not ok:
+        return refused(FORM_PAGE, FORM_PAGE, form=form, customer=None)
+    db.session.commit()
+    flash(f"Customer “{customer.company}” created.", "info")
+    return redirect(url_for("merchant.customer", customer_id=customer.id))
+
+
+@bp.get("/customers/<int:customer_id>")
+def customer(customer_id: int):
+    """A customer with contacts, packages, invoices, payments and balance."""
+    return render_template(DETAIL_PAGE, **_detail(_customer(customer_id)))
+
+
+@bp.get("/customers/<int:customer_id>/edit")
+def customer_edit(customer_id: int):
+    """The form of an existing customer."""
+    customer = _customer(customer_id)
+    return render_template(FORM_PAGE, form=CustomerForm(data=customer_form_data(customer)),
+                           customer=customer)
+
+
+@bp.post("/customers/<int:customer_id>")
+@admin_required
+def customer_update(customer_id: int):
+    """Save a customer through the customers service."""
+    customer = _customer(customer_id)
+    form = CustomerForm()
+    ok, _ = submit(form, lambda: update_customer(customer, **customer_fields(form)))
+    if not ok:
+        return refused(FORM_PAGE, FORM_PAGE, form=form, customer=customer)
+    db.session.commit()
+    flash(f"Customer “{customer.company}” saved.", "info")
+    return redirect(url_for("merchant.customer", customer_id=customer.id))
+
+
+@bp.post("/customers/<int:customer_id>/delete")
+@admin_required
+def customer_delete(customer_id: int):
+    """Delete a customer without packages and invoices."""
+    customer = _customer(customer_id)
+    company = customer.company
+    try:
+        delete_customer(customer)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(f"Not deleted: {error.message}.", "error")
+        return refused(DETAIL_PAGE, DETAIL_PAGE, **_detail(_customer(customer_id)))
+    db.session.commit()
+    flash(f"Customer “{company}” deleted.", "info")
+    return redirect(url_for("merchant.customers"))
+
+
+@bp.post("/customers/<int:customer_id>/contacts")
+@admin_required
+def contact_create(customer_id: int):
+    """Add a contact to a customer."""
+    customer = _customer(customer_id)
+    form = ContactForm()
+    ok, contact = submit(form, lambda: add_contact(customer, **contact_fields(form)))
+    if not ok:
+        return refused(DETAIL_PAGE, DETAIL_PAGE, **_detail(_customer(customer_id), form))
+    db.session.commit()
+    flash(f"Contact {contact.name or contact.id} added.", "info")
+    return redirect(url_for("merchant.customer", customer_id=customer_id) + "#contacts")

@@ -1,0 +1,177 @@
+"""Helpers shared by the merchant portal's forms and pages: service errors shown next to
+their field, optional text, dates in the merchant time zone, and HTMX-aware pages."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from flask import render_template, request
+from wtforms import Field, FieldList, Form, FormField, SelectChoice
+
+from portal.billing.errors import ValidationError
+from portal.merchant import bp
+from portal.services import merchant_tz
+from portal.services.invoice_view import format_money, format_quantity
+from portal.timeutil import localize
+from portal.web import render_page
+
+# Bad input: the form comes back with this status and a message next to the field.
+UNPROCESSABLE = 422
+_PATH_PART = re.compile(r"([A-Za-z_]\w*)(?:\[(\d+)\])?")
+
+
+def _resolve(form: Form, path: str):
+    """The field a service error's path names ("tiers[1].unit_from"), or None."""
+    node = form
+    for part in path.split("."):
+        match = _PATH_PART.fullmatch(part)
+        field = getattr(node, match.group(1), None) if match else None
+        if not isinstance(field, Field):
+            return None
+        if match.group(2) is not None:
+            entries = getattr(field, "entries", [])
+            index = int(match.group(2))
+            field = entries[index] if index < len(entries) else field
+        node = field.form if isinstance(field, FormField) else field
+    return node if isinstance(node, Field) else None
+
+
+def attach_error(form: Form, error: ValidationError, aliases: dict | None = None) -> None:
+    """Show a service's ValidationError next to the form field it names.
+
+    A list's own error ("tiers") goes to `form.list_errors[name]`, shown under the list;
+    an error naming no field of the form goes to `form.form_errors`, shown on top.
+    :param form: the form that was submitted.
+    :param error: the error; its field uses the billing core's names (``tiers[1].amount``).
+    :param aliases: service field name → form field name where they differ.
+    """
+    path = (aliases or {}).get(error.field, error.field)
+    field = _resolve(form, path)
+    if isinstance(field, FieldList):
+        form.list_errors = {**getattr(form, "list_errors", {}), field.short_name: error.message}
+    elif field is None:
+        form.form_errors.append(f"{error.field}: {error.message}")
+    else:
+        field.errors = [*field.errors, error.message]
+
+
+def text_or_none(value: str | None) -> str | None:
+    """A text field's value stripped, or None when empty."""
+    text = (value or "").strip()
+    return text or None
+
+
+def local_date_start(value: str | None, field: str) -> datetime | None:
+    """A "YYYY-MM-DD" date field as the local midnight it starts at (aware UTC), or None."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(field, "must be a date like 2025-10-01") from None
+    if not 1970 <= day.year <= 9000:
+        raise ValidationError(field, "must be between 1970 and 9000")
+    return localize(datetime.combine(day, datetime.min.time()), merchant_tz())
+
+
+def parse_day(value: str | None) -> date | None:
+    """A query-string date ("YYYY-MM-DD"), or None when empty or not a date (filters)."""
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+def page_number() -> int:
+    """The ?page= of the request (1 when missing or not a number)."""
+    return request.args.get("page", 1, type=int) or 1
+
+
+def page(full: str, partial: str, **context):
+    """render_page, except that an HTMX history restore gets the full page it expects."""
+    if getattr(request, "htmx", False) and request.htmx.history_restore_request:
+        return render_template(full, **context)
+    return render_page(full, partial, **context)
+
+
+def refused(full: str, partial: str, **context):
+    """A form page (or its partial) re-rendered with its errors, status 422."""
+    response = page(full, partial, **context)
+    if isinstance(response, str):
+        return response, UNPROCESSABLE
+    response.status_code = UNPROCESSABLE
+    return response
+
+
+PAYCYCLE_LABELS = {
+    "dly": "Daily", "1wk": "Weekly", "2wk": "Every 2 weeks", "4wk": "Every 4 weeks",
+    "mon": "Monthly", "2mn": "Every 2 months", "qtr": "Quarterly", "six": "Every 6 months",
+    "yrl": "Yearly", "2yr": "Every 2 years", "3yr": "Every 3 years",
+}
+
+
+def attempt(form: Form, action, aliases: dict | None = None):
+    """Run a service call; on ValidationError roll back and show it on `form`.
+
+    :returns: (True, the call's result) or (False, None).
+    """
+    from portal.extensions import db
+
+    try:
+        return True, action()
+    except ValidationError as error:
+        db.session.rollback()
+        attach_error(form, error, aliases)
+        return False, None
+
+
+def is_admin() -> bool:
+    """Whether the logged-in staff user may change data."""
+    from flask_login import current_user
+
+    return getattr(current_user, "role", None) == "admin"
+
+
+@bp.app_template_filter("money_minor")
+def money_minor_filter(minor: int | None, currency: str) -> str:
+    """Jinja: an amount in minor units as "1,234.56 USD"."""
+    return format_money(minor or 0, currency)
+
+
+@bp.app_template_filter("money_totals")
+def money_totals_filter(totals: dict, default_currency: str = "USD") -> list[str]:
+    """Jinja: {currency: minor} as formatted amounts ("0.00 USD" when empty)."""
+    if not totals:
+        return [format_money(0, default_currency)]
+    return [format_money(minor, currency) for currency, minor in sorted(totals.items())]
+
+
+@bp.app_template_filter("qty_text")
+def qty_text_filter(value) -> str:
+    """Jinja: a quantity without trailing zeros ("361", "12.5")."""
+    return "" if value is None else format_quantity(value)
+
+
+@bp.app_template_filter("local_datetime")
+def local_datetime_filter(instant: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Jinja: an aware instant in the merchant time zone."""
+    return "" if instant is None else instant.astimezone(merchant_tz()).strftime(fmt)
+
+
+def submit(form: Form, action, aliases: dict | None = None):
+    """Validate the posted form, then run the service call as `attempt` does."""
+    return attempt(form, action, aliases) if form.validate() else (False, None)
+
+
+@bp.app_template_filter("money_decimal")
+def money_decimal_filter(amount, currency: str) -> str:
+    """Jinja: an exact amount rounded half-up to the currency's minor unit, as text."""
+    from portal.billing.money import to_minor
+
+    return format_money(to_minor(amount, currency), currency)
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """SelectField choices from (value, label) pairs (WTForms 3.3 deprecates plain tuples)."""
+    return [SelectChoice(str(value), label) for value, label in pairs]

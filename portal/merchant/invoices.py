@@ -1,0 +1,128 @@
+"""Invoices: filtered list, detail (the PDF's content as HTML), PDF, e-mail, void, payments."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+
+from portal.billing.errors import ValidationError
+from portal.billing.money import from_minor
+from portal.db_types import utcnow
+from portal.extensions import db
+from portal.merchant import bp
+from portal.merchant.access import admin_required
+from portal.merchant.forms_common import attach_error, page, page_number, refused
+from portal.merchant.forms_invoices import (
+    STATUS_FILTER_LABELS, EmailForm, InvoiceFilters, PaymentForm, payment_fields, payment_outcome,
+)
+from portal.models import Invoice
+from portal.services.invoice_view import invoice_context
+from portal.services.listings import customer_choices, filter_invoices, invoice_deliveries, invoice_payments
+from portal.services.mail import queue_invoice_email
+from portal.services.invoices import void_invoice
+from portal.services.payments import pay_invoice
+from portal.services.pdf import render_invoice_pdf
+from portal.services.reports import local_today
+from portal.web import render_page
+
+DETAIL_PAGE, DETAIL_PARTIAL = "merchant/invoice.html", "partials/merchant_invoice_detail.html"
+PAYMENT_ALIASES = {"applied_to[0].amount": "amount", "applied_to[0]": "amount", "invoice_id": "amount"}
+
+
+def _invoice(invoice_id: int) -> Invoice:
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None:
+        abort(404)
+    return invoice
+
+
+def _detail(invoice: Invoice, payment_form: PaymentForm | None = None,
+            email_form: EmailForm | None = None) -> dict:
+    """The invoice page's context: the invoice as printed, its payments and e-mails."""
+    today = local_today(utcnow()).isoformat()
+    balance = str(from_minor(invoice.balance_minor, invoice.currency))
+    return {**invoice_context(invoice), "payments": invoice_payments(invoice.id),
+            "deliveries": invoice_deliveries(invoice.id),
+            "payment_form": payment_form or PaymentForm(data={"amount": balance, "paid_on": today}),
+            "email_form": email_form or EmailForm()}
+
+
+def _act(invoice_id: int, action, message, form=None, aliases=None, **forms):
+    """Run an invoice service action; a refusal re-renders the page (422) with its message.
+
+    :param message: what to flash on success (a callable is called after the commit).
+    """
+    if form is not None and not form.validate():
+        return refused(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_invoice(invoice_id), **forms))
+    try:
+        action()
+    except ValidationError as error:
+        db.session.rollback()
+        if form is not None:
+            attach_error(form, error, aliases)
+        else:
+            flash(f"Not done: {error.message}", "error")
+        return refused(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_invoice(invoice_id), **forms))
+    db.session.commit()
+    flash(message() if callable(message) else message, "info")
+    if getattr(request, "htmx", False):
+        return render_page(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_invoice(invoice_id)))
+    return redirect(url_for("merchant.invoice", invoice_id=invoice_id))
+
+
+@bp.get("/invoices")
+def invoices():
+    """Invoices filtered by status, date range and customer; HTMX gets the table only."""
+    filters = InvoiceFilters.from_args(request.args)
+    results = filter_invoices(status=filters.status, date_from=filters.date_from, date_to=filters.date_to,
+                              customer_id=filters.customer_id, today=local_today(utcnow()), page=page_number())
+    return page("merchant/invoices.html", "partials/merchant_invoice_table.html", results=results,
+                filters=filters, statuses=STATUS_FILTER_LABELS, customers=customer_choices())
+
+
+@bp.get("/invoices/<int:invoice_id>")
+def invoice(invoice_id: int):
+    """An invoice as printed, with its payments, e-mails and actions."""
+    return page(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_invoice(invoice_id)))
+
+
+@bp.get("/invoices/<int:invoice_id>/pdf")
+def invoice_pdf(invoice_id: int):
+    """Download the invoice PDF."""
+    invoice = _invoice(invoice_id)
+    return Response(render_invoice_pdf(invoice), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="invoice-{invoice.refnumber}.pdf"'})
+
+
+@bp.get("/invoices/<int:invoice_id>/deliveries")
+def invoice_deliveries_partial(invoice_id: int):
+    """HTMX: the invoice's e-mails and their status (polled while one is pending)."""
+    invoice = _invoice(invoice_id)
+    return render_template("partials/merchant_invoice_deliveries.html", invoice=invoice,
+                           deliveries=invoice_deliveries(invoice.id))
+
+
+@bp.post("/invoices/<int:invoice_id>/email")
+@admin_required
+def invoice_email(invoice_id: int):
+    """Queue the invoice e-mail (the mail job sends it with the PDF attached)."""
+    invoice, form = _invoice(invoice_id), EmailForm()
+    to_address = (form.to_address.data or "").strip() or None
+    return _act(invoice_id, lambda: queue_invoice_email(invoice, to_address=to_address),
+                f"Invoice #{invoice.refnumber} queued for e-mail.", form, {"email": "to_address"},
+                email_form=form)
+
+
+@bp.post("/invoices/<int:invoice_id>/void")
+@admin_required
+def invoice_void(invoice_id: int):
+    """Void the invoice: its charges are billed again by the next run."""
+    invoice = _invoice(invoice_id)
+    return _act(invoice_id, lambda: void_invoice(invoice), f"Invoice #{invoice.refnumber} voided.")
+
+
+@bp.post("/invoices/<int:invoice_id>/payments")
+@admin_required
+def invoice_pay(invoice_id: int):
+    """Record a payment of the invoice (all or part of its balance)."""
+    invoice, form = _invoice(invoice_id), PaymentForm()
+    return _act(invoice_id, lambda: pay_invoice(invoice, **payment_fields(form)),
+                lambda: payment_outcome(_invoice(invoice_id)), form, PAYMENT_ALIASES, payment_form=form)
