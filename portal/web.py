@@ -39,3 +39,14 @@ def install_security_headers(app: Flask) -> None:
                 continue
             response.headers.setdefault(name, value)
         return response
+
+
+def invoice_pdf_response(invoice, inline: bool = False):
+    """The invoice's PDF as a response: a download, or shown in the browser when `inline`."""
+    from flask import Response
+
+    from portal.services.pdf import render_invoice_pdf
+
+    disposition = "inline" if inline else "attachment"
+    return Response(render_invoice_pdf(invoice), mimetype="application/pdf", headers={
+        "Content-Disposition": f'{disposition}; filename="invoice-{invoice.refnumber}.pdf"'})

@@ -1,7 +1,7 @@
 """The contact's dashboard, invoices (page, PDF) and payments: their own customer's only."""
 from __future__ import annotations
 
-from flask import Response, render_template
+from flask import render_template
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -17,7 +17,7 @@ from portal.services.invoice_view import invoice_context
 from portal.services.links import invoice_links
 from portal.services.listings import invoice_payments, paginate
 from portal.services.payments import customer_balance_minor
-from portal.services.pdf import render_invoice_pdf
+from portal.web import invoice_pdf_response
 
 
 INVOICES_PER_PAGE = 10
@@ -68,8 +68,7 @@ def invoice(invoice_id: int):
 def invoice_pdf(invoice_id: int):
     """The invoice PDF, as a download."""
     invoice = own_invoice(invoice_id)
-    return Response(render_invoice_pdf(invoice), mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="invoice-{invoice.refnumber}.pdf"'})
+    return invoice_pdf_response(invoice)
 
 
 @bp.get("/payments")

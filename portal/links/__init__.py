@@ -1,11 +1,11 @@
 """/r/invoice/<token>: an invoice shown by its signed link, without login."""
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, abort, render_template
 
 from portal.extensions import db
 from portal.models import Invoice
 from portal.services.invoice_view import invoice_context
 from portal.services.links import invoice_id_from_token
-from portal.services.pdf import render_invoice_pdf
+from portal.web import invoice_pdf_response
 
 bp = Blueprint("links", __name__, url_prefix="/r")
 
@@ -30,5 +30,4 @@ def invoice_view(token: str):
 def invoice_pdf(token: str):
     """The invoice PDF of a signed link."""
     invoice = _invoice(token)
-    return Response(render_invoice_pdf(invoice), mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="invoice-{invoice.refnumber}.pdf"'})
+    return invoice_pdf_response(invoice, inline=True)

@@ -1,7 +1,7 @@
 """Invoices: filtered list, detail (the PDF's content as HTML), PDF, e-mail, void, payments."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from portal.billing.errors import ValidationError
 from portal.billing.money import from_minor
@@ -19,9 +19,8 @@ from portal.services.listings import customer_choices, filter_invoices, invoice_
 from portal.services.mail import queue_invoice_email
 from portal.services.invoices import void_invoice
 from portal.services.payments import pay_invoice
-from portal.services.pdf import render_invoice_pdf
 from portal.services.reports import local_today
-from portal.web import render_page
+from portal.web import invoice_pdf_response, render_page
 
 DETAIL_PAGE, DETAIL_PARTIAL = "merchant/invoice.html", "partials/merchant_invoice_detail.html"
 PAYMENT_ALIASES = {"applied_to[0].amount": "amount", "applied_to[0]": "amount", "invoice_id": "amount"}
@@ -88,8 +87,7 @@ def invoice(invoice_id: int):
 def invoice_pdf(invoice_id: int):
     """Download the invoice PDF."""
     invoice = _invoice(invoice_id)
-    return Response(render_invoice_pdf(invoice), mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="invoice-{invoice.refnumber}.pdf"'})
+    return invoice_pdf_response(invoice)
 
 
 @bp.get("/invoices/<int:invoice_id>/deliveries")
