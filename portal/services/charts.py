@@ -265,15 +265,15 @@ def usage_figure_json(series: UsageSeries, units: str, cost_text: str, today: da
     # The cumulative line stops at today (or at the last day with usage, if later).
     last = max([today or local_floor_date(utcnow(), merchant_tz())] + [b.day for b in series.days if b.records])
     bars_name, line_name = _SERIES_NAMES[series.usage_type]
-    # Plotly draws floats: conversion happens here, for display only; every figure the
-    # page prints as text is the exact Decimal.
+    # Values go to the browser as exact decimal text; plotly.js reads numeric strings as
+    # numbers, so no float is made here and every figure the page prints is exact.
     x = [bucket.day.isoformat() for bucket in series.days]
     period = dict(xperiod=DAY_SECONDS * 1000, xperiodalignment="middle")
     figure = go.Figure([
-        go.Bar(x=x, y=[float(b.value) for b in series.days], name=bars_name,
+        go.Bar(x=x, y=[format(b.value, "f") for b in series.days], name=bars_name,
                marker_color="#2563eb", customdata=[b.records for b in series.days],
                hovertemplate="%{y} " + units + " (%{customdata} records)<extra></extra>", **period),
-        go.Scatter(x=x, y=[float(b.cumulative) if b.day <= last else None for b in series.days],
+        go.Scatter(x=x, y=[format(b.cumulative, "f") if b.day <= last else None for b in series.days],
                    name=line_name, yaxis="y2", mode="lines+markers",
                    line=dict(color="#f59e0b", width=2), **period),
     ])

@@ -83,7 +83,8 @@ def test_usage_graph_of_a_period_and_its_htmx_navigation(jane, acme):
     assert "vendor/plotly/plotly.min.js" in page and "js/usage_chart.js" in page
     figure = re.search(r'<script type="application/json" id="usage-figure-\d+">(.*?)</script>', page, re.S)
     spec = json.loads(figure.group(1))
-    assert sum(spec["figure"]["data"][0]["y"]) == 361 and spec["config"]["displaylogo"] is False
+    assert sum(Decimal(y) for y in spec["figure"]["data"][0]["y"]) == 361
+    assert spec["config"]["displaylogo"] is False
     assert "period=1" in page and "is-disabled usage-prev" in page  # the first period has no previous
     partial = jane.get(f"/portal/lines/{acme.line.id}/usage?period=1", htmx=True)
     body = text(partial)

@@ -51,7 +51,8 @@ def test_page_shows_graph_cost_and_records_with_sources(admin, db):
     assert "125" in page and "usage-source-csv" in page and "usage-source-url" in page
     assert "999" not in page  # September's record is in another period
     bars = _figure(page)["figure"]["data"][0]
-    assert bars["y"][1] == 120.0 and bars["y"][18] == 5.0 and len(bars["y"]) == 31
+    # Exact decimal text, never floats: plotly.js reads numeric strings as numbers.
+    assert bars["y"][1] == "120" and bars["y"][18] == "5" and len(bars["y"]) == 31
     assert "<script>" not in page  # CSP: nothing inline
 
 
