@@ -26,6 +26,7 @@ MINOR_UNITS: dict[str, int] = {
 
 MICRO = 10**6
 MAX_USAGE_VALUE = Decimal(10**12)
+MAX_MONEY = Decimal(10**12)
 
 # Wide enough that products of any stored price and quantity are exact; rounding happens
 # only where the design says so (quantize_money), never silently in between.
@@ -158,11 +159,13 @@ def parse_money(value: object, field: str) -> Decimal:
 
     :param value: as for :func:`parse_decimal`, e.g. ``"0.0125"``.
     :param field: the field name for errors.
-    :raises ValidationError: not a number, or negative.
+    :raises ValidationError: not a number, negative, or above MAX_MONEY.
     """
     number = parse_decimal(value, field)
     if number < 0:
         raise ValidationError(field, "must not be negative")
+    if number > MAX_MONEY:  # beyond this, rounding to minor units would overflow
+        raise ValidationError(field, f"must be at most {MAX_MONEY}")
     return number
 
 

@@ -161,3 +161,11 @@ def test_format_decimal():
     assert format_decimal(D("1E+3")) == "1000"
     assert format_decimal(D("0.000001")) == "0.000001"
     assert format_decimal(D("361.000000")) == "361"
+
+
+def test_parse_money_refuses_amounts_beyond_the_bound():
+    from portal.billing.money import MAX_MONEY, parse_money
+
+    assert parse_money(str(MAX_MONEY), "amount") == MAX_MONEY
+    with pytest.raises(ValidationError, match="at most"):
+        parse_money("1" + "0" * 300, "amount")

@@ -178,3 +178,16 @@ def test_catch_up_is_capped_per_call_and_resumes(db, monkeypatch):
     assert len(run_billing(utc(2015, 9, 6)).invoice_ids) == 3
     assert db.session.get(Package, package.id).next_invoice_at == utc(2015, 9, 7)
     assert run_billing(utc(2015, 9, 6)).invoice_ids == []
+
+
+def test_a_huge_payment_amount_is_a_clear_error_not_an_overflow(db, voip):
+    from datetime import date
+
+    from portal.billing.errors import ValidationError
+    from portal.services.payments import pay_invoice
+
+    run_billing(utc(2015, 9, 1))
+    invoice = db.session.query(Invoice).one()
+    with pytest.raises(ValidationError) as error:
+        pay_invoice(invoice, paid_on=date(2015, 9, 2), amount="1" + "0" * 300)
+    assert error.value.field == "amount" and "at most" in error.value.message
