@@ -1,6 +1,8 @@
 """Helpers shared by the server-rendered portals: HTMX-aware rendering and headers."""
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 from flask import Flask, make_response, render_template, request
 
 SECURITY_HEADERS = {
@@ -27,6 +29,22 @@ def render_page(full: str, partial: str, **context):
     response = make_response(render_template(template, **context))
     response.headers.add("Vary", "HX-Request")
     return response
+
+
+def safe_next(target: str | None, prefix: str, default: str) -> str:
+    """Where to go after a login: `target` only if it is a local path under `prefix`.
+
+    Refuses other sites, including the protocol-relative "//host" and "/\\host" forms that
+    browsers follow off-site (no open redirect).
+    :param target: the requested `next`.
+    :param prefix: the area the path must stay in ("/merchant", "/portal").
+    :param default: where to go otherwise.
+    """
+    if not target or "\\" in target or target.startswith("//") or urlparse(target).netloc:
+        return default
+    if target == prefix or target.startswith(prefix + "/"):
+        return target
+    return default
 
 
 def install_security_headers(app: Flask) -> None:

@@ -1,8 +1,6 @@
 """Contact login and logout, forgot password, and the set-password page of signed links."""
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
@@ -10,6 +8,7 @@ from portal.customer import bp
 from portal.customer.access import logged_in_contact
 from portal.customer.forms import ForgotForm, LoginForm, SetPasswordForm
 from portal.extensions import db, limiter
+from portal.web import safe_next
 from portal.services.contact_access import (
     authenticate, contact_from_token, request_password_reset, set_contact_password,
 )
@@ -17,13 +16,6 @@ from portal.services.contact_access import (
 LOGIN_LIMIT = "10 per minute; 50 per hour"
 RESET_ANSWER = ("If an account exists for that address, we have sent it a link to choose a new "
                 "password. The link is valid for 2 hours.")
-
-
-def _safe_next(target: str | None) -> str:
-    """Only paths of the portal itself are followed after login (no open redirect)."""
-    if target and urlparse(target).netloc == "" and (target == "/portal" or target.startswith("/portal/")):
-        return target
-    return url_for("customer.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -37,7 +29,7 @@ def login():
         contact = authenticate(form.email.data, form.password.data)
         if contact is not None:
             login_user(contact, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), "/portal", url_for("customer.dashboard")))
         flash("Wrong e-mail or password.", "error")
     status = 400 if request.method == "POST" else 200
     return render_template("customer/login.html", form=form), status

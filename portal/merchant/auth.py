@@ -1,8 +1,6 @@
 """Staff login, logout and password change."""
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -11,16 +9,10 @@ from portal.db_types import utcnow
 from portal.extensions import db, limiter
 from portal.merchant import bp
 from portal.merchant.forms import LoginForm, PasswordForm
+from portal.web import safe_next
 from portal.models import StaffUser
 
 LOGIN_LIMIT = "10 per minute; 50 per hour"
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after login (no open redirect)."""
-    if target and urlparse(target).netloc == "" and target.startswith("/"):
-        return target
-    return url_for("merchant.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -35,7 +27,7 @@ def login():
             login_user(user, remember=form.remember.data)
             user.last_login_at = utcnow()
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), "/merchant", url_for("merchant.dashboard")))
         flash("Wrong e-mail or password.", "error")
     status = 400 if request.method == "POST" else 200
     return render_template("merchant/login.html", form=form), status

@@ -56,3 +56,15 @@ def test_login_attempts_are_rate_limited(app, client, db):
     statuses = [login(client, "a@b.example", "nope").status_code for _ in range(12)]
     assert statuses[:10] == [400] * 10
     assert statuses[10:] == [429, 429]
+
+
+def test_login_refuses_protocol_relative_next(client, db):
+    create_staff_user(email="a@b.example", password=PASSWORD)
+    db.session.commit()
+    for target in ("//evil.example/x", "/\\evil.example/x", "https://evil.example/"):
+        token = csrf_token(client)
+        response = client.post(f"/merchant/login?next={target}",
+                               data={"email": "a@b.example", "password": PASSWORD, "csrf_token": token})
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/merchant/", target
+        client.post("/merchant/logout", data={"csrf_token": csrf_token(client, "/merchant/")})
