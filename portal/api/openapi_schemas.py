@@ -238,7 +238,8 @@ ACTIONS = {
     "PackageCancel": obj({"cancel_datetime": null(DT_IN), "line_items": {
         "type": "array", "items": ref("PackageUpgradeLine"),
         "description": "Cancel only these lines (as the upgrade action)."}}),
-    "PackageSuspend": obj({"suspendfrom_datetime": null(DT_IN)}),
+    "PackageSuspend": obj({"suspendfrom_datetime": null(DT_IN), "suspendto_datetime": null(DT_IN)}),
+    "PackageUnsuspend": obj({"suspendto_datetime": null(DT_IN)}),
     "PackageUpgradeLine": UPGRADE_LINE,
     "PackageUpgrade": obj({"effective_datetime": null(DT_IN), "line_items": {
         "type": "array", "minItems": 1, "items": ref("PackageUpgradeLine")}}, ["line_items"]),
@@ -277,10 +278,16 @@ CREATE_REPLAYS = {"usage": "A retry (same external_key, same content): the origi
                            "counted once"}
 # (object, action): (payload, response schema, description)
 ACTION_SCHEMAS = {
-    ("package", "cancel"): ("PackageCancel", ACTION_DONE, "Cancel the package now (or at "
-                            "cancel_datetime), or only the lines listed."),
-    ("package", "suspend"): ("PackageSuspend", ACTION_DONE, "Stop billing until unsuspended."),
-    ("package", "unsuspend"): ("Empty", ACTION_DONE, "Resume billing."),
+    ("package", "cancel"): ("PackageCancel", ACTION_DONE, "Cancel the package now, or at a "
+                            "future cancel_datetime (scheduled: it stays active until then), "
+                            "or only the lines listed."),
+    ("package", "uncancel"): ("Empty", ACTION_DONE, "Withdraw a scheduled cancel."),
+    ("package", "suspend"): ("PackageSuspend", ACTION_DONE, "Suspend from suspendfrom_datetime "
+                             "(default now) until suspendto_datetime (default: until "
+                             "unsuspended): those days' base and non-metered charges are "
+                             "prorated out; usage is still billed."),
+    ("package", "unsuspend"): ("PackageUnsuspend", ACTION_DONE, "End the suspension now (or at "
+                               "suspendto_datetime); one not yet begun is withdrawn."),
     ("package", "upgrade"): ("PackageUpgrade", ACTION_DONE, "Add, replace, re-price, change "
                              "the quantity of or cancel line items."),
     ("package", "invoice"): ("Empty", obj({"id": null(INT), "invoice_ids": {

@@ -30,7 +30,8 @@ class LineSpec:
     """A package line item as billing needs it; ``quantities`` is sorted by effective_at.
 
     The first quantity applies from the line's subscription (even if its effective_at is
-    later); an empty history means quantity 1.
+    later); an empty history means quantity 1. ``pauses`` are the package's suspensions as
+    (start, end or None = open) instants: their days are not charged in advance (usage is).
     """
 
     line_item_id: int
@@ -44,6 +45,7 @@ class LineSpec:
     cancel_at: datetime | None
     trial_end: datetime | None
     quantities: tuple[QuantityChange, ...]
+    pauses: tuple[tuple[datetime, datetime | None], ...] = ()
 
 
 @dataclass(frozen=True)

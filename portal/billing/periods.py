@@ -59,14 +59,33 @@ def validate_paycycle(code: str, field: str = "paycycle") -> str:
 
 
 def anchor_date(start: datetime, holduntil: datetime | None, tz: tzinfo) -> date:
-    """The local calendar date periods are counted from: holduntil's if given, else start's.
+    """The local calendar date periods are counted from.
+
+    Without a hold: the start's date (a package started at 14:30 has periods from 00:00 of
+    that day). With ``holduntil``: the first local midnight at or after it, because no
+    invoice may be issued before the hold ends (a hold until 15:00 anchors on the next day).
 
     :param start: the package start (aware).
     :param holduntil: the package's hold-until instant (aware) or None.
     :param tz: the merchant time zone.
     """
-    instant = holduntil if holduntil is not None else start
-    return _require_aware(instant, "start").astimezone(tz).date()
+    if holduntil is not None:
+        return local_ceil_date(_require_aware(holduntil, "holduntil"), tz)
+    return _require_aware(start, "start").astimezone(tz).date()
+
+
+def hold_period(start: datetime, first_boundary: datetime, until: datetime | None = None
+                ) -> Period | None:
+    """The time between a package's start and period 0 (a ``holduntil`` hold), as ONE usage
+    period with index -1: its usage is billed on the first invoice; nothing is charged in
+    advance for it. None when the package starts at (or after) its first boundary.
+
+    :param start: the package start.
+    :param first_boundary: the start of period 0.
+    :param until: an earlier end (a cancel during the hold), or None.
+    """
+    end = first_boundary if until is None else min(first_boundary, until)
+    return Period(start, end, -1) if start < end else None
 
 
 def boundary(anchor: date, paycycle: str, index: int, tz: tzinfo) -> datetime:

@@ -9,6 +9,10 @@ at the END of that day — a change during a day applies to the whole day, and o
 changes on one day the last wins. Every billable day therefore belongs to exactly one
 quantity segment, the segments' days add up to the billable days, and a full period with
 one quantity is charged exactly its unprorated price.
+
+Suspensions (``LineSpec.pauses``) are prorated out like a cancel and a restart: a day is
+charged when any part of it is outside every suspension, so a suspension from Mar 10 15:00
+to Mar 20 09:00 removes Mar 11 – Mar 19 (9 days) and charges the 10th and the 20th.
 """
 from __future__ import annotations
 
@@ -69,9 +73,14 @@ def billable_start(line: LineSpec) -> datetime:
 def billable_interval(line: LineSpec, period: Period) -> tuple[datetime, datetime] | None:
     """The part of the period the line is charged for, or None.
 
+    A period before period 0 (a ``holduntil`` hold, index < 0) is never charged: only its
+    usage is billed, without a minimum.
+
     :param line: the line.
     :param period: the period.
     """
+    if period.index < 0:
+        return None
     start = max(period.start, billable_start(line))
     end = period.end if line.cancel_at is None else min(period.end, line.cancel_at)
     return (start, end) if start < end else None
@@ -89,12 +98,49 @@ def prorate(line: LineSpec, period: Period, tz: ZoneInfo) -> Proration:
     if interval is None:
         return Proration(period_days, ())
     first, stop = local_floor_date(interval[0], tz), local_ceil_date(interval[1], tz)
+    charged = _without(first, stop, paused_days(line.pauses, tz))
     segments = []
     for quantity, seg_from, seg_to in _quantity_spans(line.quantities, tz):
-        days = (min(seg_to, stop) - max(seg_from, first)).days
+        days = sum(_overlap(seg_from, seg_to, a, b) for a, b in charged)
         if days > 0:
             segments.append((quantity, days))
     return Proration(period_days, tuple(segments))
+
+
+def paused_days(
+    pauses: tuple[tuple[datetime, datetime | None], ...], tz: ZoneInfo
+) -> list[tuple[date, date]]:
+    """The local days each suspension removes, as [first, after last) date ranges: the days
+    wholly inside it (a suspension's first and last days are partly active, so charged).
+
+    :param pauses: (start, end) instants; end None = not ended.
+    :param tz: the merchant time zone.
+    """
+    ranges = []
+    for start, end in pauses:
+        first = local_ceil_date(start, tz)
+        after = date.max if end is None else local_floor_date(end, tz)
+        if first < after:
+            ranges.append((first, after))
+    return sorted(ranges)
+
+
+def _without(first: date, stop: date, holes: list[tuple[date, date]]) -> list[tuple[date, date]]:
+    """[first, stop) minus the sorted date ranges `holes`, as a list of ranges."""
+    ranges, cursor = [], first
+    for hole_from, hole_to in holes:
+        if hole_from > cursor:
+            ranges.append((cursor, min(hole_from, stop)))
+        cursor = max(cursor, hole_to)
+        if cursor >= stop:
+            break
+    if cursor < stop:
+        ranges.append((cursor, stop))
+    return [(a, b) for a, b in ranges if a < b]
+
+
+def _overlap(a_from: date, a_to: date, b_from: date, b_to: date) -> int:
+    return max(0, (min(a_to, b_to) - max(a_from, b_from)).days)
 
 
 def _quantity_spans(

@@ -75,6 +75,13 @@ class CancelForm(FlaskForm):
     cancel_datetime = StringField("Cancel on", render_kw=DATE)
 
 
+class SuspendForm(FlaskForm):
+    """Suspend a package from a date (default now) until a date (default: until unsuspended)."""
+
+    suspendfrom_datetime = StringField("Suspend from", render_kw=DATE)
+    suspendto_datetime = StringField("Until", render_kw=DATE)
+
+
 def set_item_choices(*forms) -> None:
     """Offer the enabled items in every item select of these forms."""
     options = choices([("", "Choose an item…"), *item_choices()])

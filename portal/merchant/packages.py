@@ -13,16 +13,18 @@ from portal.merchant.forms_common import (
     PAYCYCLE_LABELS, attach_error, local_date_start, page, refused, submit, text_or_none,
 )
 from portal.merchant.forms_packages import (
-    AddLineForm, CancelForm, PackageEditForm, PackageForm, QuantityForm, bill_summary, edit_fields,
-    line_draft, line_drafts, line_rows_after, package_edit_data, schedule, set_item_choices,
+    AddLineForm, CancelForm, PackageEditForm, PackageForm, QuantityForm, SuspendForm, bill_summary,
+    edit_fields, line_draft, line_drafts, line_rows_after, package_edit_data, schedule,
+    set_item_choices,
 )
 from portal.models import Customer, Package
 from portal.services.billing import bill_package_now
 from portal.services.listings import package_invoices
 from portal.services.packages import (
     cancel_line, cancel_package, change_line_quantity, create_package, is_invoiced, package_line,
-    subscribe_line, suspend_package, unsuspend_package, update_package,
+    subscribe_line, update_package, withdraw_cancel,
 )
+from portal.services.suspensions import pending_suspension, suspend_package, unsuspend_package
 from portal.services.reports import local_today
 from portal.web import render_page
 
@@ -44,7 +46,8 @@ def _detail(package: Package, add_form: AddLineForm | None = None,
     set_item_choices(add_form)
     return {"package": package, "customer": package.customer, "invoices": package_invoices(package.id),
             "add_form": add_form, "edit_form": edit_form or PackageEditForm(data=package_edit_data(package)),
-            "invoiced": is_invoiced(package), "paycycles": PAYCYCLE_LABELS}
+            "invoiced": is_invoiced(package), "paycycles": PAYCYCLE_LABELS,
+            "suspension": pending_suspension(package), "now": utcnow()}
 
 
 def _done(package_id: int, message: str):
@@ -70,7 +73,7 @@ def _act(package_id: int, action, message: str, form=None, **forms):
                 attach_error(form, error)
             problem = f"{error.field}: {error.message}"
         else:
-            return _done(package_id, message)
+            return _done(package_id, message() if callable(message) else message)
     flash(f"Not done: {problem}", "error")
     return refused(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_package(package_id), **forms))
 
@@ -157,18 +160,30 @@ def line_cancel(package_id: int, line_id: int):
 @bp.post("/packages/<int:package_id>/cancel")
 @admin_required
 def package_cancel(package_id: int):
-    """Cancel the package; its next run writes the final invoice."""
+    """Cancel the package now or on a future date; the run at that instant writes the final invoice."""
     package, form = _package(package_id), CancelForm()
     return _act(package_id, lambda: cancel_package(package, local_date_start(
-        form.cancel_datetime.data, "cancel_datetime")), "Package canceled; the final invoice follows.")
+        form.cancel_datetime.data, "cancel_datetime")), lambda: (
+        "Package canceled; the final invoice follows." if package.status.startswith("canceled")
+        else "Cancel scheduled: the package stays active until then; the final invoice follows."))
+
+
+@bp.post("/packages/<int:package_id>/uncancel")
+@admin_required
+def package_uncancel(package_id: int):
+    """Withdraw the package's scheduled cancel."""
+    package = _package(package_id)
+    return _act(package_id, lambda: withdraw_cancel(package), "Scheduled cancel withdrawn.")
 
 
 @bp.post("/packages/<int:package_id>/suspend")
 @admin_required
 def package_suspend(package_id: int):
-    """Suspend the package: billing skips it."""
-    package = _package(package_id)
-    return _act(package_id, lambda: suspend_package(package), "Package suspended.")
+    """Suspend the package between two dates (default: from now, until unsuspended)."""
+    package, form = _package(package_id), SuspendForm()
+    return _act(package_id, lambda: suspend_package(
+        package, local_date_start(form.suspendfrom_datetime.data, "suspendfrom_datetime"),
+        local_date_start(form.suspendto_datetime.data, "suspendto_datetime")), "Package suspended.")
 
 
 @bp.post("/packages/<int:package_id>/unsuspend")

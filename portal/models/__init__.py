@@ -4,7 +4,7 @@ from portal.models.catalog import Item, Tier, Tierset
 from portal.models.customers import Contact, Customer
 from portal.models.imports import CsvImport
 from portal.models.invoices import EmailDelivery, Invoice, InvoiceLine
-from portal.models.packages import LineItem, Package, QuantityChange
+from portal.models.packages import LineItem, Package, QuantityChange, Suspension
 from portal.models.settings import Counter, MerchantSettings
 from portal.models.transactions import Transaction, TransactionApplication
 from portal.models.usage import UsageRecord
@@ -12,7 +12,7 @@ from portal.models.usage_urls import UsageUrl
 
 __all__ = [
     "STAFF_ROLES", "ApiKey", "StaffUser", "Item", "Tier", "Tierset", "Contact", "Customer",
-    "EmailDelivery", "Invoice", "InvoiceLine", "LineItem", "Package", "QuantityChange",
+    "EmailDelivery", "Invoice", "InvoiceLine", "LineItem", "Package", "QuantityChange", "Suspension",
     "Counter", "MerchantSettings", "Transaction", "TransactionApplication", "UsageRecord",
     "CsvImport", "UsageUrl",
 ]

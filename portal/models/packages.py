@@ -1,4 +1,4 @@
-"""Packages (subscriptions), their line items and the history of line quantities."""
+"""Packages (subscriptions), their line items, the history of line quantities, suspensions."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -42,14 +42,36 @@ class Package(db.Model):
     holduntil_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Indexed: the billing run selects packages whose next invoice is due.
     next_invoice_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # A future cancel_at is a scheduled cancel: the package stays active until then.
     cancel_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     customer: Mapped[Customer] = relationship()
     line_items: Mapped[list[LineItem]] = relationship(
         back_populates="package", order_by="LineItem.id", cascade="all, delete-orphan"
     )
+    suspensions: Mapped[list[Suspension]] = relationship(
+        back_populates="package", order_by="Suspension.start_at", cascade="all, delete-orphan"
+    )
+
+
+class Suspension(db.Model):
+    """The package was (or will be) suspended over [start_at, end_at); end_at None = until
+    unsuspended. Kept forever: past suspensions still prorate their periods' charges."""
+
+    __tablename__ = "package_suspensions"
+    __table_args__ = (
+        UniqueConstraint("package_id", "start_at"),
+        CheckConstraint("end_at IS NULL OR end_at > start_at", name="interval"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"), index=True)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    package: Mapped[Package] = relationship(back_populates="suspensions")
 
 
 class LineItem(db.Model):

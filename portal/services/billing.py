@@ -27,11 +27,14 @@ from portal.services.billing_context import RunContext
 from portal.services.billing_inputs import changed_since, last_invoiced_at
 from portal.services.invoices import write_invoice
 from portal.services.mail import queue_invoice_email
-from portal.services.packages import package_anchor
+from portal.services.packages import end_package, package_anchor
+from portal.services.package_periods import package_hold_period, package_usage_period
+from portal.services.suspensions import suspension_instants, sync_suspension_states
 
 log = logging.getLogger("meterbill.billing")
-BILLABLE_STATUSES = ("active-current", "active-trial", "active-overdue", "canceled-manual",
-                     "canceled-nonpayment")
+# A suspended package is billed too: its suspended days are prorated out, its usage billed.
+BILLABLE_STATUSES = ("active-current", "active-trial", "active-overdue", "suspended-suspended",
+                     "canceled-manual", "canceled-nonpayment")
 # Boundaries billed for one package in one call; the rest waits for the next call or run.
 MAX_BOUNDARIES_PER_CALL = 100
 # Usage committed up to this long after a run started may have been missed by it.
@@ -48,7 +51,7 @@ class RunSummary:
 
 
 def due_package_ids(now: datetime, shard: tuple[int, int] = (0, 1)) -> list[int]:
-    """Ids of packages with an invoice due at or before `now` (suspended ones wait).
+    """Ids of packages with an invoice due at or before `now` (suspended ones included).
 
     :param now: the run's instant.
     :param shard: (k, n): only packages whose id % n == k, so n workers split the work.
@@ -73,6 +76,7 @@ def run_billing(now: datetime, shard: tuple[int, int] = (0, 1)) -> RunSummary:
     """
     summary = RunSummary()
     ctx = RunContext.load()
+    sync_suspension_states(now)  # committed by due_package_ids
     for package_id in due_package_ids(now, shard):
         summary.packages += 1
         try:
@@ -157,14 +161,19 @@ def _invoice_boundary(package: Package, ctx: RunContext) -> Invoice | None:
     final = package.cancel_at is not None and package.cancel_at <= instant
     if final:
         instant = package.cancel_at
+        end_package(package)  # a scheduled cancel takes effect with its final invoice
     current = period_containing(anchor, package.paycycle, instant, tz)
     previous = period_at(anchor, package.paycycle, current.index - 1, tz) if current.index > 0 else None
+    # Usage of a holduntil hold goes on the first invoice (and on a final one during the hold).
+    hold = package_hold_period(package, until=instant) if current.index <= 0 else None
     # The previous period is revisited only when a line changed in it (a mid-period start,
     # cancel or quantity change): otherwise a catalog price change would re-price it.
     revisit = previous is not None and _changed_during(package, previous)
     advance = [previous, current] if revisit else [current]
-    usage = [previous] if previous is not None else []
-    if instant > current.start:  # a final invoice mid-period bills usage up to the cancel
+    usage = [previous] if previous is not None else [hold] if hold is not None else []
+    if current.index < 0:  # canceled during its hold: only the hold's usage is billed
+        advance = []
+    elif instant > current.start:  # a final invoice mid-period bills usage up to the cancel
         usage.append(Period(current.start, instant, current.index))
     late = _late_periods(package, anchor, (previous or current).start)
     invoice = write_invoice(package, instant, final, _merge(advance, late), _merge(usage, late),
@@ -192,16 +201,15 @@ def _changed_during(package: Package, period: Period) -> bool:
         inside(line.subscribe_at) or inside(line.cancel_at)
         or any(inside(change.effective_at) for change in line.quantity_changes)
         for line in package.line_items
-    )
+    ) or any(inside(instant) for instant in suspension_instants(package))
 
 
 def _late_periods(package: Package, anchor, before: datetime) -> list[Period]:
     """Older periods whose usage arrived, or whose charges were voided, since the last run."""
     since = last_invoiced_at(package)
     instants = changed_since(package, since - LATE_MARGIN if since else None, before)
-    tz = merchant_tz()
-    periods = {p.start: p for p in (period_containing(anchor, package.paycycle, i, tz) for i in instants)}
-    return [p for p in periods.values() if p.index >= 0]
+    periods = {p.start: p for p in (package_usage_period(package, i) for i in instants) if p}
+    return list(periods.values())
 
 
 def _merge(periods: list[Period], extra: list[Period]) -> tuple[Period, ...]:

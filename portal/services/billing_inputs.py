@@ -17,6 +17,7 @@ from portal.billing.periods import Period
 from portal.billing.pricing import PriceModel
 from portal.extensions import db
 from portal.models import Invoice, InvoiceLine, LineItem, Package, UsageRecord
+from portal.services.suspensions import suspension_spans
 
 
 def line_spec(line: LineItem, pricing: PriceModel) -> LineSpec:
@@ -33,6 +34,7 @@ def line_spec(line: LineItem, pricing: PriceModel) -> LineSpec:
         pricing=pricing, is_metered=item.is_metered,
         subscribe_at=line.subscribe_at, cancel_at=line.cancel_at, trial_end=trial_end,
         quantities=tuple(CoreQuantity(q.effective_at, q.quantity) for q in line.quantity_changes),
+        pauses=suspension_spans(line.package),
     )
 
 

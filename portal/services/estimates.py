@@ -61,7 +61,7 @@ class Estimate:
 def _unavailable(package: Package, now: datetime) -> str | None:
     """Why the package has no current period to estimate, or None."""
     if package.status not in BILLABLE_STATUSES:
-        return "This package is not billed at the moment (it is suspended or expired)."
+        return "This package is not billed at the moment (it has expired)."
     if package.cancel_at is not None and package.cancel_at <= now:
         return "This package is cancelled: its final invoice settles the last period."
     first = boundary(package_anchor(package), package.paycycle, 0, merchant_tz())

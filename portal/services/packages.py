@@ -1,7 +1,12 @@
-"""Packages (subscriptions), their line items, and changes to them: cancel, suspend, upgrade.
+"""Packages (subscriptions), their line items, and changes to them: cancel, upgrade.
 
 Changes take effect at an instant (default now). It may not lie before the package's last
-invoiced boundary: periods before it are settled, and a change there would never be billed.
+invoiced boundary: periods before it are settled, and a change there would never be billed;
+nor at or after a scheduled cancel. Suspensions are in `portal.services.suspensions`.
+
+A cancel dated in the future is *scheduled*: the package stays active (its lines too) and is
+billed as usual until then; the billing run that reaches the instant ends it (`end_package`)
+and writes its final invoice. Until then the cancel can be withdrawn (`withdraw_cancel`).
 """
 from __future__ import annotations
 
@@ -13,16 +18,19 @@ from sqlalchemy import exists, func, select
 
 from portal.billing.errors import ValidationError
 from portal.billing.money import MAX_USAGE_VALUE, to_micro
-from portal.billing.periods import anchor_date, boundary, validate_paycycle
+from portal.billing.periods import validate_paycycle
 from portal.billing.pricing import PriceModel
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Customer, Invoice, Item, LineItem, Package, QuantityChange
 from portal.services import ensure_unique, merchant_tz
 from portal.services.catalog import build_tierset, field_prefix
+from portal.services.package_periods import (  # noqa: F401  (package_anchor: re-exported)
+    boundary_at_or_after, first_boundary, package_anchor,
+)
 from portal.timeutil import format_datetime
 
-SUSPENDED = "suspended-suspended"
+CANCELED = "canceled-manual"
 MAX_TRIAL_DAYS = 3650
 PACKAGE_FIELDS = ("nickname", "external_key", "holduntil_at", "paycycle")
 
@@ -37,11 +45,6 @@ class LineDraft:
     external_key: str | None = None
     trial_days: int = 0
     tierset: PriceModel | None = None
-
-
-def package_anchor(package: Package):
-    """The local date the package's periods are counted from (holduntil, else start)."""
-    return anchor_date(package.start_at, package.holduntil_at, merchant_tz())
 
 
 def check_quantity(quantity: Decimal, field: str = "line_quantity") -> Decimal:
@@ -84,7 +87,7 @@ def create_package(customer: Customer, lines: list[LineDraft], *, paycycle: str 
     for index, draft in enumerate(lines):
         with field_prefix(f"line_items[{index}]"):
             add_line(package, draft, subscribe_at=start)
-    package.next_invoice_at = boundary(package_anchor(package), paycycle, 0, merchant_tz())
+    package.next_invoice_at = first_boundary(package)
     db.session.flush()
     return package
 
@@ -126,16 +129,27 @@ def last_billed_boundary(package: Package) -> datetime | None:
         Invoice.package_id == package.id, Invoice.status != "void-void"))
 
 
-def _instant(package: Package, at: datetime | None, field: str, floor: datetime) -> datetime:
-    """When a change takes effect: `at`, or now (but not before `floor`, e.g. the start)."""
+def change_instant(package: Package, at: datetime | None, field: str, floor: datetime) -> datetime:
+    """When a change takes effect: `at`, or now (but not before `floor`, e.g. the start),
+    and before the package's (scheduled) cancel.
+
+    :param package: the package changed.
+    :param at: the instant asked for, or None for now.
+    :param field: the field named in errors.
+    :param floor: the earliest acceptable instant.
+    """
     if at is None:
-        return max(utcnow(), floor)
-    if at < floor:
-        raise ValidationError(field, f"must not be before {format_datetime(floor, merchant_tz())}")
-    billed = last_billed_boundary(package)
-    if billed is not None and at < billed:
-        raise ValidationError(field, f"must not be before {format_datetime(billed, merchant_tz())}, "
-                                     "the package's last invoiced period boundary")
+        at = max(utcnow(), floor)
+    else:
+        if at < floor:
+            raise ValidationError(field, f"must not be before {format_datetime(floor, merchant_tz())}")
+        billed = last_billed_boundary(package)
+        if billed is not None and at < billed:
+            raise ValidationError(field, f"must not be before {format_datetime(billed, merchant_tz())}, "
+                                         "the package's last invoiced period boundary")
+    if package.cancel_at is not None and at >= package.cancel_at:
+        raise ValidationError(field, "must be before the package's cancel on "
+                                     f"{format_datetime(package.cancel_at, merchant_tz())}")
     return at
 
 
@@ -144,8 +158,9 @@ def require_open(package: Package) -> None:
 
     :param package: the package.
     """
-    if package.status.startswith(("canceled", "expired")):
-        state = package.status.split("-")[0]
+    ended = package.cancel_at is not None and package.cancel_at <= utcnow()
+    if ended or package.status.startswith(("canceled", "expired")):
+        state = "canceled" if ended else package.status.split("-")[0]
         raise ValidationError("package_id", f"package {package.id} is {state} and cannot be changed")
 
 
@@ -190,7 +205,7 @@ def update_package(package: Package, **fields) -> Package:
     for name, value in fields.items():
         setattr(package, name, value)
     if schedule:
-        package.next_invoice_at = boundary(package_anchor(package), package.paycycle, 0, merchant_tz())
+        package.next_invoice_at = first_boundary(package)
     db.session.flush()
     return package
 
@@ -208,18 +223,20 @@ def _check_schedule(package: Package, schedule: dict) -> None:
 
 
 def cancel_package(package: Package, at: datetime | None = None) -> Package:
-    """Cancel the package and all its lines; its next run writes the final invoice.
+    """Cancel the package: now (it ends at once) or scheduled at a future instant (it stays
+    active until then). Either way the billing run reaching `at` writes the final invoice.
+    A scheduled cancel may be moved by cancelling again.
 
     :param package: an open package.
     :param at: the cancel instant (default now); not before the start or the last invoice.
     """
     require_open(package)
-    instant = _instant(package, at, "cancel_datetime", package.start_at)
+    if package.cancel_at is not None:
+        _unschedule(package)
+    instant = change_instant(package, at, "cancel_datetime", package.start_at)
     package.cancel_at = instant
-    package.status = "canceled-manual"
-    for line in package.line_items:
-        if line.cancel_at is None or line.cancel_at > instant:
-            line.cancel_at = max(instant, line.subscribe_at)
+    if at is None or instant <= utcnow():  # "now" ends even a package that has not started
+        end_package(package)
     # Billing invoices up to the cancel instant, then stops (earlier boundaries still come first).
     if package.next_invoice_at is None or package.next_invoice_at > instant:
         package.next_invoice_at = instant
@@ -227,32 +244,37 @@ def cancel_package(package: Package, at: datetime | None = None) -> Package:
     return package
 
 
-def suspend_package(package: Package, at: datetime | None = None) -> Package:
-    """Suspend the package: billing skips it until it is unsuspended.
+def end_package(package: Package) -> None:
+    """The package's cancel takes effect: it and every line end at `cancel_at` (a scheduled
+    cancel, when the billing run reaches it; an immediate one, at once).
 
-    :param package: an open, unsuspended package.
-    :param at: when the suspension starts (default now).
+    :param package: a package whose cancel_at is set and not in the future.
     """
-    require_open(package)
-    if package.status == SUSPENDED:
-        raise ValidationError("package_id", f"package {package.id} is already suspended")
-    package.suspended_at = _instant(package, at, "suspendfrom_datetime", package.start_at)
-    package.status = SUSPENDED
+    if not package.status.startswith(("canceled", "expired")):
+        package.status = CANCELED
+    for line in package.line_items:
+        if line.cancel_at is None or line.cancel_at > package.cancel_at:
+            line.cancel_at = max(package.cancel_at, line.subscribe_at)
+
+
+def withdraw_cancel(package: Package) -> Package:
+    """Withdraw a scheduled cancel: the package goes on as if it had never been cancelled.
+
+    :param package: a package whose cancel lies in the future.
+    """
+    if package.status.startswith(("canceled", "expired")) or package.cancel_at is None \
+            or package.cancel_at <= utcnow():
+        raise ValidationError("cancel_datetime", f"package {package.id} has no scheduled cancel")
+    _unschedule(package)
     db.session.flush()
     return package
 
 
-def unsuspend_package(package: Package) -> Package:
-    """Make a suspended package active again.
-
-    :param package: a suspended package.
-    """
-    if package.status != SUSPENDED:
-        raise ValidationError("package_id", f"package {package.id} is not suspended")
-    package.status = "active-current"
-    package.suspended_at = None
-    db.session.flush()
-    return package
+def _unschedule(package: Package) -> None:
+    """Forget a scheduled cancel; the next invoice is again the next boundary."""
+    cancel, package.cancel_at = package.cancel_at, None
+    if package.next_invoice_at == cancel:
+        package.next_invoice_at = boundary_at_or_after(package, cancel)
 
 
 def change_line_quantity(line: LineItem, quantity: Decimal,
@@ -265,7 +287,7 @@ def change_line_quantity(line: LineItem, quantity: Decimal,
     """
     require_active(line)
     check_quantity(quantity)
-    instant = _instant(line.package, at, "effective_datetime", line.subscribe_at)
+    instant = change_instant(line.package, at, "effective_datetime", line.subscribe_at)
     change = next((c for c in line.quantity_changes if c.effective_at == instant), None)
     if change is None:
         change = QuantityChange(effective_at=instant, quantity=quantity)
@@ -284,7 +306,7 @@ def cancel_line(line: LineItem, at: datetime | None = None) -> LineItem:
     :param at: the cancel instant (default now).
     """
     require_active(line)
-    line.cancel_at = _instant(line.package, at, "cancel_datetime", line.subscribe_at)
+    line.cancel_at = change_instant(line.package, at, "cancel_datetime", line.subscribe_at)
     db.session.flush()
     return line
 
@@ -297,7 +319,7 @@ def subscribe_line(package: Package, draft: LineDraft, at: datetime | None = Non
     :param at: when it starts.
     """
     require_open(package)
-    start = _instant(package, at, "effective_datetime", package.start_at)
+    start = change_instant(package, at, "effective_datetime", package.start_at)
     line = add_line(package, draft, subscribe_at=start)
     db.session.flush()
     return line
@@ -314,7 +336,7 @@ def replace_line(line: LineItem, draft: LineDraft, at: datetime | None = None) -
     """
     package = line.package
     require_active(line)
-    instant = _instant(package, at, "effective_datetime", line.subscribe_at)
+    instant = change_instant(package, at, "effective_datetime", line.subscribe_at)
     line.cancel_at = instant
     key = line.external_key
     if key is not None and draft.external_key in (None, key):

@@ -1,6 +1,7 @@
 """Usage ingestion: the one path by which usage enters Meterbill (API, URL, CSV, portal).
 
-Rules (DESIGN.md §6): a record belongs to the period containing its `from`; a missing
+Rules (DESIGN.md §6): a record belongs to the period containing its `from` (one before its
+line's start is refused, naming `from`: no period would ever bill it); a missing
 `from` is now and a missing `to` is `from`; `external_key` makes a record idempotent —
 a retry with the same key and content returns the original, the same key with other
 content is a conflict. A retry that omits `from` is compared on value and type only,
@@ -32,7 +33,7 @@ from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Item, LineItem, Package, UsageRecord
 from portal.services import merchant_tz
-from portal.timeutil import parse_datetime
+from portal.timeutil import format_datetime, parse_datetime
 
 MAX_LINE_ID = 2**31 - 1  # line_items.id is a 32-bit column: larger ids cannot exist
 _PLAIN_VALUE = re.compile(r"[0-9]{1,13}(?:\.[0-9]{1,6})?")
@@ -97,12 +98,13 @@ class LineRef(NamedTuple):
     is_metered: bool
     usage_type: str
     cancel_at: datetime | None  # the earlier of the line's and its package's
+    subscribe_at: datetime  # usage before it belongs to no billable period: refused
 
     @classmethod
     def of(cls, line: LineItem) -> LineRef:
         """The reference of an already loaded line item."""
         return cls(line.id, line.external_key, line.item.is_metered, line.item.usage_type,
-                   _earliest(line.cancel_at, line.package.cancel_at))
+                   _earliest(line.cancel_at, line.package.cancel_at), line.subscribe_at)
 
 
 def _earliest(*instants):
@@ -175,10 +177,10 @@ class LineLookup:
 
 def _load_lines(condition) -> list[LineRef]:
     stmt = (select(LineItem.id, LineItem.external_key, Item.is_metered, Item.usage_type,
-                   LineItem.cancel_at, Package.cancel_at)
+                   LineItem.cancel_at, Package.cancel_at, LineItem.subscribe_at)
             .join(Item, Item.id == LineItem.item_id)
             .join(Package, Package.id == LineItem.package_id).where(condition))
-    return [LineRef(*row[:4], _earliest(*row[4:])) for row in db.session.execute(stmt)]
+    return [LineRef(*row[:4], _earliest(*row[4:6]), row[6]) for row in db.session.execute(stmt)]
 
 
 def find_line(raw: dict) -> LineRef:
@@ -234,6 +236,10 @@ def check_usage(raw: dict, line: LineRef, tz, now: datetime) -> UsageInput:
         raise ValidationError("to", "must not be before from")
     if line.cancel_at is not None and from_at >= line.cancel_at:
         raise ValidationError("line_item_id", f"line item {line.id} was cancelled")
+    if from_at < line.subscribe_at:
+        # Before its line started, usage belongs to no billable period: it would never be billed.
+        raise ValidationError("from", f"must not be before the start of line item {line.id} "
+                                      f"({format_datetime(line.subscribe_at, tz)})")
     usage_type = raw.get("type")
     usage_type = None if usage_type in (None, "") else usage_type
     if usage_type is not None and usage_type != line.usage_type:

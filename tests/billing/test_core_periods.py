@@ -6,7 +6,7 @@ import pytest
 
 from portal.billing.errors import ValidationError
 from portal.billing.periods import (
-    PAYCYCLES, Period, _first_existing_after, anchor_date, boundary, local_day_count,
+    PAYCYCLES, Period, _first_existing_after, anchor_date, boundary, hold_period, local_day_count,
     local_midnight, period_at, period_containing, periods_between, validate_paycycle,
 )
 
@@ -128,7 +128,22 @@ def test_anchor_date_uses_holduntil_then_start_in_local_time():
     start = utc(2015, 9, 1, 3)
     assert anchor_date(start, None, UTC) == date(2015, 9, 1)
     assert anchor_date(start, None, NEW_YORK) == date(2015, 8, 31)
-    assert anchor_date(start, utc(2015, 9, 15, 12), NEW_YORK) == date(2015, 9, 15)
+    # A hold at local midnight anchors on its own date (04:00 UTC = 00:00 EDT).
+    assert anchor_date(start, utc(2015, 9, 15, 4), NEW_YORK) == date(2015, 9, 15)
+
+
+def test_a_hold_with_a_time_of_day_anchors_on_the_next_local_midnight():
+    """holduntil 2015-09-15 08:00 EDT (12:00 UTC): the first boundary at or after it is
+    2015-09-16 00:00 EDT, so period 0 (and the first invoice) starts then, never before the
+    hold ends; the hold before it is one usage period [start, 2015-09-16 04:00 UTC)."""
+    start, hold = utc(2015, 9, 1, 3), utc(2015, 9, 15, 12)
+    anchor = anchor_date(start, hold, NEW_YORK)
+    assert anchor == date(2015, 9, 16)
+    first = boundary(anchor, "mon", 0, NEW_YORK)
+    assert first == utc(2015, 9, 16, 4) and first >= hold
+    assert hold_period(start, first) == Period(start, utc(2015, 9, 16, 4), -1)
+    assert hold_period(start, first, until=utc(2015, 9, 10)) == Period(start, utc(2015, 9, 10), -1)
+    assert hold_period(first, first) is None
 
 
 def test_period_containing_exact_boundaries():

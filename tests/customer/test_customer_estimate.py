@@ -10,7 +10,8 @@ from portal.billing.pricing import PriceModel, Tier
 from portal.models import Counter, Invoice, InvoiceLine
 from portal.services.billing import run_billing
 from portal.services.estimates import estimate_current_period
-from portal.services.packages import cancel_package, suspend_package
+from portal.services.packages import cancel_package
+from portal.services.suspensions import suspend_package
 from portal.services.usage import record_usage
 
 NOW = utc(2015, 10, 15, 12)

@@ -12,8 +12,9 @@ from portal.models import Invoice
 from portal.services.catalog import update_item
 from portal.services.packages import (
     LineDraft, cancel_line, cancel_package, change_line_quantity, create_package, last_billed_boundary,
-    replace_line, subscribe_line, suspend_package, unsuspend_package, update_package,
+    replace_line, subscribe_line, update_package,
 )
+from portal.services.suspensions import suspend_package, unsuspend_package
 
 
 def _invoice(db, package, boundary, status="open-unpaid"):
@@ -103,11 +104,14 @@ def test_replace_line_moves_the_external_key_to_the_new_line(db):
 def test_suspend_and_unsuspend(db):
     package = make_package()
     suspend_package(package, utc(2015, 9, 5))
-    assert (package.status, package.suspended_at) == ("suspended-suspended", utc(2015, 9, 5))
+    assert package.status == "suspended-suspended"
+    assert [(s.start_at, s.end_at) for s in package.suspensions] == [(utc(2015, 9, 5), None)]
     with pytest.raises(ValidationError, match="already suspended"):
         suspend_package(package)
     unsuspend_package(package)
-    assert (package.status, package.suspended_at) == ("active-current", None)
+    assert package.status == "active-current"
+    # The interval is kept (it still prorates its periods), ended now.
+    assert package.suspensions[0].end_at is not None and package.suspensions[0].end_at > utc(2026, 1, 1)
     with pytest.raises(ValidationError, match="not suspended"):
         unsuspend_package(package)
 

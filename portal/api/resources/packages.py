@@ -20,8 +20,9 @@ from portal.services import merchant_tz
 from portal.services.catalog import parse_pricemodel
 from portal.services.packages import (
     LineDraft, cancel_line, cancel_package, change_line_quantity, create_package, package_line,
-    replace_line, require_open, subscribe_line, suspend_package, unsuspend_package, update_package,
+    replace_line, require_open, subscribe_line, update_package, withdraw_cancel,
 )
+from portal.services.suspensions import pending_suspension, suspend_package, unsuspend_package
 from portal.timeutil import parse_datetime
 
 STATUS_NAMES = {
@@ -86,6 +87,7 @@ def serialize(package: Package) -> dict:
     c, now = package.customer.currency, utcnow()
     invoiced, paid = _totals(package)
     next_invoice = dt(package.next_invoice_at)
+    suspension = pending_suspension(package, now)
     return {
         "package_id": package.id, "customer_id": package.customer_id,
         "external_key": package.external_key, "nickname": package.nickname or "",
@@ -93,8 +95,11 @@ def serialize(package: Package) -> dict:
         "holduntil_datetime": dt(package.holduntil_at),
         # ChargeOver answers "" (not null) for a canceled package's next invoice.
         "next_invoice_datetime": "" if next_invoice is None and package.cancel_at else next_invoice,
-        "cancel_datetime": dt(package.cancel_at), "suspendfrom_datetime": dt(package.suspended_at),
-        "suspendto_datetime": None, "package_status_str": package.status,
+        # A future cancel_datetime is a scheduled cancel (the package is still active).
+        "cancel_datetime": dt(package.cancel_at),
+        "suspendfrom_datetime": dt(suspension.start_at) if suspension else None,
+        "suspendto_datetime": dt(suspension.end_at) if suspension else None,
+        "package_status_str": package.status,
         "package_status_state": package.status[0], "package_status_name": STATUS_NAMES[package.status],
         "currency_iso4217": c, "amount_invoiced": money(invoiced, c),
         "amount_collected": money(paid, c), "amount_due": money(invoiced - paid, c),
@@ -185,25 +190,30 @@ def update(package: Package, data: dict) -> None:
 
 
 def cancel(package: Package, data: dict) -> bool:
-    """POST package/N/_action/cancel: the package, or only the lines listed in `line_items`."""
+    """POST package/N/_action/cancel: the package (now or scheduled at a future
+    cancel_datetime), or only the lines listed in `line_items`."""
     if data.get("line_items") is not None:
         return upgrade(package, data)
     cancel_package(package, _instant(data, "cancel_datetime"))
     return True
 
 
+def uncancel(package: Package, data: dict) -> bool:
+    """POST package/N/_action/uncancel: withdraw a scheduled cancel."""
+    withdraw_cancel(package)
+    return True
+
+
 def suspend(package: Package, data: dict) -> bool:
-    """POST package/N/_action/suspend: billing skips the package until unsuspended."""
-    if data.get("suspendto_datetime") not in (None, ""):
-        raise ValidationError("suspendto_datetime", "a scheduled end is not supported; "
-                                                    "call the unsuspend action instead")
-    suspend_package(package, _instant(data, "suspendfrom_datetime"))
+    """POST package/N/_action/suspend: from suspendfrom_datetime until suspendto_datetime."""
+    suspend_package(package, _instant(data, "suspendfrom_datetime"),
+                    _instant(data, "suspendto_datetime"))
     return True
 
 
 def unsuspend(package: Package, data: dict) -> bool:
-    """POST package/N/_action/unsuspend."""
-    unsuspend_package(package)
+    """POST package/N/_action/unsuspend: end the suspension now (or at suspendto_datetime)."""
+    unsuspend_package(package, _instant(data, "suspendto_datetime"))
     return True
 
 
@@ -248,6 +258,6 @@ def invoice(package: Package, data: dict) -> dict:
 register(Resource(
     name="package", model=Package, id_field="package_id", fields=FIELDS, serialize=serialize,
     create=create, update=update, query=_query,
-    actions={"cancel": cancel, "suspend": suspend, "unsuspend": unsuspend, "upgrade": upgrade,
-             "invoice": invoice},
+    actions={"cancel": cancel, "uncancel": uncancel, "suspend": suspend, "unsuspend": unsuspend,
+             "upgrade": upgrade, "invoice": invoice},
 ))
