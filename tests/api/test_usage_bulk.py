@@ -109,7 +109,7 @@ def test_more_than_1000_records_is_400(api, line, db):
 def test_an_integrity_error_fails_only_its_record(api, line, db, monkeypatch):
     """A line deleted between the lookup and the insert (a foreign key violation): the
     batch is retried record by record in savepoints, and only that record fails."""
-    ghost = LineRef(424242, None, True, "add", None)
+    ghost = LineRef(424242, None, True, "add", None, line.subscribe_at)
     find = usage_service.LineLookup.find
     monkeypatch.setattr(usage_service.LineLookup, "find", lambda self, raw: (
         ghost if raw.get("external_key") == "ghost" else find(self, raw)))

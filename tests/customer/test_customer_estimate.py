@@ -92,16 +92,25 @@ def test_the_estimate_equals_what_the_period_end_invoices(acme, db):
     assert estimate.pending[0].amount == Decimal("3.85")  # 77 × 0.05
 
 
-def test_no_estimate_for_suspended_cancelled_or_not_started_packages(acme, db):
+def test_no_estimate_for_cancelled_or_not_started_packages(acme, db):
     held = make_package(holduntil_at=utc(2016, 1, 1), customer=acme.contact.customer)
     assert estimate_current_period(held, NOW).unavailable == "Billing starts on 2016-01-01."
-    suspend_package(acme.package, at=NOW)
-    assert "not billed at the moment" in estimate_current_period(acme.package, NOW).unavailable
-    acme.package.status = "active-current"
     cancel_package(acme.package, at=utc(2015, 10, 10))
     assert "cancelled" in estimate_current_period(acme.package, NOW).unavailable
     # Cancelled later than now: the period so far is still estimated.
     assert estimate_current_period(acme.package, utc(2015, 10, 5)).unavailable is None
+
+
+def test_a_suspended_package_is_estimated_with_its_suspended_days_prorated_out(acme, db):
+    """Suspended from 2015-10-15 12:00 on (no end), estimated at that instant: October's
+    base is owed for Oct 1–15 only (the 15th is partly active, so charged): 10 × 15/31 =
+    4.838… → 4.84 of the 10.00 billed on the October invoice, so the estimate credits
+    10.00 − 4.84 = 5.16."""
+    suspend_package(acme.package, NOW)
+    estimate = estimate_current_period(acme.package, NOW)
+    assert estimate.unavailable is None
+    assert [(p.kind, p.amount) for p in estimate.pending if p.kind == "base"] == [
+        ("base", Decimal("-5.16"))]
 
 
 def test_the_package_page_shows_the_estimate(jane, acme, db, monkeypatch):
