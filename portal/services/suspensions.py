@@ -39,7 +39,8 @@ def pending_suspension(package: Package, now: datetime | None = None) -> Suspens
     :param now: the instant (default now).
     """
     now = now or utcnow()
-    return next((s for s in package.suspensions if s.end_at is None or s.end_at > now), None)
+    ordered = sorted(package.suspensions, key=lambda s: s.start_at)  # new ones are appended
+    return next((s for s in ordered if s.end_at is None or s.end_at > now), None)
 
 
 def suspension_spans(package: Package) -> tuple[tuple[datetime, datetime | None], ...]:
