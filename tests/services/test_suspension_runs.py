@@ -2,7 +2,6 @@
 base, usage recorded meanwhile is billed, a suspended package still gets its invoices, and
 stored suspensions keep prorating their periods (monthly VoIP: $10 base, $0.05 a minute,
 started 2015-09-01; the Oct 1 run billed September and October's base in advance)."""
-from decimal import Decimal
 
 import pytest
 
