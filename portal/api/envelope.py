@@ -20,11 +20,6 @@ class ApiError(Exception):
         self.message = message
         self.details = details or {}
 
-    @classmethod
-    def from_validation(cls, error: ValidationError) -> ApiError:
-        """A 400 naming the field of a billing-core or service validation error."""
-        return cls(400, str(error), {"field": error.field})
-
 
 def envelope(code: int, response, message: str = "", details: dict | None = None) -> dict:
     """The envelope body: {"code", "status", "message", "details", "response"}."""

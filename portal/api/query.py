@@ -58,10 +58,6 @@ def as_int(value: str, field: str) -> int:
     return number
 
 
-def as_decimal(value: str, field: str) -> Decimal:
-    return parse_decimal(value, field)
-
-
 def as_datetime(value: str, field: str):
     try:
         return parse_datetime(value, field, merchant_tz())

@@ -31,8 +31,3 @@ def next_number(name: str) -> int:
         except IntegrityError:
             continue
     raise RuntimeError(f"could not advance counter {name}")
-
-
-def current_number(name: str) -> int:
-    """The last value drawn from `name` (0 when none was)."""
-    return db.session.scalar(select(Counter.value).where(Counter.name == name)) or 0
