@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Response, jsonify, url_for
 
-from portal.billing.errors import ValidationError
 
 STATUS_MESSAGES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
                    405: "Method not allowed", 409: "Conflict", 413: "Payload too large",

@@ -5,7 +5,7 @@ concurrent runs can never draw the same number, and a rolled-back invoice return
 """
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
