@@ -52,6 +52,8 @@ def app(tmp_path_factory):
         # Limits stay on (login and device pings are rate-limited); each test starts afresh.
         "RATELIMIT_ENABLED": True,
         "MAIL_SERVER": "",
+        # One cheap PBKDF2 round instead of scrypt: logins in fixtures cost nothing.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     })
     def _fresh_request_globals():
         # Test requests reuse the test's app context (and its `g`); in production every
