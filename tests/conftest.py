@@ -16,6 +16,7 @@ from portal.config import normalize_database_url
 from portal.extensions import db as _db
 from portal.extensions import limiter
 from database import clean_database
+from support.api_client import ApiClient
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -124,7 +125,6 @@ def smtp_server(app):
 @pytest.fixture
 def api(client, db):
     """An authenticated API client on a clean database."""
-    from apiclient import ApiClient
     from portal.services.apikeys import create_api_key
 
     key, private_key = create_api_key("tests")
