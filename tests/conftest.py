@@ -7,6 +7,7 @@ PostgreSQL); a PostgreSQL that cannot be reached fails the run instead of skippi
 from __future__ import annotations
 
 import os
+
 import pytest
 from flask import g
 from sqlalchemy import text
@@ -15,8 +16,8 @@ from portal import create_app
 from portal.config import normalize_database_url
 from portal.extensions import db as _db
 from portal.extensions import limiter
-from database import clean_database
 from support.api_client import ApiClient
+from support.database import clean_database
 
 
 def _database_url(tmp_path_factory) -> str:
