@@ -6,7 +6,7 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run migrate seed test test-pg bench clean
+.PHONY: install run migrate seed test test-pg lint bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ test: install
 
 test-pg: install
 	DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# Lint (ruff) and the layer contracts (import-linter), both configured in pyproject.toml.
+lint: install
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

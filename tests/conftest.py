@@ -7,6 +7,7 @@ PostgreSQL); a PostgreSQL that cannot be reached fails the run instead of skippi
 from __future__ import annotations
 
 import os
+
 import pytest
 from flask import g
 from sqlalchemy import text
@@ -15,7 +16,8 @@ from portal import create_app
 from portal.config import normalize_database_url
 from portal.extensions import db as _db
 from portal.extensions import limiter
-from database import clean_database
+from support.api_client import ApiClient
+from support.database import clean_database
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -52,6 +54,8 @@ def app(tmp_path_factory):
         # Limits stay on (login and device pings are rate-limited); each test starts afresh.
         "RATELIMIT_ENABLED": True,
         "MAIL_SERVER": "",
+        # One cheap PBKDF2 round instead of scrypt: logins in fixtures cost nothing.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     })
     def _fresh_request_globals():
         # Test requests reuse the test's app context (and its `g`); in production every
@@ -122,7 +126,6 @@ def smtp_server(app):
 @pytest.fixture
 def api(client, db):
     """An authenticated API client on a clean database."""
-    from apiclient import ApiClient
     from portal.services.apikeys import create_api_key
 
     key, private_key = create_api_key("tests")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Response, jsonify, url_for
 
-from portal.billing.errors import ValidationError
 
 STATUS_MESSAGES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
                    405: "Method not allowed", 409: "Conflict", 413: "Payload too large",
@@ -19,11 +18,6 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.details = details or {}
-
-    @classmethod
-    def from_validation(cls, error: ValidationError) -> ApiError:
-        """A 400 naming the field of a billing-core or service validation error."""
-        return cls(400, str(error), {"field": error.field})
 
 
 def envelope(code: int, response, message: str = "", details: dict | None = None) -> dict:

@@ -22,8 +22,3 @@ def day(value: date | None) -> str | None:
 def money(minor: int, currency: str) -> Decimal:
     """An amount in minor units as an exact decimal of the currency (a JSON number)."""
     return from_minor(minor, currency)
-
-
-def pick(data: dict, names) -> dict:
-    """The entries of `data` whose keys are in `names` (absent keys are left out)."""
-    return {name: data[name] for name in names if name in data}

@@ -4,15 +4,14 @@ from __future__ import annotations
 import operator
 import re
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from flask import request
 from sqlalchemy import BigInteger, Integer, Select, String, cast, func
 
 from portal.api.envelope import ApiError
 from portal.billing.errors import ValidationError
-from portal.billing.money import parse_decimal
 from portal.extensions import db
 from portal.services import merchant_tz
 from portal.timeutil import parse_datetime
@@ -56,10 +55,6 @@ def as_int(value: str, field: str) -> int:
     if abs(number) > MAX_ID:
         raise ValidationError(field, f"{value} is out of range")
     return number
-
-
-def as_decimal(value: str, field: str) -> Decimal:
-    return parse_decimal(value, field)
 
 
 def as_datetime(value: str, field: str):

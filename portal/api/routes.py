@@ -21,7 +21,7 @@ def resource_for(obj: str) -> Resource:
 
 def load(resource: Resource, object_id: int):
     """The object with this id, or a 404 phrased as ChargeOver's."""
-    column = getattr(resource.model, "id")
+    column = resource.model.id
     # Ids beyond the column's integer type exist nowhere; asking the database would fail.
     in_range = 0 < object_id <= integer_limit(column)
     found = db.session.scalar(resource.base_query().where(column == object_id)) if in_range else None
@@ -35,7 +35,7 @@ def list_objects(obj: str):
     """List objects, filtered by `where`, sorted by `order`, paged by `offset`/`limit`."""
     resource = resource_for(obj)
     stmt = filtered(resource.base_query(), resource.fields)
-    stmt = paged(stmt, resource.fields, getattr(resource.model, "id").asc())
+    stmt = paged(stmt, resource.fields, resource.model.id.asc())
     return respond(200, [resource.serialize(o) for o in db.session.scalars(stmt).unique()])
 
 

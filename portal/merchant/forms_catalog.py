@@ -54,7 +54,8 @@ class ItemForm(FlaskForm):
     setup = StringField("Setup fee (once)", validators=[Length(max=40)], render_kw=NUMBER)
     minimum = StringField("Minimum usage charge", validators=[Length(max=40)], render_kw=NUMBER)
     block_size = StringField("Block size (package model)", validators=[Length(max=40)], render_kw=NUMBER)
-    paycycle = SelectField("Billed", choices=choices([("", "Every billing cycle"), *PAYCYCLE_LABELS.items()]), default="")
+    paycycle = SelectField("Billed", choices=choices([("", "Every billing cycle"), *PAYCYCLE_LABELS.items()]),
+                           default="")
     tiers = FieldList(FormField(TierForm), min_entries=1, max_entries=100)
 
 

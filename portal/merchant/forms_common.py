@@ -126,13 +126,6 @@ def attempt(form: Form, action, aliases: dict | None = None):
         return False, None
 
 
-def is_admin() -> bool:
-    """Whether the logged-in staff user may change data."""
-    from flask_login import current_user
-
-    return getattr(current_user, "role", None) == "admin"
-
-
 @bp.app_template_filter("money_minor")
 def money_minor_filter(minor: int | None, currency: str) -> str:
     """Jinja: an amount in minor units as "1,234.56 USD"."""

@@ -6,10 +6,11 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from portal.db_types import UTCDateTime, utcnow
 from portal.extensions import db
+from portal.passwords import hash_password
 from portal.models.catalog import in_list
 
 STAFF_ROLES = ("admin", "viewer")
@@ -32,7 +33,7 @@ class StaffUser(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """Store a salted hash (scrypt) of `password`, never the password."""
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
         """Whether `password` matches the stored hash."""

@@ -220,7 +220,7 @@ def usage_series(line: LineItem, period: Period) -> UsageSeries:
     usage_type, days = line.item.usage_type, local_days(period, merchant_tz())
     buckets = _buckets(usage_type, len(days) - 1, _grouped_rows(line, period, days))
     out, so_far = [], None
-    for (day, _), (value, records, part) in zip(days, buckets):
+    for (day, _), (value, records, part) in zip(days[:-1], buckets, strict=True):  # not the closing sentinel
         so_far = _running(usage_type, so_far, part)
         out.append(DayBucket(day, _value(value), records, _value(so_far)))
     aggregate = _value(so_far)
@@ -281,7 +281,7 @@ def usage_figure_json(series: UsageSeries, units: str, cost_text: str, today: da
     text = figure.to_json()
     for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(char, escaped)  # only strings can hold them: still valid JSON
-    return '{"figure": %s, "config": {"displaylogo": false, "responsive": true}}' % text
+    return '{"figure": ' + text + ', "config": {"displaylogo": false, "responsive": true}}'
 
 
 def _layout(series: UsageSeries, units: str, cost_text: str) -> dict:

@@ -17,11 +17,12 @@ from functools import cache
 from flask import current_app, render_template, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from portal.billing.errors import ValidationError
 from portal.extensions import db
 from portal.models import Contact, Customer, EmailDelivery
+from portal.passwords import hash_password
 from portal.services.mail import queue_message
 from portal.services.settings import ensure_settings
 
@@ -47,7 +48,7 @@ PURPOSES = {p.name: p for p in (INVITATION, RESET)}
 @cache
 def _dummy_hash() -> str:
     """Checked against when the e-mail is unknown, so that a login takes as long either way."""
-    return generate_password_hash("not-a-password-of-anyone")
+    return hash_password("not-a-password-of-anyone")
 
 
 def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
@@ -156,7 +157,7 @@ def set_contact_password(contact: Contact, password: str) -> Contact:
     """
     if not MIN_PASSWORD_LENGTH <= len(password or "") <= MAX_PASSWORD_LENGTH:
         raise ValidationError("password", f"must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters")
-    contact.password_hash = generate_password_hash(password)
+    contact.password_hash = hash_password(password)
     db.session.flush()
     return contact
 

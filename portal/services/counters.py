@@ -5,7 +5,7 @@ concurrent runs can never draw the same number, and a rolled-back invoice return
 """
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
@@ -31,8 +31,3 @@ def next_number(name: str) -> int:
         except IntegrityError:
             continue
     raise RuntimeError(f"could not advance counter {name}")
-
-
-def current_number(name: str) -> int:
-    """The last value drawn from `name` (0 when none was)."""
-    return db.session.scalar(select(Counter.value).where(Counter.name == name)) or 0

@@ -395,7 +395,7 @@ def ingest_batch(raws: list, source: str = "bulk", dry_run: bool = False) -> lis
     known = _stored_by_key([u for _, u in firsts]) if dry_run else {}
     ids = ([None if _key(u) in known else 0 for _, u in firsts] if dry_run
            else _insert_or_one_by_one(firsts, source, outcomes))
-    for (index, usage), new_id in zip(firsts, ids):
+    for (index, usage), new_id in zip(firsts, ids, strict=True):
         if outcomes[index] is not None:
             continue  # refused by the database
         if new_id is None:

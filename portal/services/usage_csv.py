@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from portal.billing.errors import ValidationError
 from portal.services.usage import ingest_batch
@@ -125,7 +125,7 @@ def _row(cells: list[str], columns: list) -> dict | str:
     """A data row as a raw usage record, or the message why it is misshapen."""
     if len(cells) != len(columns):
         return f"the row has {len(cells)} cells, the header has {len(columns)}"
-    return {name: cell.strip() for name, cell in zip(columns, cells) if name is not None}
+    return {name: cell.strip() for name, cell in zip(columns, cells, strict=True) if name is not None}
 
 
 def _count(chunk: list, outcomes: list, report: ImportReport) -> None:

@@ -11,7 +11,7 @@ import re
 
 import jsonschema_rs
 
-from api.conftest import body
+from support.api_client import body
 from api.test_api_schemathesis import seed_objects
 from portal.api import openapi
 from portal.api.docs import WALKTHROUGH

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import schemathesis
-from api.conftest import body
+from support.api_client import body
 from portal.db_types import utcnow
 from portal.extensions import db as _db
 from portal.services.billing import run_billing

@@ -1,7 +1,7 @@
 """`POST /api/v3/_bulk`: sub-requests dispatched through the real routes, answered in order."""
 import pytest
 
-from api.conftest import body
+from support.api_client import body
 from factories import make_package
 from portal.models import Customer, UsageRecord
 

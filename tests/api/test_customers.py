@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from api.conftest import body
+from support.api_client import body
 
 
 def _create(api, **fields):

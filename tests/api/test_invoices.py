@@ -1,7 +1,7 @@
 """`invoice` and `transaction` through the API; signed invoice links."""
 from decimal import Decimal
 
-from api.conftest import body
+from support.api_client import body
 from factories_billing import make_october_invoice
 from portal.models import EmailDelivery, Invoice
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from api.conftest import body
+from support.api_client import body
 from portal.models import Item, Tierset
 
 TIERED = {"pricemodel": "tie", "base": "10.00", "tiers": [

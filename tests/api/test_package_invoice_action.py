@@ -1,7 +1,7 @@
 """The package `invoice` action (bill now) and cancel → final invoice, through the API."""
 from decimal import Decimal
 
-from apiclient import body
+from support.api_client import body
 from factories import make_package, utc
 
 

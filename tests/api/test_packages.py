@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from api.conftest import body
+from support.api_client import body
 from portal.models import Invoice, Item, Package
 
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from api.conftest import body
+from support.api_client import body
 from factories import make_package, make_voip_item
 from portal.models import UsageRecord
 from portal.services import usage as usage_service

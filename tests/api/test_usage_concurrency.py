@@ -70,7 +70,7 @@ def test_same_key_posted_at_once_is_stored_once(server, setup, db):
     for round_ in range(5):
         record = {"line_item_id": line_id, "usage_value": "2.5", "external_key": f"race-{round_}",
                   "from": "2015-09-15 00:00:00"}
-        answers = _all_at_once([lambda: _post(server, "/api/v3/usage", record, headers)] * THREADS)
+        answers = _all_at_once([lambda r=record: _post(server, "/api/v3/usage", r, headers)] * THREADS)
         codes = sorted(code for code, _ in answers)
         assert codes == [200] * (THREADS - 1) + [201], answers
         assert len({answer["response"]["id"] for _, answer in answers}) == 1

@@ -1,7 +1,7 @@
 """`POST /usage/_action/import`: a streamed text/csv body answered with a per-row report."""
 import pytest
 
-from api.conftest import body
+from support.api_client import body
 from factories import make_package
 from portal.models import UsageRecord
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from api.conftest import body
+from support.api_client import body
 from factories import make_package, make_voip_item, utc
 from portal.models import UsageRecord
 
@@ -135,10 +135,20 @@ def test_cancelled_and_unmetered_lines_are_refused(api, line, db):
     assert _post(api, line, **{"from": "2015-09-09 00:00:00", "to": None}).status_code == 201
 
 
-def test_bodies_that_are_not_a_json_object_are_400(api, line):
-    for data in ("{nope", "[1, 2]", "12", '{"usage_value": NaN}', "\xff"):
-        response = api.post("/api/v3/usage", data=data, headers={"Content-Type": "application/json"})
-        assert response.status_code == 400, data
+@pytest.mark.parametrize("data, message", [
+    ("{nope", "Malformed JSON body: Expecting property name"),
+    ("[1, 2]", "The request body must be a JSON object."),
+    ("12", "The request body must be a JSON object."),
+    ('{"usage_value": NaN}', "Malformed JSON body: NaN is not a number"),
+    ("\xff", "Malformed JSON body: Expecting value"),
+])
+def test_bodies_that_are_not_a_json_object_are_400(api, line, db, data, message):
+    response = api.post("/api/v3/usage", data=data, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    answer = body(response)
+    assert (answer["code"], answer["status"], answer["response"]) == (400, "Error", False)
+    assert answer["message"].startswith(message), answer["message"]
+    assert db.session.query(UsageRecord).count() == 0
 
 
 def test_usage_cannot_be_updated_or_deleted(api, line):

@@ -11,7 +11,8 @@ from factories_billing import make_october_invoice
 from portal.models import Contact, Invoice, Package
 from portal.services.billing import run_billing
 from portal.services.contact_access import set_contact_password
-from test_customer_support import BOB, JANE, PASSWORD, PortalClient
+from support.logins import BOB, CONTACT_PASSWORD, JANE, STAFF_PASSWORD
+from support.portal_client import PortalClient, staff_login
 
 
 @dataclass
@@ -33,7 +34,7 @@ def acme(db) -> Acme:
     """Customer A (Acme Telephony, contact jane@acme.example with a password), billed to October 2015."""
     invoice = make_october_invoice()
     contact = db.session.query(Contact).filter_by(email=JANE).one()
-    set_contact_password(contact, PASSWORD)
+    set_contact_password(contact, CONTACT_PASSWORD)
     db.session.commit()
     september = db.session.query(Invoice).filter(Invoice.customer_id == invoice.customer_id,
                                                  Invoice.id != invoice.id).one()
@@ -46,7 +47,7 @@ def bravo(db, acme):
     A: its own package billed to October 2015 ($10 base, no usage, each month)."""
     customer = make_customer(company="Bravo Networks", email=BOB)
     make_package(customer=customer)
-    set_contact_password(customer.contacts[0], PASSWORD)
+    set_contact_password(customer.contacts[0], CONTACT_PASSWORD)
     db.session.commit()
     run_billing(utc(2015, 10, 1))
     return customer
@@ -82,9 +83,8 @@ def admin(app, db) -> PortalClient:
     """A merchant admin, logged into the merchant portal."""
     from portal.services.accounts import create_staff_user
 
-    create_staff_user(email="admin@merchant.example", password="admin-password", role="admin")
+    create_staff_user(email="admin@merchant.example", password=STAFF_PASSWORD, role="admin")
     db.session.commit()
-    client = PortalClient(app.test_client())
-    response = client.post("/merchant/login", {"email": "admin@merchant.example", "password": "admin-password"})
-    assert response.status_code == 302
-    return client
+    client = app.test_client()
+    assert staff_login(client, "admin@merchant.example").status_code == 302
+    return PortalClient(client, "/merchant/login")

@@ -1,7 +1,9 @@
 """Contact login and logout: wrong passwords, CSRF, the rate limit, who may enter the portal."""
 from __future__ import annotations
 
-from test_customer_support import JANE, PASSWORD, PortalClient
+from support.logins import CONTACT_PASSWORD as PASSWORD
+from support.logins import JANE
+from support.portal_client import PortalClient
 from portal.services.accounts import create_staff_user
 
 

@@ -1,7 +1,7 @@
 """The demo data lets its customer's contact log into the portal after `make run`."""
 from __future__ import annotations
 
-from test_customer_support import PortalClient
+from support.portal_client import PortalClient
 from portal.models import Contact
 from portal.services.demo import DEMO_CONTACT_EMAIL, DEMO_CONTACT_PASSWORD
 

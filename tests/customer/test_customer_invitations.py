@@ -8,7 +8,9 @@ from urllib.parse import urlparse
 import pytest
 from itsdangerous.timed import TimestampSigner
 
-from test_customer_support import JANE, PASSWORD, PortalClient
+from support.logins import CONTACT_PASSWORD as PASSWORD
+from support.logins import JANE
+from support.portal_client import PortalClient
 from portal.models import EmailDelivery
 from portal.services.contact_access import contact_from_token, make_token
 from portal.services.mail import send_due_deliveries

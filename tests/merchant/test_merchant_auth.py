@@ -1,6 +1,8 @@
 """Staff login, logout, password change, CSRF and login rate limiting."""
-from merchant.conftest import PASSWORD, csrf_token, login
 from portal.services.accounts import create_staff_user
+from support.logins import STAFF_PASSWORD as PASSWORD
+from support.portal_client import csrf_token
+from support.portal_client import staff_login as login
 
 
 def test_pages_need_a_login(client):
@@ -28,10 +30,12 @@ def test_login_without_csrf_token_is_refused(client, db):
 def test_login_follows_only_local_next(client, db):
     create_staff_user(email="a@b.example", password=PASSWORD)
     db.session.commit()
-    token = csrf_token(client)
+    token = csrf_token(client, "/merchant/login")
     response = client.post("/merchant/login?next=https://evil.example/x",
                            data={"email": "a@b.example", "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 302 and "evil.example" not in response.headers["Location"]
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/merchant/"  # the dashboard, not the foreign site
+    assert client.get("/merchant/account/password").status_code == 200  # and logged in
 
 
 def test_password_change_and_logout(admin):
@@ -62,7 +66,7 @@ def test_login_refuses_protocol_relative_next(client, db):
     create_staff_user(email="a@b.example", password=PASSWORD)
     db.session.commit()
     for target in ("//evil.example/x", "/\\evil.example/x", "https://evil.example/"):
-        token = csrf_token(client)
+        token = csrf_token(client, "/merchant/login")
         response = client.post(f"/merchant/login?next={target}",
                                data={"email": "a@b.example", "password": PASSWORD, "csrf_token": token})
         assert response.status_code == 302

@@ -1,4 +1,5 @@
 """Catalog pages: item list, item form with tier editor, price calculator, permissions."""
+import re
 from decimal import Decimal
 
 from factories import make_package, make_voip_item
@@ -101,10 +102,17 @@ def test_metering_cannot_change_while_in_use(admin, db):
     package = make_package()
     db.session.commit()
     item = package.line_items[0].item
+    item_id, tierset_id = item.id, item.tierset_id
     data = {"name": "VoIP", "item_type": "service", "usage_type": "add", "enabled": "y",
-            "pricemodel": "uni", "base": "10", "tiers-0-amount": "0.05"}
-    response = admin.post(f"/merchant/items/{item.id}", data)
-    assert response.status_code == 422 and "cannot change while item" in response.get_data(as_text=True)
+            "pricemodel": "uni", "base": "10", "tiers-0-amount": "0.05"}  # is_metered left out
+    response = admin.post(f"/merchant/items/{item_id}", data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    error = re.search(r'id="is_metered".*?<div class="field-error">([^<]+)</div>', page, re.S)
+    assert error and error.group(1) == f"cannot change while item {item_id} is used by package lines"
+    db.session.expire_all()
+    unchanged = db.session.get(Item, item_id)  # nothing of the refused form was saved
+    assert (unchanged.name, unchanged.is_metered, unchanged.tierset_id) == ("VoIP minutes", True, tierset_id)
 
 
 def test_delete_unused_item_and_refuse_used_one(admin, db):

@@ -22,7 +22,11 @@ def october_20(monkeypatch):
 
 def test_empty_dashboard_explains_what_to_do(admin, db):
     page = admin.get("/merchant/").get_data(as_text=True)
-    assert "Nothing billed yet." in page and "flask seed-demo" in page and "0.00 USD" in page
+    assert "Nothing billed yet." in page and "flask seed-demo" in page
+    cards = dict(re.findall(r'<div class="muted">([^<]+)</div>\s*<div class="card-figure">([^<]+)<', page))
+    assert cards == {"Invoiced this month": "0.00 USD", "Collected this month": "0.00 USD",
+                     "Open balance": "0.00 USD"}
+    assert "0 open invoices" in page and page.count("Last month: 0.00 USD") == 2
 
 
 def test_anonymous_is_sent_to_login(client, db):

@@ -99,7 +99,17 @@ def test_login_required(client, db):
     assert response.status_code == 302 and "/merchant/login" in response.headers["Location"]
 
 
-def test_bad_page_and_period_parameters_fall_back(admin, db):
-    line = _line(db)
-    for query in ("page=-3", "page=abc", "period=x", "period=-1&page=0"):
-        assert admin.get(f"/merchant/lines/{line.id}/usage?{query}").status_code == 200
+@pytest.mark.parametrize("query, period, cost, record", [
+    ("page=-3", "01 Oct 2015 – 31 Oct 2015", "0.35 USD", "7"),  # page 1 of the current period
+    ("page=abc", "01 Oct 2015 – 31 Oct 2015", "0.35 USD", "7"),
+    ("period=x", "01 Oct 2015 – 31 Oct 2015", "0.35 USD", "7"),
+    ("period=-1&page=0", "01 Sep 2015 – 30 Sep 2015", "49.95 USD", "999"),  # clamped to the first
+])
+def test_bad_page_and_period_parameters_fall_back(admin, db, query, period, cost, record):
+    line = _line(db, [("7", utc(2015, 10, 2, 9), "api"), ("999", utc(2015, 9, 5), "bulk")])
+    response = admin.get(f"/merchant/lines/{line.id}/usage?{query}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert period in page and f'id="usage-cost">{cost}' in page
+    rows = re.findall(r"<tr>.*?</tr>", page.split('id="usage-records"')[1], re.S)
+    assert len(rows) == 2 and f">{record}<" in rows[1]  # header + the period's one record

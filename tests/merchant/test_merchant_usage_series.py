@@ -107,7 +107,7 @@ def test_aggregate_and_cost_equal_the_billing_core(db, usage_type):
                              start_at=utc(2015, 9, 1))
     line = package.line_items[0]
     rng = random.Random(usage_type)
-    for n in range(200):
+    for _ in range(200):
         add(line, str(rng.randint(0, 50)), utc(2015, 9, 1) + timedelta(minutes=rng.randint(0, 30 * 1440)))
     add(line, "7", utc(2015, 9, 20, 12))
     add(line, "8", utc(2015, 9, 20, 12))  # same instant: the later arrival wins for `lat`

@@ -4,6 +4,7 @@ import re
 import pytest
 
 from factories import make_package
+from portal.models import UsageUrl
 
 
 @pytest.fixture
@@ -34,12 +35,21 @@ def test_issue_rotate_revoke(admin, client, line):
     assert client.get(second.split("localhost", 1)[1] + "?value=2").status_code == 403
 
 
-def test_viewer_can_read_but_not_change(viewer, line):
-    assert viewer.get(f"/merchant/lines/{line.id}/usage-url").status_code == 200
+def test_viewer_can_read_but_not_change(viewer, line, db):
+    response = viewer.get(f"/merchant/lines/{line.id}/usage-url")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "This line has no usage URL." in page
+    assert f'action="/merchant/lines/{line.id}/usage-url"' not in page  # no issue button
     assert viewer.post(f"/merchant/lines/{line.id}/usage-url").status_code == 403
+    assert db.session.query(UsageUrl).count() == 0
 
 
-def test_csrf_is_required_and_unknown_lines_are_404(admin, line):
+def test_csrf_is_required_and_unknown_lines_are_404(admin, line, db):
+    page = admin.get(f"/merchant/lines/{line.id}/usage-url").get_data(as_text=True)
+    assert f'action="/merchant/lines/{line.id}/usage-url"' in page  # the admin's issue button
     assert admin.post(f"/merchant/lines/{line.id}/usage-url", csrf=False).status_code == 400
+    assert db.session.query(UsageUrl).count() == 0
+    page = admin.get(f"/merchant/lines/{line.id}/usage-url").get_data(as_text=True)
+    assert "This line has no usage URL." in page
     assert admin.get("/merchant/lines/99999/usage-url").status_code == 404
     assert admin.post("/merchant/usage-urls/99999/revoke").status_code == 404

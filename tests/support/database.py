@@ -1,4 +1,5 @@
-"""Database helpers for tests (importable from any test module)."""
+"""Database helpers for tests: empty every table (the `db` fixture; tests needing a fresh
+database per example)."""
 from __future__ import annotations
 
 from sqlalchemy import text
