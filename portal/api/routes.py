@@ -47,7 +47,7 @@ def count_objects(obj: str):
     return respond(200, db.session.scalar(stmt))
 
 
-@bp.get("/<obj>/<int:object_id>")
+@bp.get("/<obj>/<bigid:object_id>")
 def get_object(obj: str, object_id: int):
     """One object by id."""
     resource = resource_for(obj)
@@ -65,7 +65,7 @@ def create_object(obj: str):
     return created(obj, new.id)
 
 
-@bp.put("/<obj>/<int:object_id>")
+@bp.put("/<obj>/<bigid:object_id>")
 def update_object(obj: str, object_id: int):
     """Update an object: 202 {"id": N}."""
     resource = resource_for(obj)
@@ -76,7 +76,7 @@ def update_object(obj: str, object_id: int):
     return accepted(obj, object_id)
 
 
-@bp.delete("/<obj>/<int:object_id>")
+@bp.delete("/<obj>/<bigid:object_id>")
 def delete_object(obj: str, object_id: int):
     """Delete an object (refused with the reason when it is in use)."""
     resource = resource_for(obj)
@@ -87,7 +87,7 @@ def delete_object(obj: str, object_id: int):
     return respond(200, True)
 
 
-@bp.post("/<obj>/<int:object_id>")
+@bp.post("/<obj>/<bigid:object_id>")
 def legacy_action(obj: str, object_id: int):
     """ChargeOver's older action form: POST /<obj>/<id>?action=<name>."""
     name = request.args.get("action")
@@ -96,7 +96,7 @@ def legacy_action(obj: str, object_id: int):
     return run_action(obj, object_id, name)
 
 
-@bp.post("/<obj>/<int:object_id>/_action/<name>")
+@bp.post("/<obj>/<bigid:object_id>/_action/<name>")
 def object_action(obj: str, object_id: int, name: str):
     """Run an action on one object."""
     return run_action(obj, object_id, name)

@@ -34,8 +34,9 @@ def test_issue_rotate_revoke(admin, client, line):
     assert client.get(second.split("localhost", 1)[1] + "?value=2").status_code == 403
 
 
-def test_viewer_can_read_but_not_change(viewer, line):
-    assert viewer.get(f"/merchant/lines/{line.id}/usage-url").status_code == 200
+def test_viewer_can_neither_read_nor_change(viewer, line):
+    # A usage URL is a write credential: viewers do not see it (tests/security has more).
+    assert viewer.get(f"/merchant/lines/{line.id}/usage-url").status_code == 403
     assert viewer.post(f"/merchant/lines/{line.id}/usage-url").status_code == 403
 
 
