@@ -39,6 +39,29 @@ def configure(app: Flask) -> None:
         # Only when configured: otherwise anybody could pick their own X-Forwarded-For.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
     install_number_parsing(app)
+    # Registered before any extension's hook: CSRFProtect reads the form, hence the body.
+    app.before_request(_apply_view_body_limit)
+
+
+def body_limit(max_bytes: int):
+    """Give a view (e.g. a CSV upload) its own request-size limit instead of
+    MAX_CONTENT_LENGTH; it applies before anything reads the body (CSRF checks do).
+
+    :param max_bytes: the largest body the view accepts.
+    """
+    def mark(view):
+        view.max_content_length = max_bytes
+        return view
+
+    return mark
+
+
+def _apply_view_body_limit():
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "max_content_length", None)
+    if limit is not None:
+        request.max_content_length = limit
+    return None
 
 
 def _configure_key(app: Flask, production: bool) -> None:

@@ -71,7 +71,7 @@ def update_object(obj: str, object_id: int):
     resource = resource_for(obj)
     if resource.update is None:
         raise ApiError(405, f"A {obj} cannot be updated through the API.")
-    resource.update(load(resource, object_id), json_body())
+    resource.update(load(resource, object_id), json_body(required=True))
     db.session.commit()
     return accepted(obj, object_id)
 
