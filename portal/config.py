@@ -67,6 +67,8 @@ def load_settings() -> dict:
         "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox")),
         "SCHEDULER_BILLING_MINUTES": int(os.environ.get("SCHEDULER_BILLING_MINUTES", "5")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Keeps the counters of several installs apart in one shared Redis.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "meterbill"),
         # How many web worker processes share this configuration (gunicorn --workers):
         # with more than one, in-memory rate limits are per process, hence a warning.
         "WEB_WORKERS": _int("WEB_CONCURRENCY", 1),
