@@ -16,7 +16,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from portal.config import DEFAULT_PUBLIC_URL
 from portal.secret_key import ConfigurationError, check_production_key, instance_key
-from portal.url_numbers import install_number_parsing
+from portal.url_numbers import install_bounded_args, install_number_parsing
 
 log = logging.getLogger("meterbill.security")
 HSTS_VALUE = "max-age=31536000"
@@ -100,6 +100,7 @@ def _configure_cookies(app: Flask) -> None:
 
 def install_guards(app: Flask) -> None:
     """Request checks and response headers that hold for every area of the app."""
+    install_bounded_args(app)
     app.before_request(refuse_nul_bytes)
     app.register_error_handler(RequestEntityTooLarge, too_large)
 

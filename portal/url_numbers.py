@@ -70,14 +70,15 @@ class BoundedArgs(ImmutableMultiDict):
         return super().get(key, default, type)
 
 
-class BoundedRequest(Request):
-    """Flask's request with range-checked integer query arguments."""
-
-    parameter_storage_class = BoundedArgs
-
-
 def install_number_parsing(app: Flask) -> None:
-    """Register the converters and the request class on `app`."""
+    """Register the converters on `app` (before any route is added)."""
     app.url_map.converters["int"] = AsciiIdConverter
     app.url_map.converters["bigid"] = BigIdConverter
-    app.request_class = BoundedRequest
+
+
+def install_bounded_args(app: Flask) -> None:
+    """Make `app`'s request class (whatever extensions made it, e.g. htmx's) parse the query
+    string into BoundedArgs; call after the extensions are bound."""
+    base: type[Request] = app.request_class
+    app.request_class = type("BoundedRequest", (base,), {"parameter_storage_class": BoundedArgs,
+                                                         "__doc__": base.__doc__})

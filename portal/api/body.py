@@ -24,6 +24,8 @@ def json_body(expect: type = dict, required: bool = False):
     :param expect: dict (an object) or list (an array); an empty body is an empty object.
     :param required: refuse an empty body (400), as the OpenAPI document says (PUT).
     """
+    if request.max_content_length is None or request.max_content_length > MAX_JSON_BYTES:
+        request.max_content_length = MAX_JSON_BYTES  # a view's larger limit is for files
     raw = request.get_data(cache=True)
     if len(raw) > MAX_JSON_BYTES:
         raise ApiError(413, f"The JSON body is larger than {MAX_JSON_BYTES} bytes.")

@@ -10,6 +10,8 @@ from portal.api.envelope import ApiError, accepted, created, respond
 from portal.api.query import filtered, integer_limit, paged
 from portal.api.registry import RESOURCES, Resource
 from portal.extensions import db
+from portal.security import body_limit
+from portal.services.imports import MAX_UPLOAD_BYTES
 
 
 def resource_for(obj: str) -> Resource:
@@ -103,6 +105,7 @@ def object_action(obj: str, object_id: int, name: str):
 
 
 @bp.post("/<obj>/_action/<name>")
+@body_limit(MAX_UPLOAD_BYTES)  # the CSV import streams; JSON bodies stay capped (json_body)
 def collection_action(obj: str, name: str):
     """Run an action on a whole collection (e.g. usage bulk and CSV import)."""
     resource = resource_for(obj)
