@@ -114,11 +114,14 @@ def install_guards(app: Flask) -> None:
 
 
 def refuse_nul_bytes():
-    """400 for a NUL byte in the path, the query, a urlencoded form or the Basic credentials
+    """400 for a NUL byte in the path, the query, a portal form or the Basic credentials
     (no database stores it in text; PostgreSQL fails). JSON bodies: see portal.api.body."""
     sources = [("path", [request.path])]
     sources += [(name, [name, *values]) for name, values in request.args.lists()]
-    if request.mimetype == "application/x-www-form-urlencoded":
+    # Portal forms (CSRFProtect has parsed them already); the API's bodies are JSON or a
+    # stream that its views read themselves.
+    form_types = ("application/x-www-form-urlencoded", "multipart/form-data")
+    if request.mimetype in form_types and not request.path.startswith("/api/"):
         sources += [(name, [name, *values]) for name, values in request.form.lists()]
     auth = request.authorization
     if auth is not None:

@@ -16,7 +16,6 @@ from flask import request
 
 from factories import make_package
 from portal.models import UsageRecord
-from portal.security import startup_problems, warn_at_startup
 from portal.services.usage_urls import issue_url, token_of
 from security.conftest import csrf_of
 
@@ -100,6 +99,8 @@ def test_configured_proxy_reports_the_client_address(fresh_app):
 
 
 def test_startup_warns_of_generated_key_and_per_process_limits(fresh_app, caplog):
+    from portal.security import startup_problems, warn_at_startup
+
     app = fresh_app(WEB_WORKERS=2)
     problems = " ".join(startup_problems(app))
     assert "generated development SECRET_KEY" in problems and "in-memory rate limits" in problems

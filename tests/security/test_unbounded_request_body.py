@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import request
 
-from portal.config import MEGABYTE
+
+MEGABYTE = 1024 * 1024
 
 TOO_BIG = b"x" * (5 * MEGABYTE)
 
