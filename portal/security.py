@@ -106,7 +106,8 @@ def install_guards(app: Flask) -> None:
 
     @app.after_request
     def _private_headers(response):
-        if request.path.startswith(PRIVATE_PREFIXES):
+        cache_control = response.headers.get("Cache-Control", "")
+        if request.path.startswith(PRIVATE_PREFIXES) and "no-store" not in cache_control:
             response.headers["Cache-Control"] = "private, no-store"
         if current_app.config["PUBLIC_URL"].startswith("https://"):
             response.headers.setdefault("Strict-Transport-Security", HSTS_VALUE)
@@ -128,7 +129,12 @@ def refuse_nul_bytes():
         sources.append(("Authorization", [auth.username or "", auth.password or ""]))
     for field, values in sources:
         if any("\x00" in value for value in values):
-            raise BadRequest(f"{field}: must not contain NUL characters")
+            message = f"{field}: must not contain NUL characters"
+            if request.blueprint == "api":  # the API's own handler answers in the envelope
+                from portal.api.envelope import ApiError
+
+                raise ApiError(400, message, {"field": field})
+            raise BadRequest(message)
     return None
 
 
