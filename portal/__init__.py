@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -14,20 +15,27 @@ from portal.jsonio import ExactJSONProvider
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: settings from the environment, then `config` overrides.
 
-    :param config: settings that win over the environment (tests pass a database URL).
+    :param config: settings that win over the environment (tests pass a database URL);
+        INSTANCE_PATH (or the environment's) moves the instance folder (generated key, SQLite).
     """
+    from portal import security
+
+    config = config or {}
+    instance = config.get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or PROJECT_ROOT / "instance"
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
-        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_path=str(Path(instance).resolve()),
     )
     app.json = ExactJSONProvider(app)
     app.config.update(load_settings())
-    app.config.update(config or {})
+    app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    security.configure(app)
     _init_extensions(app)
+    security.install_guards(app)
     _register_blueprints(app)
     _register_cli(app)
     return app
@@ -87,10 +95,11 @@ def _register_blueprints(app: Flask) -> None:
 
     @app.context_processor
     def _endpoints():
-        # Lets the navigation show only the areas that exist.
-        return {"url_endpoints": set(app.view_functions)}
+        # Lets the navigation show only the areas that exist; pages show the public URL.
+        return {"url_endpoints": set(app.view_functions), "public_url": app.config["PUBLIC_URL"]}
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates every request with a key, not a session
+    limiter.exempt(api_bp)  # the API has no rate limit: no limiter storage round trip per call
 
 
 def _register_cli(app: Flask) -> None:

@@ -9,15 +9,15 @@ from portal.billing.errors import ValidationError
 from portal.extensions import db
 
 contacts_cli = AppGroup("contacts", help="Customer portal access of contacts.")
-DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 
 @contacts_cli.command("invite")
 @click.argument("email")
-@click.option("--base-url", envvar="METERBILL_BASE_URL", default=DEFAULT_BASE_URL, show_default=True,
-              help="Where the portal is reached (the link is absolute). Env: METERBILL_BASE_URL.")
+@click.option("--base-url", envvar="METERBILL_BASE_URL", default=None,
+              help="Where the portal is reached (the link is absolute); default PUBLIC_URL. "
+                   "Env: METERBILL_BASE_URL.")
 @click.option("--no-email", is_flag=True, help="Only print the link; queue no e-mail.")
-def invite_command(email: str, base_url: str, no_email: bool):
+def invite_command(email: str, base_url: str | None, no_email: bool):
     """Queue the invitation e-mail of the contact EMAIL and print its link (valid 7 days),
     so that it can be handed over where no SMTP server is configured."""
     from portal.services.contact_access import contact_by_email, invite_contact, link_for
@@ -25,14 +25,17 @@ def invite_command(email: str, base_url: str, no_email: bool):
     contact = contact_by_email(email)
     if contact is None:
         raise click.UsageError(f"no contact has the e-mail address {email.strip().lower()}")
-    # The link is absolute: build it as a request to the portal's public address would.
-    with current_app.test_request_context(base_url=base_url.rstrip("/") + "/"):
-        try:
-            if not no_email:
-                invite_contact(contact)
-            link = link_for(contact, "invitation")
-        except ValidationError as exc:
-            raise click.UsageError(str(exc)) from None
+    # Links are built from PUBLIC_URL; an explicit --base-url stands in for it in this command.
+    public_url = current_app.config["PUBLIC_URL"]
+    current_app.config["PUBLIC_URL"] = (base_url or public_url).rstrip("/")
+    try:
+        if not no_email:
+            invite_contact(contact)
+        link = link_for(contact, "invitation")
+    except ValidationError as exc:
+        raise click.UsageError(str(exc)) from None
+    finally:
+        current_app.config["PUBLIC_URL"] = public_url
     db.session.commit()
     if not no_email:
         click.echo(f"Invitation e-mail queued for {contact.email} (sent by the mail job).")

@@ -6,6 +6,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
+# Where e-mailed and API links point when PUBLIC_URL is not set (the `make run` address).
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+MEGABYTE = 1024 * 1024
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -14,6 +17,18 @@ def _bool(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    """Read an integer environment variable."""
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _list(name: str) -> list[str] | None:
+    """A comma-separated environment variable as a list (None when unset or empty)."""
+    items = [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+    return items or None
 
 
 def default_database_url() -> str:
@@ -30,9 +45,14 @@ def normalize_database_url(url: str) -> str:
 
 
 def load_settings() -> dict:
-    """All settings as a dict suitable for `app.config.update`."""
-    return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
+    """All settings as a dict suitable for `app.config.update`.
+
+    SECRET_KEY is absent unless the environment sets it: `create_app` then uses the key
+    generated once in the instance folder (see portal.secret_key).
+    """
+    settings = {
+        "METERBILL_ENV": os.environ.get("METERBILL_ENV", "development").strip().lower(),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").strip(),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(
             os.environ.get("DATABASE_URL") or default_database_url()
         ),
@@ -47,9 +67,29 @@ def load_settings() -> dict:
         "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox")),
         "SCHEDULER_BILLING_MINUTES": int(os.environ.get("SCHEDULER_BILLING_MINUTES", "5")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Keeps the counters of several installs apart in one shared Redis.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "meterbill"),
+        # How many web worker processes share this configuration (gunicorn --workers):
+        # with more than one, in-memory rate limits are per process, hence a warning.
+        "WEB_WORKERS": _int("WEB_CONCURRENCY", 1),
         # Pings per usage URL (token), e.g. "60 per minute"; 429 with Retry-After beyond.
         "USAGE_URL_RATE_LIMIT": os.environ.get("USAGE_URL_RATE_LIMIT", "60 per minute"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Behind a reverse proxy: how many proxies set X-Forwarded-For (0 = trust none).
+        "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 4 * MEGABYTE),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
+    for name in ("SECRET_KEY",):
+        if os.environ.get(name):
+            settings[name] = os.environ[name]
+    if _list("TRUSTED_HOSTS"):
+        settings["TRUSTED_HOSTS"] = _list("TRUSTED_HOSTS")
+    if os.environ.get("SECURE_COOKIES"):
+        settings["SECURE_COOKIES"] = _bool("SECURE_COOKIES")
+    return settings

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from flask import Flask, make_response, render_template, request
+from flask import Flask, current_app, make_response, render_template, request
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -68,3 +68,24 @@ def invoice_pdf_response(invoice, inline: bool = False):
     disposition = "inline" if inline else "attachment"
     return Response(render_invoice_pdf(invoice), mimetype="application/pdf", headers={
         "Content-Disposition": f'{disposition}; filename="invoice-{invoice.refnumber}.pdf"'})
+
+
+def body_limit(max_bytes: int):
+    """Give a view (e.g. a CSV upload) its own request-size limit instead of
+    MAX_CONTENT_LENGTH; it applies before anything reads the body (CSRF checks do).
+
+    :param max_bytes: the largest body the view accepts.
+    """
+    def mark(view):
+        view.max_content_length = max_bytes
+        return view
+
+    return mark
+
+
+def apply_view_body_limit():
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "max_content_length", None)
+    if limit is not None:
+        request.max_content_length = limit
+    return None

@@ -50,6 +50,9 @@ def app(tmp_path_factory):
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
         "SECRET_KEY": "test-secret",
+        # Links are built from PUBLIC_URL; the browser tests reach the app at 127.0.0.1.
+        "PUBLIC_URL": "http://localhost",
+        "TRUSTED_HOSTS": ["localhost", "127.0.0.1"],
         "OUTBOX_DIR": str(outbox),
         # Limits stay on (login and device pings are rate-limited); each test starts afresh.
         "RATELIMIT_ENABLED": True,

@@ -1,8 +1,9 @@
 """ChargeOver's response envelope and the API's error type."""
 from __future__ import annotations
 
-from flask import Response, jsonify, url_for
+from flask import Response, jsonify
 
+from portal.services.links import external_url
 
 STATUS_MESSAGES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
                    405: "Method not allowed", 409: "Conflict", 413: "Payload too large",
@@ -44,11 +45,11 @@ def error_response(code: int, message: str | None = None, details: dict | None =
 
 def created(obj: str, object_id: int) -> Response:
     """201 {"id": N} with the object's Location."""
-    location = url_for("api.get_object", obj=obj, object_id=object_id, _external=True)
+    location = external_url("api.get_object", obj=obj, object_id=object_id)
     return respond(201, {"id": object_id}, headers={"Location": location})
 
 
 def accepted(obj: str, object_id: int) -> Response:
     """202 {"id": N} after an update, with the object's Location."""
-    location = url_for("api.get_object", obj=obj, object_id=object_id, _external=True)
+    location = external_url("api.get_object", obj=obj, object_id=object_id)
     return respond(202, {"id": object_id}, headers={"Location": location})

@@ -64,8 +64,9 @@ COMMON = {
                                                "number, never rounded through a float).",
               "examples": [28.05]},
     "DecimalInput": {"oneOf": [{"type": "number"}, {"type": "string", "pattern": DECIMAL_PATTERN}],
-                     "description": "An exact decimal: a JSON number or a decimal string "
-                                    "(\"0.0125\"); no exponent, NaN or infinity.",
+                     "description": "An exact decimal: a JSON number (an exponent as in 1E3 "
+                                    "is read exactly: 1000) or a decimal string without "
+                                    "exponent (\"0.0125\"); -0 is 0; no NaN or infinity.",
                      "examples": ["0.05", 42]},
     "IdInput": {"oneOf": [{"type": "integer", "minimum": 1},
                           {"type": "string", "pattern": "^[0-9]+$"}],

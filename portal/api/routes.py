@@ -10,6 +10,8 @@ from portal.api.envelope import ApiError, accepted, created, respond
 from portal.api.query import filtered, integer_limit, paged
 from portal.api.registry import RESOURCES, Resource
 from portal.extensions import db
+from portal.web import body_limit
+from portal.services.imports import MAX_UPLOAD_BYTES
 
 
 def resource_for(obj: str) -> Resource:
@@ -47,7 +49,7 @@ def count_objects(obj: str):
     return respond(200, db.session.scalar(stmt))
 
 
-@bp.get("/<obj>/<int:object_id>")
+@bp.get("/<obj>/<bigid:object_id>")
 def get_object(obj: str, object_id: int):
     """One object by id."""
     resource = resource_for(obj)
@@ -65,18 +67,18 @@ def create_object(obj: str):
     return created(obj, new.id)
 
 
-@bp.put("/<obj>/<int:object_id>")
+@bp.put("/<obj>/<bigid:object_id>")
 def update_object(obj: str, object_id: int):
     """Update an object: 202 {"id": N}."""
     resource = resource_for(obj)
     if resource.update is None:
         raise ApiError(405, f"A {obj} cannot be updated through the API.")
-    resource.update(load(resource, object_id), json_body())
+    resource.update(load(resource, object_id), json_body(required=True))
     db.session.commit()
     return accepted(obj, object_id)
 
 
-@bp.delete("/<obj>/<int:object_id>")
+@bp.delete("/<obj>/<bigid:object_id>")
 def delete_object(obj: str, object_id: int):
     """Delete an object (refused with the reason when it is in use)."""
     resource = resource_for(obj)
@@ -87,7 +89,7 @@ def delete_object(obj: str, object_id: int):
     return respond(200, True)
 
 
-@bp.post("/<obj>/<int:object_id>")
+@bp.post("/<obj>/<bigid:object_id>")
 def legacy_action(obj: str, object_id: int):
     """ChargeOver's older action form: POST /<obj>/<id>?action=<name>."""
     name = request.args.get("action")
@@ -96,13 +98,14 @@ def legacy_action(obj: str, object_id: int):
     return run_action(obj, object_id, name)
 
 
-@bp.post("/<obj>/<int:object_id>/_action/<name>")
+@bp.post("/<obj>/<bigid:object_id>/_action/<name>")
 def object_action(obj: str, object_id: int, name: str):
     """Run an action on one object."""
     return run_action(obj, object_id, name)
 
 
 @bp.post("/<obj>/_action/<name>")
+@body_limit(MAX_UPLOAD_BYTES)  # the CSV import streams; JSON bodies stay capped (json_body)
 def collection_action(obj: str, name: str):
     """Run an action on a whole collection (e.g. usage bulk and CSV import)."""
     resource = resource_for(obj)

@@ -1,19 +1,17 @@
 """/r/invoice/<token>: an invoice shown by its signed link, without login."""
 from flask import Blueprint, abort, render_template
 
-from portal.extensions import db
 from portal.models import Invoice
 from portal.services.invoice_view import invoice_context
-from portal.services.links import invoice_id_from_token
+from portal.services.links import invoice_from_token
 from portal.web import invoice_pdf_response
 
 bp = Blueprint("links", __name__, url_prefix="/r")
 
 
 def _invoice(token: str) -> Invoice:
-    """The invoice a valid token names; 404 for any bad token (no oracle)."""
-    invoice_id = invoice_id_from_token(token)
-    invoice = db.session.get(Invoice, invoice_id) if invoice_id is not None else None
+    """The invoice a valid, current token names; 404 for any other token (no oracle)."""
+    invoice = invoice_from_token(token)
     if invoice is None:
         abort(404)
     return invoice

@@ -6,18 +6,15 @@ from sqlalchemy import func, select, text
 
 from portal.extensions import db, login_manager
 from portal.main import bp
-from portal.models import Contact, Customer, Item, Package, StaffUser
-
-
-SESSION_USER_TYPES = {"staff": StaffUser, "contact": Contact}
+from portal.models import Customer, Item, Package
 
 
 @login_manager.user_loader
 def load_user(session_id: str):
-    """Flask-Login: the staff user ("staff:N") or contact ("contact:N") of a session."""
-    kind, _, number = session_id.partition(":")
-    model = SESSION_USER_TYPES.get(kind)
-    return db.session.get(model, int(number)) if model and number.isdigit() else None
+    """Flask-Login: the staff user or contact of a session, if its version is current."""
+    from portal.services.accounts import user_for_session
+
+    return user_for_session(session_id)
 
 
 @bp.get("/")

@@ -1,16 +1,16 @@
 """Staff login, logout and password change."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
+from portal.billing.errors import ValidationError
 from portal.db_types import utcnow
 from portal.extensions import db, limiter
 from portal.merchant import bp
 from portal.merchant.forms import LoginForm, PasswordForm
+from portal.services.accounts import authenticate, change_password as set_new_password
 from portal.web import safe_next
-from portal.models import StaffUser
 
 LOGIN_LIMIT = "10 per minute; 50 per hour"
 
@@ -21,9 +21,8 @@ def login():
     """Staff login form."""
     form = LoginForm()
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
-        if user is not None and user.active and user.check_password(form.password.data):
+        user = authenticate("staff", form.email.data, form.password.data)
+        if user is not None:
             login_user(user, remember=form.remember.data)
             user.last_login_at = utcnow()
             db.session.commit()
@@ -49,9 +48,22 @@ def change_password():
         if not current_user.check_password(form.current.data):
             form.current.errors.append("This is not your current password.")
         else:
-            current_user.set_password(form.new.data)
-            db.session.commit()
-            flash("Your password was changed.", "info")
-            return redirect(url_for("merchant.dashboard"))
+            return _password_changed(form)
     status = 400 if request.method == "POST" else 200
     return render_template("merchant/password.html", form=form), status
+
+
+def _password_changed(form: PasswordForm):
+    """Store the new password; every other session ends, this browser stays logged in."""
+    user = current_user._get_current_object()
+    try:
+        set_new_password(user, form.new.data)
+    except ValidationError as error:
+        db.session.rollback()
+        form.new.errors.append(error.message)
+        return render_template("merchant/password.html", form=form), 400
+    db.session.commit()
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    login_user(user, remember=remembered)  # the session id carries the new version
+    flash("Your password was changed; other sessions were logged out.", "info")
+    return redirect(url_for("merchant.dashboard"))

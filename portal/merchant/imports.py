@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
 from portal.models import CsvImport
+from portal.web import body_limit
 from portal.services import imports as service
 from portal.services.usage_csv import COLUMNS
 from portal.web import render_page
@@ -48,6 +49,7 @@ def imports():
 
 
 @bp.post("/imports")
+@body_limit(service.MAX_UPLOAD_BYTES + (1 << 20))  # the file, plus the form around it
 @admin_required
 def import_upload():
     """Store the uploaded file on disk, check its header, start its dry run."""

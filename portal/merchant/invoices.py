@@ -18,6 +18,7 @@ from portal.services.invoice_view import invoice_context
 from portal.services.listings import customer_choices, filter_invoices, invoice_deliveries, invoice_payments
 from portal.services.mail import queue_invoice_email
 from portal.services.invoices import void_invoice
+from portal.services.links import invoice_links, rotate_invoice_link
 from portal.services.payments import pay_invoice
 from portal.services.reports import local_today
 from portal.web import invoice_pdf_response, render_page
@@ -41,7 +42,8 @@ def _detail(invoice: Invoice, payment_form: PaymentForm | None = None,
     return {**invoice_context(invoice), "payments": invoice_payments(invoice.id),
             "deliveries": invoice_deliveries(invoice.id),
             "payment_form": payment_form or PaymentForm(data={"amount": balance, "paid_on": today}),
-            "email_form": email_form or EmailForm()}
+            "email_form": email_form or EmailForm(),
+            "links": invoice_links(invoice) if invoice.voided_at is None else None}
 
 
 def _act(invoice_id: int, action, message, form=None, aliases=None, **forms):
@@ -115,6 +117,15 @@ def invoice_void(invoice_id: int):
     """Void the invoice: its charges are billed again by the next run."""
     invoice = _invoice(invoice_id)
     return _act(invoice_id, lambda: void_invoice(invoice), f"Invoice #{invoice.refnumber} voided.")
+
+
+@bp.post("/invoices/<int:invoice_id>/rotate-link")
+@admin_required
+def invoice_rotate_link(invoice_id: int):
+    """Give the invoice a new customer link; the previous link stops working at once."""
+    invoice = _invoice(invoice_id)
+    return _act(invoice_id, lambda: rotate_invoice_link(invoice),
+                f"Invoice #{invoice.refnumber} has a new link; the previous one no longer works.")
 
 
 @bp.post("/invoices/<int:invoice_id>/payments")

@@ -1,4 +1,5 @@
-"""Usage URLs of package lines: show, copy, issue/rotate, revoke."""
+"""Usage URLs of package lines: show, copy, issue/rotate, revoke (admins only: a usage URL
+is a write credential, anyone holding it records billable usage)."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -19,6 +20,7 @@ def _line(line_id: int) -> LineItem:
 
 
 @bp.get("/lines/<int:line_id>/usage-url")
+@admin_required
 def usage_url(line_id: int):
     """The line's usage URL with its controls."""
     line = _line(line_id)

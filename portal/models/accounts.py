@@ -1,8 +1,11 @@
 """Staff logins of the merchant portal and API keys."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -14,6 +17,19 @@ from portal.passwords import hash_password
 from portal.models.catalog import in_list
 
 STAFF_ROLES = ("admin", "viewer")
+
+
+def session_version(password_hash: str | None) -> str:
+    """The session/remember-me version of a login: a keyed digest of its password hash.
+
+    Flask-Login keeps `get_id()` in the session and in the remember-me cookie; it embeds
+    this version, and the user loader accepts only the current one. Any password change or
+    reset changes the hash, hence ends every session and remember-me cookie issued before.
+    :param password_hash: the login's stored hash (None: no password yet).
+    """
+    key = current_app.config["SECRET_KEY"].encode()
+    message = b"session:" + (password_hash or "").encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:20]
 
 
 class StaffUser(UserMixin, db.Model):
@@ -44,8 +60,8 @@ class StaffUser(UserMixin, db.Model):
         return self.active
 
     def get_id(self) -> str:
-        """Flask-Login session id; prefixed because contacts log in too."""
-        return f"staff:{self.id}"
+        """Flask-Login session id: prefixed because contacts log in too, versioned."""
+        return f"staff:{self.id}:{session_version(self.password_hash)}"
 
 
 class ApiKey(db.Model):

@@ -62,8 +62,10 @@ class Contact(UserMixin, db.Model):
     customer: Mapped[Customer] = relationship(back_populates="contacts")
 
     def get_id(self) -> str:
-        """Flask-Login session id; prefixed because staff users log in too."""
-        return f"contact:{self.id}"
+        """Flask-Login session id: prefixed because staff users log in too, versioned."""
+        from portal.models.accounts import session_version
+
+        return f"contact:{self.id}:{session_version(self.password_hash)}"
 
     @property
     def is_active(self) -> bool:

@@ -58,6 +58,8 @@ class Invoice(db.Model):
     tax_rate: Mapped[Decimal] = mapped_column(DecimalText(), default=Decimal(0))
     status: Mapped[str] = mapped_column(String(20), default="open-unpaid")
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped to rotate the invoice's signed link: links of an earlier version stop working.
+    link_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     lines: Mapped[list[InvoiceLine]] = relationship(

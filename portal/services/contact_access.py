@@ -12,17 +12,16 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
-from werkzeug.security import check_password_hash
 
 from portal.billing.errors import ValidationError
 from portal.extensions import db
 from portal.models import Contact, Customer, EmailDelivery
 from portal.passwords import hash_password
+from portal.services.links import external_url
 from portal.services.mail import queue_message
 from portal.services.settings import ensure_settings
 
@@ -43,12 +42,6 @@ class Purpose:
 INVITATION = Purpose("invitation", timedelta(days=7), "email/customer_invitation", "customer.accept_invitation")
 RESET = Purpose("reset", timedelta(hours=2), "email/customer_reset", "customer.reset_password")
 PURPOSES = {p.name: p for p in (INVITATION, RESET)}
-
-
-@cache
-def _dummy_hash() -> str:
-    """Checked against when the e-mail is unknown, so that a login takes as long either way."""
-    return hash_password("not-a-password-of-anyone")
 
 
 def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
@@ -73,12 +66,12 @@ def make_token(contact: Contact, purpose: str) -> str:
 
 
 def link_for(contact: Contact, purpose: str) -> str:
-    """The absolute URL of the set-password page for a fresh token (needs a request context).
+    """The absolute URL (under PUBLIC_URL) of the set-password page for a fresh token.
 
     :param contact: the contact.
     :param purpose: "invitation" or "reset".
     """
-    return url_for(PURPOSES[purpose].endpoint, token=make_token(contact, purpose), _external=True)
+    return external_url(PURPOSES[purpose].endpoint, token=make_token(contact, purpose))
 
 
 def contact_from_token(token: str, purpose: str) -> Contact | None:
@@ -126,7 +119,7 @@ def invite_contact(contact: Contact) -> EmailDelivery:
     """Queue the invitation e-mail of a contact to the customer portal; flushes.
 
     A contact that already has a password may be invited again: the link lets them set a
-    new one. Needs a request context (the link is absolute).
+    new one.
     :param contact: the contact; it must have an e-mail address.
     """
     if not contact.email or "@" not in contact.email:
@@ -163,16 +156,15 @@ def set_contact_password(contact: Contact, password: str) -> Contact:
 
 
 def authenticate(email: str, password: str) -> Contact | None:
-    """The contact whose e-mail and password match and who can log in, else None.
+    """The contact whose e-mail and password match and who can log in, else None
+    (the one login service of both portals, portal.services.accounts).
 
     :param email: the login address (case-insensitive).
     :param password: the password typed.
     """
-    contact = contact_by_email(email)
-    if contact is None or not contact.is_active:
-        check_password_hash(_dummy_hash(), password or "")  # same work whether or not it exists
-        return None
-    return contact if check_password_hash(contact.password_hash, password or "") else None
+    from portal.services.accounts import authenticate as authenticate_login
+
+    return authenticate_login("contact", email, password)
 
 
 def contact_by_email(email: str) -> Contact | None:

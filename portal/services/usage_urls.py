@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
@@ -17,6 +17,8 @@ from portal.billing.errors import ValidationError
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import LineItem, UsageUrl
+from portal.services.links import external_url
+from portal.url_numbers import MAX_INT32
 
 SALT = "meterbill.usage-url"
 
@@ -32,7 +34,7 @@ def token_of(usage_url: UsageUrl) -> str:
 
 def absolute_url(usage_url: UsageUrl) -> str:
     """The full URL a device pings."""
-    return url_for("usage_urls.ping", token=token_of(usage_url), _external=True)
+    return external_url("usage_urls.ping", token=token_of(usage_url))
 
 
 def active_url(line: LineItem) -> UsageUrl | None:
@@ -67,16 +69,21 @@ def revoke_url(usage_url: UsageUrl) -> UsageUrl:
 
 
 def resolve(token: str) -> UsageUrl | None:
-    """The active usage URL a token names; None for tampered, unknown or revoked tokens."""
+    """The active usage URL a token names; None for tampered, unknown or revoked tokens.
+
+    Only the canonical token is accepted: base64 has several spellings of the same bytes
+    (the last character's spare bits), so the token is compared, whole and in constant
+    time, with the one this URL was issued as.
+    """
     try:
         url_id, nonce = _serializer().loads(token)
     except (BadSignature, ValueError, TypeError):
         return None
-    if not isinstance(url_id, int):
+    if not isinstance(url_id, int) or isinstance(url_id, bool) or not 0 < url_id <= MAX_INT32:
         return None
     usage_url = db.session.get(UsageUrl, url_id)
     if usage_url is None or usage_url.revoked_at is not None:
         return None
-    if not secrets.compare_digest(str(usage_url.nonce), str(nonce)):
+    if not secrets.compare_digest(token.encode(), token_of(usage_url).encode()):
         return None
     return usage_url

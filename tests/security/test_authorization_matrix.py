@@ -5,6 +5,8 @@ Each answer must be what the role may see, and nothing of one customer may reach
 customer's contact (pages, HTMX partials, PDFs, graph data). A route that this table does
 not classify fails the test, so a new route cannot ship unreviewed.
 """
+import re
+
 import pytest
 
 from security.world import build_world, csrf_of
@@ -19,6 +21,8 @@ TOKEN = {"links.invoice_view", "links.invoice_pdf", "usage_urls.ping",
 SESSION = {"merchant.logout", "customer.logout"}
 # Every staff user manages their own account, viewers included.
 OWN_ACCOUNT = {"merchant.change_password"}
+# Pages only admins may even read: a usage URL is a write credential.
+ADMIN_ONLY_READS = {"merchant.usage_url"}
 # GET fragments driven by query parameters (a 400 names the missing one).
 NEEDS_QUERY = {"merchant.item_price", "merchant.item_tier_editor", "merchant.package_line_rows"}
 
@@ -42,7 +46,7 @@ def url_for_tenant(rule, world, tenant: str) -> str:
               "name": "void"}
     path = rule.rule
     for argument in rule.arguments:
-        path = path.replace(f"<int:{argument}>", str(values[argument])).replace(f"<{argument}>", str(values[argument]))
+        path = re.sub(rf"<(?:\w+:)?{argument}>", str(values[argument]), path)
     return path
 
 
@@ -70,7 +74,9 @@ def _check_merchant(world, endpoint, method, rule):
         answer = _request(clients[role], method, path)
         assert answer.status_code == 302 and "/merchant/login" in answer.headers["Location"], (role, endpoint)
     viewer = _request(clients["viewer"], method, path)
-    if method == "GET":
+    if method == "GET" and endpoint in ADMIN_ONLY_READS:
+        assert viewer.status_code == 403, (endpoint, viewer.status_code)
+    elif method == "GET":
         allowed = (200, 400) if endpoint in NEEDS_QUERY else (200,)
         assert viewer.status_code in allowed, (endpoint, viewer.status_code)
     elif endpoint in OWN_ACCOUNT:

@@ -56,7 +56,7 @@ def build_tenant(item, company: str, email: str, minutes: str) -> Tenant:
     tenant.customer_id, tenant.contact_id, tenant.package_id = customer.id, contact.id, package.id
     tenant.line_id, tenant.invoice_id, tenant.refnumber = line.id, invoice.id, invoice.refnumber
     tenant.url_id, tenant.url_token = usage_url.id, token_of(usage_url)
-    tenant.invoice_token = invoice_token(invoice.id)
+    tenant.invoice_token = invoice_token(invoice)
     return tenant
 
 

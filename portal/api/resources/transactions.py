@@ -39,8 +39,9 @@ def serialize(payment: Transaction) -> dict:
 
 def _applications(data: dict, customer: Customer) -> list[Application]:
     """`applied_to: [{"invoice_id", "amount"?}]` as applications (invoices must exist)."""
-    entries = data.get("applied_to") or []
-    if not isinstance(entries, list):
+    entries = data.get("applied_to")
+    entries = [] if entries is None or entries == "" else entries
+    if not isinstance(entries, list):  # {} too: the document says an array
         raise ApiError(400, "applied_to: must be a list of {invoice_id, amount}", {"field": "applied_to"})
     applications = []
     for index, entry in enumerate(entries):

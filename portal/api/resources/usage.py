@@ -7,7 +7,7 @@ the static rule `/usage` above `/<obj>`, so this view wins for POST.
 """
 from __future__ import annotations
 
-from flask import has_request_context, request, url_for
+from flask import has_request_context, request
 from sqlalchemy import select
 
 from portal.api import bp
@@ -22,6 +22,7 @@ from portal.extensions import db
 from portal.models import Item, LineItem, UsageRecord
 from portal.services import merchant_tz
 from portal.services.usage import Outcome, ingest_batch, instant, record_usage, text_field
+from portal.services.links import external_url
 from portal.services.usage_csv import CsvImportError, import_usage_csv
 
 MAX_BULK = 1000
@@ -97,7 +98,7 @@ def create_usage():
     result = record_usage(json_body(), source="api")
     record_id = result.record.id
     db.session.commit()
-    location = url_for("api.get_object", obj="usage", object_id=record_id, _external=True)
+    location = external_url("api.get_object", obj="usage", object_id=record_id)
     return respond(201 if result.created else 200, {"id": record_id},
                    headers={"Location": location})
 
