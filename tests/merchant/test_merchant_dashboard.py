@@ -2,6 +2,7 @@
 import json
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -90,9 +91,9 @@ def test_chart_is_plotly_json_with_local_scripts_only(admin, db, october_20):
     page = admin.get("/merchant/").get_data(as_text=True)
     raw = re.search(r'data-plotly="([^"]+)"', page).group(1)
     figure = json.loads(raw.replace("&#34;", '"').replace("&quot;", '"').replace("&amp;", "&")
-                        .replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'"))
+                        .replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'"), parse_float=Decimal)
     invoiced = next(trace for trace in figure["data"] if trace["name"] == "Invoiced (USD)")
-    assert invoiced["x"][-1] == "Oct 2015" and invoiced["y"][-2:] == ["10.00", "28.05"]
+    assert invoiced["x"][-1] == "Oct 2015" and invoiced["y"][-2:] == [Decimal("10.00"), Decimal("28.05")]
     scripts = re.findall(r"<script([^>]*)>", page)
     assert all("src=" in attrs for attrs in scripts), scripts
     assert "/static/vendor/plotly/plotly.min.js" in page and "/static/js/charts.js" in page
