@@ -8,11 +8,9 @@ from wtforms.validators import Length
 from portal.merchant.forms_common import PAYCYCLE_LABELS, choices, text_or_none
 from portal.models import Item
 from portal.models.catalog import ITEM_TYPES
+from portal.services.labels import VOCABULARIES
 
-PRICEMODEL_LABELS = {
-    "fla": "Flat fee", "uni": "Per unit", "tie": "Tiered (graduated)", "vol": "Volume",
-    "stp": "Stair-step", "pkg": "Package (per block)",
-}
+PRICEMODEL_LABELS = VOCABULARIES["pricemodel"]
 PRICEMODEL_HINTS = {
     "fla": "A fixed fee per cycle (the base fee × the line quantity); tiers are not used.",
     "uni": "One tier: its amount is the price of each unit.",

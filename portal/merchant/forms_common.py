@@ -10,7 +10,7 @@ from wtforms import Field, FieldList, Form, FormField, SelectChoice
 
 from portal.billing.errors import ValidationError
 from portal.merchant import bp
-from portal.services import merchant_tz
+from portal.services import labels, merchant_tz
 from portal.services.invoice_view import format_money, format_quantity
 from portal.timeutil import localize
 from portal.web import render_page
@@ -104,11 +104,7 @@ def refused(full: str, partial: str, **context):
     return response
 
 
-PAYCYCLE_LABELS = {
-    "dly": "Daily", "1wk": "Weekly", "2wk": "Every 2 weeks", "4wk": "Every 4 weeks",
-    "mon": "Monthly", "2mn": "Every 2 months", "qtr": "Quarterly", "six": "Every 6 months",
-    "yrl": "Yearly", "2yr": "Every 2 years", "3yr": "Every 3 years",
-}
+PAYCYCLE_LABELS = labels.VOCABULARIES["paycycle"]
 
 
 def attempt(form: Form, action, aliases: dict | None = None):
@@ -151,6 +147,18 @@ def money_totals_filter(totals: dict, default_currency: str = "USD") -> list[str
 def qty_text_filter(value) -> str:
     """Jinja: a quantity without trailing zeros ("361", "12.5")."""
     return "" if value is None else format_quantity(value)
+
+
+@bp.app_template_filter("label")
+def label_filter(code: str | None, vocabulary: str) -> str:
+    """Jinja: the words for a stored code ("ach" → "Bank transfer (ACH)"); see services.labels."""
+    return labels.label(code, vocabulary)
+
+
+@bp.app_template_filter("invoice_state")
+def invoice_state_filter(invoice) -> str:
+    """Jinja: paid, void, unpaid, partly-paid, overdue or overdue-partly-paid."""
+    return labels.invoice_state(invoice)
 
 
 @bp.app_template_filter("local_datetime")

@@ -42,7 +42,7 @@ def test_revenue_balance_due_and_activity(viewer, db, october_20):
     assert "Last month: 10.00 USD" in page
     assert "30.00 USD" in page and "2 open invoices" in page and "1 overdue" in page
     assert "2015-10-31" in page  # the October invoice falls due within 14 days
-    assert f"#{invoice.refnumber}</a> Acme Telephony" in page and "8.05 USD · check" in page
+    assert f"#{invoice.refnumber}</a> Acme Telephony" in page and "8.05 USD · Check" in page
 
 
 def test_usage_today_and_this_month_by_item(admin, db, monkeypatch):
