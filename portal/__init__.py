@@ -91,6 +91,9 @@ def _register_blueprints(app: Flask) -> None:
         return {"url_endpoints": set(app.view_functions)}
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates every request with a key, not a session
+    from portal.pages import install_pages
+
+    install_pages(app)  # favicon and styled error pages; after the blueprints' handlers
 
 
 def _register_cli(app: Flask) -> None:

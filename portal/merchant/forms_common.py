@@ -163,8 +163,13 @@ def invoice_state_filter(invoice) -> str:
 
 @bp.app_template_filter("local_datetime")
 def local_datetime_filter(instant: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """Jinja: an aware instant in the merchant time zone."""
-    return "" if instant is None else instant.astimezone(merchant_tz()).strftime(fmt)
+    """Jinja: an aware instant in the merchant time zone; a time of day names its zone
+    ("2015-10-01 09:00 CEST"), since staff and customers may be elsewhere."""
+    if instant is None:
+        return ""
+    if "%H" in fmt and "%Z" not in fmt:
+        fmt += " %Z"
+    return instant.astimezone(merchant_tz()).strftime(fmt)
 
 
 def submit(form: Form, action, aliases: dict | None = None):

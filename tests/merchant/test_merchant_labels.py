@@ -29,3 +29,27 @@ def test_merchant_pages_show_states_and_labels(admin, db):
     package = admin.get(f"/merchant/packages/{october.package_id}").get_data(as_text=True)
     assert ">Active</span>" in package and "active · current" not in package
     assert "<td>Recurring</td>" in package
+
+
+def test_times_of_day_name_the_time_zone(admin, db, app, monkeypatch):
+    october = _partly_paid_and_overdue(db)
+    page = admin.get(f"/merchant/packages/{october.package_id}").get_data(as_text=True)
+    assert "<dd>2015-09-01 00:00 UTC</dd>" in page  # started at
+    monkeypatch.setitem(app.config, "TIMEZONE", "America/Chicago")
+    page = admin.get(f"/merchant/packages/{october.package_id}").get_data(as_text=True)
+    assert "<dd>2015-08-31 19:00 CDT</dd>" in page
+
+
+def test_price_calculator_drops_stale_answers(admin, db):
+    """Typing fast sends several questions: each replaces the one in flight (hx-sync), so
+    the price shown is always the last quantity's."""
+    page = admin.get("/merchant/items/new").get_data(as_text=True)
+    quote = page[page.index('id="price-quote"'):].split(">", 1)[0]
+    assert 'hx-sync="this:replace"' in quote
+
+
+def test_icons_are_inline_svg_not_emoji(admin, db):
+    october = _partly_paid_and_overdue(db)
+    page = admin.get(f"/merchant/packages/{october.package_id}").get_data(as_text=True)
+    assert "📈" not in page and "🔗" not in page
+    assert page.count('<svg class="icon icon-chart"') == 1 and page.count('<svg class="icon icon-link"') == 1
