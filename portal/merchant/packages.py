@@ -23,6 +23,9 @@ from portal.services.packages import (
     cancel_line, cancel_package, change_line_quantity, create_package, is_invoiced, package_line,
     subscribe_line, suspend_package, unsuspend_package, update_package,
 )
+from portal.billing.periods import period_containing
+from portal.services import merchant_tz
+from portal.services.packages import package_anchor
 from portal.services.reports import local_today
 from portal.web import render_page
 
@@ -37,6 +40,16 @@ def _package(package_id: int) -> Package:
     return package
 
 
+def due_invoice_count(package: Package, now) -> int:
+    """How many invoices "Bill now" would issue: one per billing date from the package's
+    next invoice date up to `now` (0 when the next one is still to come)."""
+    if package.next_invoice_at is None or package.next_invoice_at > now:
+        return 0
+    tz, anchor = merchant_tz(), package_anchor(package)
+    first = period_containing(anchor, package.paycycle, package.next_invoice_at, tz).index
+    return period_containing(anchor, package.paycycle, now, tz).index - first + 1
+
+
 def _detail(package: Package, add_form: AddLineForm | None = None,
             edit_form: PackageEditForm | None = None) -> dict:
     """The package page's context."""
@@ -44,7 +57,8 @@ def _detail(package: Package, add_form: AddLineForm | None = None,
     set_item_choices(add_form)
     return {"package": package, "customer": package.customer, "invoices": package_invoices(package.id),
             "add_form": add_form, "edit_form": edit_form or PackageEditForm(data=package_edit_data(package)),
-            "invoiced": is_invoiced(package), "paycycles": PAYCYCLE_LABELS}
+            "invoiced": is_invoiced(package), "paycycles": PAYCYCLE_LABELS,
+            "due_count": due_invoice_count(package, utcnow())}
 
 
 def _done(package_id: int, message: str):
