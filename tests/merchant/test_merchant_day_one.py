@@ -53,3 +53,31 @@ def test_bill_now_asks_how_many_invoices_and_leaves_no_stale_message(admin, db):
     assert 'id="flashes"' in admin.get(f"/merchant/packages/{package.id}").get_data(as_text=True)
     after = admin.get(f"/merchant/packages/{package.id}").get_data(as_text=True)
     assert "hx-confirm=\"Bill now will issue" not in after  # nothing more is due
+
+
+def _errors(page: str) -> list[str]:
+    return re.findall(r'class="field-error">([^<]*)<', page)
+
+
+def test_an_empty_item_form_flags_every_missing_field(admin, db):
+    response = admin.post("/merchant/items", {"name": "", "pricemodel": "tie", "tiers-0-unit_from": "",
+                                              "tiers-0-amount": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "is required" in _errors(page)  # the name, not only the tiers
+    assert "the tiered (graduated) price model needs at least one tier" in _errors(page)
+    typed = admin.post("/merchant/items", {"name": "", "pricemodel": "tie", "tiers-0-unit_from": "0",
+                                           "tiers-0-unit_to": "10", "tiers-0-amount": "",
+                                           "tiers-1-unit_from": "10", "tiers-1-amount": ""})
+    assert _errors(typed.get_data(as_text=True)).count("is required") == 3  # name and both prices
+
+
+def test_tier_errors_count_from_one_like_the_table(admin, db):
+    response = admin.post("/merchant/items", {"name": "Storage", "pricemodel": "tie",
+                                              "tiers-0-unit_from": "0", "tiers-0-unit_to": "100", "tiers-0-amount": "1",
+                                              "tiers-1-unit_from": "200", "tiers-1-amount": "0.5"})
+    errors = " ".join(_errors(response.get_data(as_text=True)))
+    assert "leaves a gap after tier 1, which ends at 100" in errors and "tier 0" not in errors
+    quote = admin.get("/merchant/items/price?quantity=5&pricemodel=tie&tiers-0-unit_from=0&tiers-0-amount="
+                      "&tiers-1-unit_from=3&tiers-1-amount=2").get_data(as_text=True)
+    assert "Tier 1 amount: is required" in quote and "tiers[0]" not in quote
