@@ -150,6 +150,11 @@ def create_api_key(page, shot):
     private_key = page.locator("#new-private-key")
     expect(private_key).to_be_visible()
     assert len(private_key.input_value()) >= 40
+    # Tall enough for the glyphs: an underscore of the key was clipped away by the field.
+    box = private_key.evaluate("""e => { const s = getComputedStyle(e);
+        return {content: e.clientHeight - parseFloat(s.paddingTop) - parseFloat(s.paddingBottom),
+                font: parseFloat(s.fontSize)}; }""")
+    assert box["content"] >= 1.4 * box["font"], box
     copy = page.locator("button[data-copy-target='#new-private-key']")
     copy.click()
     expect(copy).to_have_text("Copied")

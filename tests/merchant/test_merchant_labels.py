@@ -41,11 +41,11 @@ def test_times_of_day_name_the_time_zone(admin, db, app, monkeypatch):
 
 
 def test_price_calculator_drops_stale_answers(admin, db):
-    """Typing fast sends several questions: each replaces the one in flight (hx-sync), so
-    the price shown is always the last quantity's."""
+    """Typing fast sends several questions: hx-sync asks them one at a time and keeps only
+    the latest waiting one, so the price shown is always the last quantity's."""
     page = admin.get("/merchant/items/new").get_data(as_text=True)
     quote = page[page.index('id="price-quote"'):].split(">", 1)[0]
-    assert 'hx-sync="this:replace"' in quote
+    assert 'hx-sync="this:queue last"' in quote
 
 
 def test_icons_are_inline_svg_not_emoji(admin, db):
