@@ -295,10 +295,10 @@ def _layout(series: UsageSeries, units: str, cost_text: str) -> dict:
     label = dict(xref="x", yref="paper", y=1.0, yanchor="bottom", showarrow=False,
                  font=dict(size=11, color="#6b7280"))
     return dict(
-        height=380, margin=dict(l=60, r=60, t=70, b=40), bargap=0.15,
+        height=400, margin=dict(l=60, r=60, t=100, b=40), bargap=0.15,
         paper_bgcolor="#fff", plot_bgcolor="#fff", hovermode="x unified",
         font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif"),
-        legend=dict(orientation="h", x=0, y=1.2, yanchor="bottom"),
+        legend=dict(orientation="h", x=0, y=1.1, yanchor="bottom"),
         xaxis=dict(type="date", range=[start, end], showgrid=False),
         yaxis=dict(type="linear", title=dict(text=units), rangemode="tozero", gridcolor="#e5e7eb"),
         yaxis2=dict(type="linear", title=dict(text=f"{units} (cumulative)"), overlaying="y", side="right",
@@ -306,6 +306,7 @@ def _layout(series: UsageSeries, units: str, cost_text: str) -> dict:
         shapes=[dict(boundary, x0=start, x1=start), dict(boundary, x0=end, x1=end)],
         annotations=[dict(label, x=start, xanchor="left", text="Period start"),
                      dict(label, x=end, xanchor="right", text="Period end"),
-                     dict(xref="paper", yref="paper", x=1, y=1.2, yanchor="bottom",
+                     # Above the legend (not beside it): on a phone the two would overlap.
+                     dict(xref="paper", yref="paper", x=1, y=1.3, yanchor="bottom",
                           xanchor="right", showarrow=False, text=f"<b>Cost so far: {cost_text}</b>")],
     )
