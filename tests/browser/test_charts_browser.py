@@ -7,9 +7,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from factories import make_package, utc
 from playwright.sync_api import expect
 
-from factories import make_package, utc
 from portal.models import UsageRecord
 from portal.services.accounts import create_staff_user
 from portal.services.contact_access import set_contact_password

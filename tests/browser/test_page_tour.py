@@ -6,22 +6,28 @@ tests/browser/screenshots/tour-<area>-<page>-<width>.png for a person to look at
 One world of demo data, one login per portal, the same tab for both widths: fast."""
 from __future__ import annotations
 
-from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from portal.db_types import utcnow
 from portal.extensions import db as _db
-from portal.models import Contact, CsvImport, Customer, Invoice, LineItem
+from portal.models import CsvImport, Customer, Invoice, LineItem
 from portal.services.apikeys import create_api_key
 from portal.services.billing import run_billing
-from portal.services.demo import DEMO_CONTACT_EMAIL, DEMO_CONTACT_PASSWORD, DEMO_PASSWORD, DEMO_STAFF_EMAIL, seed_demo
+from portal.services.demo import (
+    DEMO_CONTACT_EMAIL,
+    DEMO_CONTACT_PASSWORD,
+    DEMO_PASSWORD,
+    DEMO_STAFF_EMAIL,
+    seed_demo,
+)
 from portal.services.payments import pay_invoice
 from portal.services.usage_urls import issue_url
 
 pytestmark = pytest.mark.slow
-SCREENSHOTS = __import__("pathlib").Path(__file__).parent / "screenshots"
+SCREENSHOTS = Path(__file__).parent / "screenshots"
 WIDTHS = (1280, 390)
 MERCHANT_PAGES = [  # (name, path template); ids come from the world
     ("dashboard", "/merchant/"), ("items", "/merchant/items"), ("item-new", "/merchant/items/new"),
@@ -108,7 +114,7 @@ def test_every_page_fits_desktop_and_phone(browser, live_server, world):
         page = context.new_page()
         page.set_default_timeout(20_000)
         errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("pageerror", lambda error, found=errors: found.append(str(error)))
         try:
             if login:
                 log_in(page, *login)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from factories import make_customer, make_package
 from factories_billing import make_october_invoice
+
 from portal.db_types import utcnow
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from factories_billing import make_october_invoice
+
 from portal.services.payments import pay_invoice
 
 
