@@ -100,6 +100,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates every request with a key, not a session
     limiter.exempt(api_bp)  # the API has no rate limit: no limiter storage round trip per call
+    from portal.pages import install_pages
+
+    install_pages(app)  # favicon and styled error pages; after the blueprints' handlers
 
 
 def _register_cli(app: Flask) -> None:

@@ -16,14 +16,23 @@ def test_health_reports_an_unreachable_database(tmp_path):
     assert response.get_json()["database"] == "unavailable"
 
 
-def test_landing_page_shows_what_the_database_holds(client, db):
+def test_landing_page_links_the_portals_and_reveals_nothing(client, db):
+    import re
+
     from factories import make_package
 
     make_package()
     db.session.commit()
-    page = client.get("/").get_data(as_text=True)
-    assert "Usage-based billing, exact to the cent" in page
-    assert '<div class="card-figure">1</div><div>customers</div>' in page
+    response = client.get("/")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Usage-based billing, exact to the cent" in page
+    links = re.findall(r'href="([^"]+)"', page)
+    assert {"/merchant/", "/portal/", "/api/docs"} <= set(links)
+    assert "built-in method" not in page and "&lt;built-in" not in page  # printed a dict's .items
+    main = page[page.index("<main"):page.index("</main>")]
+    words = re.sub(r"<[^>]+>", " ", main).replace("/api/v3", "")
+    assert not re.search(r"\d", words), words  # no counts, no figure of the data at all
+    assert "Acme" not in page and "customers</div>" not in page
     assert "vendor/htmx/htmx.min.js" in page
 
 

@@ -10,21 +10,13 @@ from portal.billing.money import to_minor
 from portal.customer import bp
 from portal.extensions import db
 from portal.models import LineItem, MerchantSettings
-from portal.services import merchant_tz
+from portal.services import labels, merchant_tz
 from portal.services.catalog import pricemodel_of
 from portal.services.invoice_view import STATUS_LABELS, format_money, format_quantity
 from portal.web import render_page
 
-PACKAGE_STATUS_LABELS = {
-    "active-current": "Active", "active-trial": "Trial", "active-overdue": "Overdue",
-    "suspended-suspended": "Suspended", "canceled-manual": "Cancelled",
-    "canceled-nonpayment": "Cancelled", "expired-expired": "Expired",
-}
-PAYCYCLE_WORDS = {
-    "dly": "day", "1wk": "week", "2wk": "2 weeks", "4wk": "4 weeks", "mon": "month",
-    "2mn": "2 months", "qtr": "quarter", "six": "6 months", "yrl": "year", "2yr": "2 years",
-    "3yr": "3 years",
-}
+PACKAGE_STATUS_LABELS = labels.VOCABULARIES["package_status"]
+PAYCYCLE_WORDS = labels.VOCABULARIES["paycycle_unit"]
 
 
 @bp.app_template_filter("portal_money")
@@ -49,6 +41,18 @@ def quantity_filter(value: Decimal | None) -> str:
 def date_filter(instant: datetime | None) -> str:
     """Jinja: an instant's local date in the merchant time zone ("" for none)."""
     return "" if instant is None else instant.astimezone(merchant_tz()).date().isoformat()
+
+
+@bp.app_template_filter("portal_label")
+def label_filter(code: str | None, vocabulary: str) -> str:
+    """Jinja: the words for a stored code ("ach" → "Bank transfer (ACH)"); see services.labels."""
+    return labels.label(code, vocabulary)
+
+
+@bp.app_template_filter("portal_invoice_state")
+def invoice_state_filter(invoice) -> str:
+    """Jinja: paid, void, unpaid, partly-paid, overdue or overdue-partly-paid."""
+    return labels.invoice_state(invoice)
 
 
 @bp.context_processor

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from flask import jsonify, render_template
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from portal.extensions import db, login_manager
 from portal.main import bp
-from portal.models import Customer, Item, Package
 
 
 @login_manager.user_loader
@@ -19,13 +18,8 @@ def load_user(session_id: str):
 
 @bp.get("/")
 def index():
-    """Landing page: what Meterbill is and what the database holds."""
-    counts = {
-        "customers": db.session.scalar(select(func.count()).select_from(Customer)),
-        "items": db.session.scalar(select(func.count()).select_from(Item)),
-        "packages": db.session.scalar(select(func.count()).select_from(Package)),
-    }
-    return render_template("index.html", counts=counts)
+    """Landing page: what Meterbill is and where to go (nothing about the data it holds)."""
+    return render_template("index.html")
 
 
 @bp.get("/health")

@@ -8,10 +8,10 @@ from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
 from portal.merchant.forms_catalog import (
-    PRICEMODEL_HINTS, PRICEMODEL_LABELS, ItemForm, item_fields, item_form_data, pricing_input,
+    PRICEMODEL_HINTS, PRICEMODEL_LABELS, ItemForm, flag_missing, item_fields, item_form_data, pricing_input,
     tier_rows_after,
 )
-from portal.merchant.forms_common import refused, submit
+from portal.merchant.forms_common import attempt, refused
 from portal.models import Item
 from portal.services.catalog import (
     create_item, delete_item, item_in_use, parse_pricemodel, pricemodel_of, quote_price, update_item,
@@ -61,6 +61,14 @@ def items():
                            in_use=items_in_use([i.id for i in rows]))
 
 
+def _checked(form: ItemForm, action):
+    """Validate the form and flag every missing field, then (all present) run the service."""
+    valid = form.validate()
+    if flag_missing(form) or not valid:
+        return False, None
+    return attempt(form, action)
+
+
 @bp.get("/items/new")
 def item_new():
     """The form for a new item."""
@@ -72,7 +80,7 @@ def item_new():
 def item_create():
     """Create an item through the catalog service."""
     form = ItemForm()
-    ok, item = submit(form, lambda: create_item(
+    ok, item = _checked(form, lambda: create_item(
         pricing=parse_pricemodel(pricing_input(form), prefix=""), **item_fields(form)))
     if not ok:
         return refused(FORM_PAGE, FORM_PAGE, **_form_page(form, None))
@@ -95,7 +103,7 @@ def item_update(item_id: int):
     """Save an item through the catalog service (a changed price model is a new tierset)."""
     item = _item(item_id)
     form = ItemForm()
-    ok, _ = submit(form, lambda: update_item(item, pricing=_new_pricing(item, form), **item_fields(form)))
+    ok, _ = _checked(form, lambda: update_item(item, pricing=_new_pricing(item, form), **item_fields(form)))
     if not ok:
         return refused(FORM_PAGE, FORM_PAGE, **_form_page(form, item))
     db.session.commit()

@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from portal.billing.errors import ValidationError
 from portal.extensions import db
+from portal.merchant.invitations import invitations_sent
 from portal.merchant import bp
 from portal.merchant.access import admin_required
 from portal.merchant.forms_common import page, page_number, refused, submit
@@ -33,6 +34,7 @@ def _customer(customer_id: int) -> Customer:
 def _detail(customer: Customer, contact_form: ContactForm | None = None) -> dict:
     """The customer page's context."""
     return {"customer": customer, "contact_form": contact_form or ContactForm(),
+            "invited": invitations_sent(customer.contacts),
             "packages": customer_packages(customer.id), "invoices": customer_invoices(customer.id),
             "payments": customer_payments(customer.id), "balance": customer_balance_minor(customer)}
 

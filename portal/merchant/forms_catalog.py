@@ -8,11 +8,9 @@ from wtforms.validators import Length
 from portal.merchant.forms_common import PAYCYCLE_LABELS, choices, text_or_none
 from portal.models import Item
 from portal.models.catalog import ITEM_TYPES
+from portal.services.labels import VOCABULARIES
 
-PRICEMODEL_LABELS = {
-    "fla": "Flat fee", "uni": "Per unit", "tie": "Tiered (graduated)", "vol": "Volume",
-    "stp": "Stair-step", "pkg": "Package (per block)",
-}
+PRICEMODEL_LABELS = VOCABULARIES["pricemodel"]
 PRICEMODEL_HINTS = {
     "fla": "A fixed fee per cycle (the base fee × the line quantity); tiers are not used.",
     "uni": "One tier: its amount is the price of each unit.",
@@ -110,3 +108,26 @@ def tier_rows_after(form: ItemForm, add: bool, remove: int | None) -> list[dict]
         previous_to = rows[-1]["unit_to"] if rows else ""
         rows.append({"unit_from": previous_to, "unit_to": "", "amount": "", "flat": ""})
     return rows
+
+
+def flag_missing(form: ItemForm) -> bool:
+    """Mark every required field left empty at once (the name, a tier to price with, each
+    typed tier's price), so an empty form shows all that is missing, not only the first.
+
+    :returns: whether something was missing.
+    """
+    missing = []
+    if not (form.name.data or "").strip():
+        missing.append(form.name)
+    if form.pricemodel.data != "fla":
+        typed = [entry for entry in form.tiers if any((entry[n].data or "").strip() for n in TIER_FIELDS)]
+        if not typed:
+            name = PRICEMODEL_LABELS.get(form.pricemodel.data, form.pricemodel.data)
+            form.list_errors = {**getattr(form, "list_errors", {}),
+                                "tiers": f"the {name.lower()} price model needs at least one tier"}
+            missing.append(form.tiers)
+        missing += [entry["amount"] for entry in typed if not (entry["amount"].data or "").strip()]
+    for field in missing:
+        if field is not form.tiers:
+            field.errors = [*field.errors, "is required"]
+    return bool(missing)

@@ -10,7 +10,7 @@ from wtforms import Field, FieldList, Form, FormField, SelectChoice
 
 from portal.billing.errors import ValidationError
 from portal.merchant import bp
-from portal.services import merchant_tz
+from portal.services import labels, merchant_tz
 from portal.services.invoice_view import format_money, format_quantity
 from portal.timeutil import localize
 from portal.web import render_page
@@ -36,6 +36,36 @@ def _resolve(form: Form, path: str):
     return node if isinstance(node, Field) else None
 
 
+_TIER_WORD = re.compile(r"\btier (\d+)\b")
+_TIER_PATH = re.compile(r"^tiers\[(\d+)\]\.?(\w*)$")
+
+
+def people_numbers(message: str) -> str:
+    """A billing-core message with its tiers counted from 1, as the tier table counts
+    them ("tier 0" → "tier 1"); the API keeps the core's 0-based indexes of its arrays."""
+    return _TIER_WORD.sub(lambda m: f"tier {int(m.group(1)) + 1}", message)
+
+
+def field_words(path: str) -> str:
+    """A core field path in words for a person: "tiers[0].amount" → "Tier 1 amount"."""
+    match = _TIER_PATH.match(path or "")
+    if not match:
+        return path
+    return f"Tier {int(match.group(1)) + 1} {match.group(2).replace('_', ' ')}".strip()
+
+
+@bp.app_template_filter("field_words")
+def field_words_filter(path: str) -> str:
+    """Jinja: see field_words."""
+    return field_words(path)
+
+
+@bp.app_template_filter("people_numbers")
+def people_numbers_filter(message: str) -> str:
+    """Jinja: see people_numbers."""
+    return people_numbers(message)
+
+
 def attach_error(form: Form, error: ValidationError, aliases: dict | None = None) -> None:
     """Show a service's ValidationError next to the form field it names.
 
@@ -46,13 +76,13 @@ def attach_error(form: Form, error: ValidationError, aliases: dict | None = None
     :param aliases: service field name → form field name where they differ.
     """
     path = (aliases or {}).get(error.field, error.field)
-    field = _resolve(form, path)
+    field, message = _resolve(form, path), people_numbers(error.message)
     if isinstance(field, FieldList):
-        form.list_errors = {**getattr(form, "list_errors", {}), field.short_name: error.message}
+        form.list_errors = {**getattr(form, "list_errors", {}), field.short_name: message}
     elif field is None:
-        form.form_errors.append(f"{error.field}: {error.message}")
+        form.form_errors.append(f"{field_words(error.field)}: {message}")
     else:
-        field.errors = [*field.errors, error.message]
+        field.errors = [*field.errors, message]
 
 
 def text_or_none(value: str | None) -> str | None:
@@ -104,11 +134,7 @@ def refused(full: str, partial: str, **context):
     return response
 
 
-PAYCYCLE_LABELS = {
-    "dly": "Daily", "1wk": "Weekly", "2wk": "Every 2 weeks", "4wk": "Every 4 weeks",
-    "mon": "Monthly", "2mn": "Every 2 months", "qtr": "Quarterly", "six": "Every 6 months",
-    "yrl": "Yearly", "2yr": "Every 2 years", "3yr": "Every 3 years",
-}
+PAYCYCLE_LABELS = labels.VOCABULARIES["paycycle"]
 
 
 def attempt(form: Form, action, aliases: dict | None = None):
@@ -146,10 +172,27 @@ def qty_text_filter(value) -> str:
     return "" if value is None else format_quantity(value)
 
 
+@bp.app_template_filter("label")
+def label_filter(code: str | None, vocabulary: str) -> str:
+    """Jinja: the words for a stored code ("ach" → "Bank transfer (ACH)"); see services.labels."""
+    return labels.label(code, vocabulary)
+
+
+@bp.app_template_filter("invoice_state")
+def invoice_state_filter(invoice) -> str:
+    """Jinja: paid, void, unpaid, partly-paid, overdue or overdue-partly-paid."""
+    return labels.invoice_state(invoice)
+
+
 @bp.app_template_filter("local_datetime")
 def local_datetime_filter(instant: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """Jinja: an aware instant in the merchant time zone."""
-    return "" if instant is None else instant.astimezone(merchant_tz()).strftime(fmt)
+    """Jinja: an aware instant in the merchant time zone; a time of day names its zone
+    ("2015-10-01 09:00 CEST"), since staff and customers may be elsewhere."""
+    if instant is None:
+        return ""
+    if "%H" in fmt and "%Z" not in fmt:
+        fmt += " %Z"
+    return instant.astimezone(merchant_tz()).strftime(fmt)
 
 
 def submit(form: Form, action, aliases: dict | None = None):

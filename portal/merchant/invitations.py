@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
+from sqlalchemy import func, select
 
 from portal.billing.errors import ValidationError
 from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
-from portal.models import Contact
+from portal.models import Contact, EmailDelivery
 from portal.services.contact_access import invite_contact as queue_invitation
 
 
@@ -26,3 +27,21 @@ def invite_contact(contact_id: int):
         again = " again" if contact.is_active else ""
         flash(f"Invitation e-mail queued{again} for {contact.email}: its link is valid for 7 days.", "info")
     return redirect(url_for("merchant.customer", customer_id=contact.customer_id) + "#contacts")
+
+
+def invitations_sent(contacts) -> dict[int, object]:
+    """When each contact was last invited (contact id → the latest invitation's queue time).
+
+    Invitations are stored e-mails ("message" deliveries) to the contact's address whose
+    subject is the invitation's (contact_access names it); one query for the page.
+    :param contacts: the customer's contacts.
+    """
+    by_email = {contact.email.lower(): contact.id for contact in contacts if contact.email}
+    if not by_email:
+        return {}
+    rows = db.session.execute(
+        select(func.lower(EmailDelivery.to_address), func.max(EmailDelivery.created_at))
+        .where(EmailDelivery.kind == "message", EmailDelivery.subject.like("Your invitation to %"),
+               func.lower(EmailDelivery.to_address).in_(by_email))
+        .group_by(func.lower(EmailDelivery.to_address)))
+    return {by_email[email]: at for email, at in rows}

@@ -35,14 +35,19 @@ def _invoice(invoice_id: int) -> Invoice:
 
 
 def _detail(invoice: Invoice, payment_form: PaymentForm | None = None,
-            email_form: EmailForm | None = None) -> dict:
-    """The invoice page's context: the invoice as printed, its payments and e-mails."""
+            email_form: EmailForm | None = None, after_action: bool = False) -> dict:
+    """The invoice page's context: the invoice as printed, its payments and e-mails.
+
+    :param after_action: a change was just made: the forms start empty (a payment form
+        still holding the amount just recorded invites recording it twice).
+    """
     today = local_today(utcnow()).isoformat()
-    balance = str(from_minor(invoice.balance_minor, invoice.currency))
+    balance = "" if after_action else str(from_minor(invoice.balance_minor, invoice.currency))
+    # formdata=None: a new form must not read the request's posted values back.
     return {**invoice_context(invoice), "payments": invoice_payments(invoice.id),
             "deliveries": invoice_deliveries(invoice.id),
-            "payment_form": payment_form or PaymentForm(data={"amount": balance, "paid_on": today}),
-            "email_form": email_form or EmailForm(),
+            "payment_form": payment_form or PaymentForm(formdata=None, data={"amount": balance, "paid_on": today}),
+            "email_form": email_form or EmailForm(formdata=None),
             "links": invoice_links(invoice) if invoice.voided_at is None else None}
 
 
@@ -65,7 +70,7 @@ def _act(invoice_id: int, action, message, form=None, aliases=None, **forms):
     db.session.commit()
     flash(message() if callable(message) else message, "info")
     if getattr(request, "htmx", False):
-        return render_page(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_invoice(invoice_id)))
+        return render_page(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_invoice(invoice_id), after_action=True))
     return redirect(url_for("merchant.invoice", invoice_id=invoice_id))
 
 

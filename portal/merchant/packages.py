@@ -25,6 +25,9 @@ from portal.services.packages import (
     subscribe_line, update_package, withdraw_cancel,
 )
 from portal.services.suspensions import pending_suspension, suspend_package, unsuspend_package
+from portal.billing.periods import period_containing
+from portal.services import merchant_tz
+from portal.services.packages import package_anchor
 from portal.services.reports import local_today
 from portal.web import render_page
 
@@ -39,6 +42,16 @@ def _package(package_id: int) -> Package:
     return package
 
 
+def due_invoice_count(package: Package, now) -> int:
+    """How many invoices "Bill now" would issue: one per billing date from the package's
+    next invoice date up to `now` (0 when the next one is still to come)."""
+    if package.next_invoice_at is None or package.next_invoice_at > now:
+        return 0
+    tz, anchor = merchant_tz(), package_anchor(package)
+    first = period_containing(anchor, package.paycycle, package.next_invoice_at, tz).index
+    return period_containing(anchor, package.paycycle, now, tz).index - first + 1
+
+
 def _detail(package: Package, add_form: AddLineForm | None = None,
             edit_form: PackageEditForm | None = None) -> dict:
     """The package page's context."""
@@ -47,7 +60,8 @@ def _detail(package: Package, add_form: AddLineForm | None = None,
     return {"package": package, "customer": package.customer, "invoices": package_invoices(package.id),
             "add_form": add_form, "edit_form": edit_form or PackageEditForm(data=package_edit_data(package)),
             "invoiced": is_invoiced(package), "paycycles": PAYCYCLE_LABELS,
-            "suspension": pending_suspension(package), "now": utcnow()}
+            "suspension": pending_suspension(package), "now": utcnow(),
+            "due_count": due_invoice_count(package, utcnow())}
 
 
 def _done(package_id: int, message: str):

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.billing.money import from_minor, minor_units, to_minor
 from portal.extensions import db
 from portal.models import Customer, Invoice, Item, MerchantSettings
+from portal.services.labels import invoice_state, label
 from portal.services.settings import ensure_settings
 
 STATUS_LABELS = {"open-unpaid": "Unpaid", "closed-paid": "Paid", "void-void": "Void"}
@@ -72,7 +73,7 @@ def invoice_context(invoice: Invoice) -> dict:
     return {
         "invoice": invoice, "customer": customer, "merchant": settings,
         "logo": logo_data_uri(settings), "accent": settings.accent_colour or "#2563eb",
-        "status_label": STATUS_LABELS[invoice.status],
+        "status_label": label(invoice_state(invoice), "invoice_state"),
         "lines": [_line_view(line, c, items) for line in invoice.lines],
         "subtotal": format_money(invoice.subtotal_minor, c),
         "taxes": format_money(invoice.taxes_minor, c),

@@ -19,6 +19,8 @@ from portal.billing.periods import local_midnight
 from portal.extensions import db
 from portal.models import CsvImport, Customer, Invoice, Item, LineItem, Transaction, UsageRecord
 from portal.services import merchant_tz
+from portal.services.invoice_view import format_money
+from portal.services.plotting import figure_json
 
 DUE_SOON_DAYS = 14
 CHART_MONTHS = 12
@@ -156,7 +158,7 @@ def monthly_revenue(today: date, months: int = CHART_MONTHS) -> list[MonthRevenu
 def revenue_figure_json(months: list[MonthRevenue]) -> str:
     """The Plotly figure (bars of invoiced and collected per month) as JSON text.
 
-    Amounts travel as exact decimal strings; the browser's Plotly reads them as numbers.
+    Amounts travel as exact JSON numbers on a linear axis; the hover shows them formatted.
     """
     import plotly.graph_objects as go
 
@@ -166,13 +168,15 @@ def revenue_figure_json(months: list[MonthRevenue]) -> str:
         labels = [m.month.strftime("%b %Y") for m in rows]
         for name, attr, colour in (("Invoiced", "invoiced_minor", "#2563eb"),
                                    ("Collected", "collected_minor", "#16a34a")):
-            values = [str(from_minor(getattr(m, attr), currency)) for m in rows]
-            figure.add_bar(name=f"{name} ({currency})", x=labels, y=values, marker_color=colour,
-                           hovertemplate="%{x}: %{y} " + currency + "<extra>" + name + "</extra>")
+            minors = [getattr(m, attr) for m in rows]
+            figure.add_bar(name=f"{name} ({currency})", x=labels, y=[from_minor(v, currency) for v in minors],
+                           customdata=[format_money(v, currency) for v in minors], marker_color=colour,
+                           hovertemplate="%{x}: %{customdata}<extra>" + name + "</extra>")
     figure.update_layout(barmode="group", margin=dict(l=50, r=10, t=10, b=40), height=320,
-                         legend=dict(orientation="h", y=-0.2), yaxis=dict(type="linear", rangemode="tozero"),
+                         legend=dict(orientation="h", y=-0.2), xaxis=dict(type="category"),
+                         yaxis=dict(type="linear", rangemode="tozero"),
                          paper_bgcolor="#ffffff", plot_bgcolor="#ffffff")
-    return figure.to_json()
+    return figure_json(figure)
 
 
 @dataclass(frozen=True)

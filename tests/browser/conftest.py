@@ -31,9 +31,10 @@ def browser():
     if not os.access(CHROMIUM, os.X_OK):
         _unavailable(f"{CHROMIUM} is not installed")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _unavailable("the playwright package is not installed (pip install -r requirements.txt)")
+    expect.set_options(timeout=15_000)  # assertions wait longer on a loaded 2-core machine
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -66,7 +67,7 @@ def page(browser, live_server, db):
     """A fresh browser page on a clean database; any JavaScript error fails the test."""
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
     tab = context.new_page()
-    tab.set_default_timeout(10_000)
+    tab.set_default_timeout(20_000)  # a loaded 2-core machine is slow
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(f"page error: {error}"))
     tab.on("console", lambda message: errors.append(f"console: {message.text} ({message.location.get('url')})")

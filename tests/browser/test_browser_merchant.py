@@ -119,9 +119,13 @@ def check_usage_graph(page, shot, line_id: int, package_url: str):
 def bill_and_pay(page, shot, line_id: int, current: date, today: date):
     page.goto(f"/merchant/lines/{line_id}/usage")
     page.click(".crumbs a:has-text('Storage plan')")  # back to the package
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.click("button:has-text('Bill now')")
     rows = page.locator("#package-detail section:has(h2:has-text('Invoices')) tbody tr")
     expect(rows).to_have_count(2, timeout=15_000)  # the start of each period so far
+    assert questions and "will issue 2 invoices" in questions[0]  # asked first, with the count
+    expect(page.locator("#flashes")).to_be_empty()  # no stale message from an earlier page above
     rows.filter(has_text=current.isoformat()).locator("a").first.click()
     # October's 168 GB in arrears: 100 × 0.10 + 68 × 0.05, beside November's base fee.
     expect(page.locator(".invoice")).to_contain_text("168")
@@ -146,6 +150,11 @@ def create_api_key(page, shot):
     private_key = page.locator("#new-private-key")
     expect(private_key).to_be_visible()
     assert len(private_key.input_value()) >= 40
+    # Tall enough for the glyphs: an underscore of the key was clipped away by the field.
+    box = private_key.evaluate("""e => { const s = getComputedStyle(e);
+        return {content: e.clientHeight - parseFloat(s.paddingTop) - parseFloat(s.paddingBottom),
+                font: parseFloat(s.fontSize)}; }""")
+    assert box["content"] >= 1.4 * box["font"], box
     copy = page.locator("button[data-copy-target='#new-private-key']")
     copy.click()
     expect(copy).to_have_text("Copied")

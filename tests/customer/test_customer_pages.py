@@ -82,7 +82,7 @@ def test_usage_graph_of_a_period_and_its_htmx_navigation(jane, acme):
     assert 'id="usage-cost">18.05 USD<' in page and "01 Sep 2015 – 30 Sep 2015" in page
     assert "vendor/plotly/plotly.min.js" in page and "js/usage_chart.js" in page
     figure = re.search(r'<script type="application/json" id="usage-figure-\d+">(.*?)</script>', page, re.S)
-    spec = json.loads(figure.group(1))
+    spec = json.loads(figure.group(1), parse_float=Decimal)
     assert sum(Decimal(y) for y in spec["figure"]["data"][0]["y"]) == 361
     assert spec["config"]["displaylogo"] is False
     assert "period=1" in page and "is-disabled usage-prev" in page  # the first period has no previous

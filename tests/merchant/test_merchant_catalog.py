@@ -45,7 +45,7 @@ def test_bad_tier_is_shown_next_to_its_field(admin, db):
     response = admin.post("/merchant/items", data)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "leaves a gap after tier 0" in page
+    assert "leaves a gap after tier 1" in page
     assert 'name="tiers-1-unit_from"' in page and db.session.query(Item).count() == 0
 
 
@@ -153,4 +153,4 @@ def test_price_calculator_reports_bad_input(viewer):
     assert "quantity: must not be negative" in page
     page = viewer.get("/merchant/items/price", htmx=True, query_string={
         "pricemodel": "uni", "tiers-0-amount": "abc", "quantity": "3"}).get_data(as_text=True)
-    assert "tiers[0].amount: must be a number" in page
+    assert "Tier 1 amount: must be a number" in page

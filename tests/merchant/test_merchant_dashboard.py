@@ -2,6 +2,7 @@
 import json
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -45,7 +46,7 @@ def test_revenue_balance_due_and_activity(viewer, db, october_20):
     assert "Last month: 10.00 USD" in page
     assert "30.00 USD" in page and "2 open invoices" in page and "1 overdue" in page
     assert "2015-10-31" in page  # the October invoice falls due within 14 days
-    assert f"#{invoice.refnumber}</a> Acme Telephony" in page and "8.05 USD · check" in page
+    assert f"#{invoice.refnumber}</a> Acme Telephony" in page and "8.05 USD · Check" in page
 
 
 def test_usage_today_and_this_month_by_item(admin, db, monkeypatch):
@@ -94,9 +95,9 @@ def test_chart_is_plotly_json_with_local_scripts_only(admin, db, october_20):
     page = admin.get("/merchant/").get_data(as_text=True)
     raw = re.search(r'data-plotly="([^"]+)"', page).group(1)
     figure = json.loads(raw.replace("&#34;", '"').replace("&quot;", '"').replace("&amp;", "&")
-                        .replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'"))
+                        .replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'"), parse_float=Decimal)
     invoiced = next(trace for trace in figure["data"] if trace["name"] == "Invoiced (USD)")
-    assert invoiced["x"][-1] == "Oct 2015" and invoiced["y"][-2:] == ["10.00", "28.05"]
+    assert invoiced["x"][-1] == "Oct 2015" and invoiced["y"][-2:] == [Decimal("10.00"), Decimal("28.05")]
     scripts = re.findall(r"<script([^>]*)>", page)
     assert all("src=" in attrs for attrs in scripts), scripts
     assert "/static/vendor/plotly/plotly.min.js" in page and "/static/js/charts.js" in page

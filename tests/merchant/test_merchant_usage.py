@@ -36,7 +36,7 @@ def _line(db, records=()):
 def _figure(page: str) -> dict:
     match = re.search(r'<script type="application/json" id="usage-figure-\d+">(.*?)</script>', page, re.S)
     assert match, "no figure JSON on the page"
-    return json.loads(match.group(1))
+    return json.loads(match.group(1), parse_float=Decimal)
 
 
 def test_page_shows_graph_cost_and_records_with_sources(admin, db):
@@ -51,8 +51,9 @@ def test_page_shows_graph_cost_and_records_with_sources(admin, db):
     assert "125" in page and "usage-source-csv" in page and "usage-source-url" in page
     assert "999" not in page  # September's record is in another period
     bars = _figure(page)["figure"]["data"][0]
-    # Exact decimal text, never floats: plotly.js reads numeric strings as numbers.
-    assert bars["y"][1] == "120" and bars["y"][18] == "5" and len(bars["y"]) == 31
+    # JSON numbers (a string would make the axis categorical), written exactly.
+    assert bars["y"][1] == 120 and bars["y"][18] == 5 and len(bars["y"]) == 31
+    assert bars["customdata"][1] == ["120", 2]  # the hover's exact text and record count
     assert "<script>" not in page  # CSP: nothing inline
 
 

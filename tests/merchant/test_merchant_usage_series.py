@@ -156,7 +156,7 @@ def test_figure_json_is_safe_inside_a_script_element(db):
     assert "<" not in text and ">" not in text
     data = json.loads(text)
     bars, line_trace = data["figure"]["data"]
-    assert bars["type"] == "bar" and bars["y"][2] == "3" and len(bars["x"]) == 30
+    assert bars["type"] == "bar" and bars["y"][2] == 3 and len(bars["x"]) == 30
     assert line_trace["yaxis"] == "y2"
     layout = data["figure"]["layout"]
     assert [s["x0"] for s in layout["shapes"]] == ["2015-09-01", "2015-10-01"]

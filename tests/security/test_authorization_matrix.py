@@ -13,7 +13,7 @@ from security.world import build_world, csrf_of
 
 # Routes reachable by anyone.
 PUBLIC = {"main.index", "main.health", "api_docs.page", "api.openapi_document",
-          "merchant.login", "customer.login", "customer.forgot_password"}
+          "merchant.login", "customer.login", "customer.forgot_password", "favicon"}
 # Routes authorised by a signed token in the URL (tested in test_token_routes below).
 TOKEN = {"links.invoice_view", "links.invoice_pdf", "usage_urls.ping",
          "customer.accept_invitation", "customer.reset_password"}

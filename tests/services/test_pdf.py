@@ -21,7 +21,7 @@ def test_pdf_carries_the_invoice_figures(db):
     for expected in (f"Invoice #{invoice.refnumber}", "Date: 2015-10-01", "Due date: 2015-10-31",
                      "Net 30", "Acme Telephony", "2015-10-01 – 2015-10-31", "2015-09-01 – 2015-09-30",
                      "361 minutes", "0.05", "18.05 USD", "10.00 USD", "28.05 USD",
-                     "Balance due", "Unpaid", "Tax (0 %)"):
+                     "Balance due", "Overdue", "Tax (0 %)"):
         assert expected in text, expected
 
 
