@@ -34,7 +34,7 @@ def test_unauthenticated_api_post_beyond_the_limit_is_refused(client):
 
 def test_a_view_may_raise_its_own_limit_and_the_413_names_it(fresh_app):
     from portal.extensions import csrf
-    from portal.security import body_limit
+    from portal.web import body_limit
 
     app = fresh_app()
 
