@@ -80,6 +80,9 @@ def invoices():
 @bp.get("/invoices/<int:invoice_id>")
 def invoice(invoice_id: int):
     """An invoice as printed, with its payments, e-mails and actions."""
+    found = db.session.get(Invoice, invoice_id)
+    if found is not None and found.is_credit_note:
+        return redirect(url_for("merchant.credit_note", credit_note_id=invoice_id))
     return page(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_invoice(invoice_id)))
 
 
