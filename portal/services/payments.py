@@ -106,6 +106,13 @@ def _add_application(source: Transaction, invoice: Invoice, amount: int) -> None
                                               amount_minor=amount, automatic=True))
 
 
+def _lock_customer(customer_id: int) -> None:
+    """Serialise credit application per customer: two runs billing two packages of one
+    customer at once must not both spend the same credit (SQLite has a single writer)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+
+
 def apply_customer_credit(customer_id: int) -> int:
     """Apply the customer's available credit to their open invoices; flushes.
 
@@ -114,6 +121,7 @@ def apply_customer_credit(customer_id: int) -> int:
     :param customer_id: the customer.
     :returns: the minor units applied.
     """
+    _lock_customer(customer_id)
     sources = available_credit(customer_id)
     if not sources:
         return 0

@@ -29,8 +29,9 @@ def test_credit_memo_is_a_cre_transaction_with_its_amount(api, db):
     november = db.session.get(Invoice, run_billing(utc(2015, 11, 1)).invoice_ids[0])
     memo = body(api.get(f"/api/v3/transaction/{memo['transaction_id']}"))["response"]
     assert memo["unapplied"] == Decimal("0.00")
-    [applied] = memo["applied_to"]
-    assert (applied["invoice_id"], applied["applied"], applied["automatic"]) == (str(november.id), Decimal("5.16"), True)
+    assert memo["applied_to"] == [{"invoice_id": str(november.id), "applied": Decimal("5.16")}]
+    [applied] = memo["applications"]
+    assert (applied["invoice_id"], applied["applied"], applied["automatic"]) == (november.id, Decimal("5.16"), True)
     assert applied["applied_datetime"]
     got = body(api.get(f"/api/v3/invoice/{november.id}"))["response"]
     assert (got["total"], got["payments"], got["balance"]) == (Decimal("10.00"), Decimal("5.16"), Decimal("4.84"))

@@ -45,9 +45,12 @@ def serialize(payment: Transaction) -> dict:
         "url_pdflink": _credit_note_pdf(payment) if is_credit else None,
         "is_void": payment.voided_at is not None, "void_datetime": dt(payment.voided_at),
         "transaction_datetime": dt(payment.created_at),
-        "applied_to": [{"invoice_id": str(a.invoice_id), "applied": money(a.amount_minor, c),
-                        "applied_datetime": dt(a.created_at), "automatic": a.automatic}
+        "applied_to": [{"invoice_id": str(a.invoice_id), "applied": money(a.amount_minor, c)}
                        for a in payment.applications],
+        # The same applications with when they were made and whether automatically.
+        "applications": [{"invoice_id": a.invoice_id, "applied": money(a.amount_minor, c),
+                          "applied_datetime": dt(a.created_at), "automatic": a.automatic}
+                         for a in payment.applications],
     }
 
 
