@@ -9,7 +9,9 @@ from portal.merchant import bp
 from portal.merchant.access import admin_required
 from portal.merchant.forms_common import page
 from portal.models import Invoice
-from portal.services.credit_notes import all_credit_notes, credit_note_context, credit_note_transaction
+from portal.services.credit_notes import (
+    all_credit_notes, credit_note_context, credit_note_transaction, customer_companies,
+)
 from portal.services.invoices import void_invoice
 from portal.services.listings import invoice_deliveries
 from portal.services.mail import queue_invoice_email
@@ -49,7 +51,8 @@ def _done(credit_note_id: int, action, message: str):
 @bp.get("/credit-notes")
 def credit_notes():
     """Every customer's credit notes, newest first."""
-    return page(LIST_PAGE, LIST_PARTIAL, credit_notes=all_credit_notes())
+    notes = all_credit_notes()
+    return page(LIST_PAGE, LIST_PARTIAL, credit_notes=notes, companies=customer_companies(notes))
 
 
 @bp.get("/credit-notes/<int:credit_note_id>")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from portal.db_types import utcnow
 from portal.extensions import db
-from portal.models import Invoice, Transaction, TransactionApplication
+from portal.models import Customer, Invoice, Transaction, TransactionApplication
 from portal.services import merchant_tz
 from portal.services.counters import next_number
 from portal.services.invoice_view import format_money, invoice_context
@@ -89,6 +89,14 @@ def all_credit_notes(limit: int = 200) -> list[Invoice]:
     return list(db.session.scalars(
         select(Invoice).where(Invoice.doc_type == "credit_note")
         .order_by(Invoice.date.desc(), Invoice.refnumber.desc()).limit(limit)))
+
+
+def customer_companies(credit_notes: list[Invoice]) -> dict[int, str]:
+    """Company names of the customers of these credit notes, by customer id."""
+    ids = {note.customer_id for note in credit_notes}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Customer.id, Customer.company).where(Customer.id.in_(ids))).all())
 
 
 def _period_text(line) -> str:

@@ -20,6 +20,7 @@ def test_list_customer_page_detail_and_pdf(admin, db):
     note_id = state.credit_note.id
     listing = admin.get("/merchant/credit-notes").get_data(as_text=True)
     assert f"/merchant/credit-notes/{note_id}" in listing and "CN-0001" in listing and "5.16 USD" in listing
+    assert "Acme Telephony" in listing
     customer_page = admin.get(f"/merchant/customers/{state.customer.id}").get_data(as_text=True)
     assert "CN-0001" in customer_page
     run_billing(utc(2015, 11, 1))
