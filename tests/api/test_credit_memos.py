@@ -62,3 +62,20 @@ def test_payment_without_applied_to_goes_to_the_oldest_open_invoice(api, db):
         (str(state.invoices[3].id), Decimal("4.84"))]
     assert payment["unapplied"] == Decimal("15.16")
     assert db.session.get(Invoice, state.invoices[3].id).status == "closed-paid"
+
+
+def test_package_invoice_action_answers_the_credit_note_apart(api, db):
+    """Cancel at 2015-10-16 after October was billed in advance, no usage: the action's final
+    result is −5.16 (16 of 31 days of 10.00 unused), a credit note, not an invoice id."""
+    from factories import make_package
+    from portal.services.packages import cancel_package
+
+    package = make_package()
+    db.session.commit()
+    run_billing(utc(2015, 10, 1))
+    cancel_package(package, at=utc(2015, 10, 16))
+    db.session.commit()
+    answer = body(api.post(f"/api/v3/package/{package.id}/_action/invoice", json={}))["response"]
+    assert (answer["id"], answer["invoice_ids"]) == (None, [])
+    [note_id] = answer["credit_note_ids"]
+    assert db.session.get(Invoice, note_id).total_minor == -516
