@@ -17,7 +17,7 @@ from portal.models import Invoice
 from portal.services.invoice_view import invoice_context
 from portal.services.listings import customer_choices, filter_invoices, invoice_deliveries, invoice_payments
 from portal.services.mail import queue_invoice_email
-from portal.services.invoices import void_invoice
+from portal.services.invoices import is_voidable, void_invoice
 from portal.services.payments import pay_invoice
 from portal.services.reports import local_today
 from portal.web import invoice_pdf_response, render_page
@@ -39,7 +39,7 @@ def _detail(invoice: Invoice, payment_form: PaymentForm | None = None,
     today = local_today(utcnow()).isoformat()
     balance = str(from_minor(invoice.balance_minor, invoice.currency))
     return {**invoice_context(invoice), "payments": invoice_payments(invoice.id),
-            "deliveries": invoice_deliveries(invoice.id),
+            "deliveries": invoice_deliveries(invoice.id), "voidable": is_voidable(invoice),
             "payment_form": payment_form or PaymentForm(data={"amount": balance, "paid_on": today}),
             "email_form": email_form or EmailForm()}
 

@@ -125,6 +125,16 @@ def _fill(invoice: Invoice, drafts: list[DraftLine]) -> None:
     invoice.total_minor = to_minor(totals.total, currency)
 
 
+def _applications(invoice: Invoice) -> list[TransactionApplication]:
+    return list(db.session.scalars(select(TransactionApplication).where(
+        TransactionApplication.invoice_id == invoice.id)))
+
+
+def is_voidable(invoice: Invoice) -> bool:
+    """Whether `void_invoice` accepts it: not void, and no payment applied by the merchant."""
+    return invoice.status != "void-void" and all(a.automatic for a in _applications(invoice))
+
+
 def void_invoice(invoice: Invoice) -> Invoice:
     """Void an invoice or credit note: its charges are released and the next run bills
     them again. Automatic credit applications are reversed (the credit returns to its
@@ -138,8 +148,7 @@ def void_invoice(invoice: Invoice) -> Invoice:
     if invoice.is_credit_note:
         void_credit_note(invoice)
     else:
-        applications = db.session.scalars(select(TransactionApplication).where(
-            TransactionApplication.invoice_id == invoice.id)).all()
+        applications = _applications(invoice)
         if any(not a.automatic for a in applications):
             raise ValidationError("invoice_id", f"invoice {invoice.id} has payments applied; "
                                   "refund them before voiding")

@@ -50,3 +50,15 @@ def test_email_and_void(admin, viewer, db):
     db.session.expire_all()
     assert db.session.get(Invoice, note_id).status == "void-void"
     assert db.session.get(Invoice, november.id).balance_minor == 1000
+
+
+def test_invoice_paid_by_credit_can_be_voided_from_its_page(admin, db):
+    """Invoice #5 (10.00) got CN-0001's 5.16 automatically: its page offers Void (a payment
+    the merchant applied would refuse it); voiding returns the 5.16 to CN-0001."""
+    state = make_credited()
+    november = db.session.get(Invoice, run_billing(utc(2015, 11, 1)).invoice_ids[0])
+    page = admin.get(f"/merchant/invoices/{november.id}").get_data(as_text=True)
+    assert f"/merchant/invoices/{november.id}/void" in page and "CN-0001" in page
+    assert admin.post(f"/merchant/invoices/{november.id}/void").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Invoice, state.credit_note.id).balance_minor == -516
