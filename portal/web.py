@@ -66,8 +66,9 @@ def invoice_pdf_response(invoice, inline: bool = False):
     from portal.services.pdf import render_invoice_pdf
 
     disposition = "inline" if inline else "attachment"
+    name = f"credit-note-{invoice.number}" if invoice.is_credit_note else f"invoice-{invoice.refnumber}"
     return Response(render_invoice_pdf(invoice), mimetype="application/pdf", headers={
-        "Content-Disposition": f'{disposition}; filename="invoice-{invoice.refnumber}.pdf"'})
+        "Content-Disposition": f'{disposition}; filename="{name}.pdf"'})
 
 
 def body_limit(max_bytes: int):

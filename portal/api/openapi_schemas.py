@@ -162,13 +162,23 @@ OBJECTS = {
         "line_items": {"type": "array", "items": ref("InvoiceLine")},
     }, ["invoice_id", "customer_id", "total", "balance", "invoice_status_str", "line_items"]),
     "Transaction": obj({
-        "transaction_id": INT, "customer_id": INT, "transaction_type": STR,
+        "transaction_id": INT, "customer_id": INT,
+        "transaction_type": enum(["pay", "cre", "ref"], description=(
+            "pay: a received payment; cre: a credit memo, the money side of a credit note "
+            "issued by a billing run")),
         "transaction_type_name": STR, "amount": NUMBER, "currency_iso4217": STR,
+        "applied": NUMBER, "unapplied": NUMBER,
         "transaction_date": ref("Date"), "gateway_method": enum(PAYMENT_METHODS),
         "transaction_method": STR, "gateway_transid": NULL_TEXT, "transaction_datetime": DATETIME,
+        "credit_note_id": null(INT), "credit_note_number": NULL_TEXT,
+        "url_pdflink": null(STR), "is_void": BOOL, "void_datetime": NULL_DATETIME,
         "applied_to": {"type": "array", "items": obj(
             {"invoice_id": {"type": "string", "description": "a string, as ChargeOver's"},
              "applied": NUMBER}, ["invoice_id", "applied"])},
+        "applications": {"type": "array", "items": obj(
+            {"invoice_id": INT, "applied": NUMBER, "applied_datetime": DATETIME,
+             "automatic": {"type": "boolean", "description": "made by the automatic credit application"}},
+            ["invoice_id", "applied", "applied_datetime", "automatic"])},
     }, ["transaction_id", "customer_id", "amount", "applied_to"]),
 }
 

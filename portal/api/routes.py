@@ -45,8 +45,11 @@ def list_objects(obj: str):
 def count_objects(obj: str):
     """How many objects match `where`."""
     resource = resource_for(obj)
-    stmt = filtered(select(func.count()).select_from(resource.model), resource.fields)
-    return respond(200, db.session.scalar(stmt))
+    stmt = select(func.count()).select_from(resource.model)
+    scope = resource.base_query().whereclause  # e.g. invoices without credit notes
+    if scope is not None:
+        stmt = stmt.where(scope)
+    return respond(200, db.session.scalar(filtered(stmt, resource.fields)))
 
 
 @bp.get("/<obj>/<bigid:object_id>")

@@ -43,6 +43,14 @@ def own_invoice(invoice_id: int) -> Invoice:
     return invoice if invoice is not None else abort(404)
 
 
+def own_credit_note(credit_note_id: int) -> Invoice:
+    """The customer's credit note with this id; 404 otherwise."""
+    credit_note = db.session.scalar(select(Invoice).where(
+        Invoice.id == credit_note_id, Invoice.customer_id == customer_id(),
+        Invoice.doc_type == "credit_note"))
+    return credit_note if credit_note is not None else abort(404)
+
+
 def own_package(package_id: int) -> Package:
     """The customer's package with this id (lines and items loaded); 404 otherwise."""
     package = db.session.scalar(

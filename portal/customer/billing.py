@@ -1,7 +1,7 @@
 """The contact's dashboard, invoices (page, PDF) and payments: their own customer's only."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import redirect, render_template, url_for
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -37,7 +37,8 @@ def dashboard():
     """Dashboard: balance, open invoices, current packages with this period's estimate."""
     customer, now = contact().customer, utcnow()
     open_invoices = list(db.session.scalars(
-        select(Invoice).where(Invoice.customer_id == customer.id, Invoice.status == "open-unpaid")
+        select(Invoice).where(Invoice.customer_id == customer.id, Invoice.status == "open-unpaid",
+                              Invoice.doc_type == "invoice")
         .order_by(Invoice.due_date, Invoice.refnumber)))
     ctx = RunContext.load()
     packages = [(p, estimate_current_period(p, now, ctx)) for p in current_packages(now)]
@@ -49,7 +50,7 @@ def dashboard():
 @bp.get("/invoices")
 def invoices():
     """The customer's invoices, newest first, a page at a time (HTMX swaps the list)."""
-    stmt = (select(Invoice).where(Invoice.customer_id == customer_id())
+    stmt = (select(Invoice).where(Invoice.customer_id == customer_id(), Invoice.doc_type == "invoice")
             .order_by(Invoice.date.desc(), Invoice.refnumber.desc()))
     listing = paginate(stmt, page_number(), INVOICES_PER_PAGE)
     return portal_page("customer/invoices.html", "partials/customer_invoice_list.html",
@@ -60,6 +61,8 @@ def invoices():
 def invoice(invoice_id: int):
     """One invoice as printed, with its payments, PDF and shareable link."""
     invoice = own_invoice(invoice_id)
+    if invoice.is_credit_note:
+        return redirect(url_for("customer.credit_note", credit_note_id=invoice.id))
     return render_template("customer/invoice.html", payments=invoice_payments(invoice.id),
                            links=invoice_links(invoice.id), **invoice_context(invoice))
 

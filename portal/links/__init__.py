@@ -21,6 +21,10 @@ def _invoice(token: str) -> Invoice:
 def invoice_view(token: str):
     """The invoice page of a signed permalink."""
     invoice = _invoice(token)
+    if invoice.is_credit_note:
+        from portal.services.credit_notes import credit_note_context
+
+        return render_template("invoice_public.html", token=token, **credit_note_context(invoice))
     return render_template("invoice_public.html", token=token, **invoice_context(invoice))
 
 

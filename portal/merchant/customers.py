@@ -13,6 +13,7 @@ from portal.merchant.forms_customers import (
     ContactForm, CustomerForm, contact_fields, customer_fields, customer_form_data,
 )
 from portal.models import Customer
+from portal.services.credit_notes import customer_credit_notes
 from portal.services.customers import add_contact, create_customer, delete_customer, update_customer
 from portal.services.listings import (
     balances_minor, customer_invoices, customer_packages, customer_payments, search_customers,
@@ -36,7 +37,8 @@ def _detail(customer: Customer, contact_form: ContactForm | None = None) -> dict
     return {"customer": customer, "contact_form": contact_form or ContactForm(),
             "invited": invitations_sent(customer.contacts),
             "packages": customer_packages(customer.id), "invoices": customer_invoices(customer.id),
-            "payments": customer_payments(customer.id), "balance": customer_balance_minor(customer)}
+            "payments": customer_payments(customer.id), "balance": customer_balance_minor(customer),
+            "credit_notes": customer_credit_notes(customer.id)}
 
 
 def _create(form: CustomerForm) -> Customer:

@@ -17,7 +17,7 @@ from portal.models import Invoice
 from portal.services.invoice_view import invoice_context
 from portal.services.listings import customer_choices, filter_invoices, invoice_deliveries, invoice_payments
 from portal.services.mail import queue_invoice_email
-from portal.services.invoices import void_invoice
+from portal.services.invoices import is_voidable, void_invoice
 from portal.services.links import invoice_links, rotate_invoice_link
 from portal.services.payments import pay_invoice
 from portal.services.reports import local_today
@@ -45,7 +45,7 @@ def _detail(invoice: Invoice, payment_form: PaymentForm | None = None,
     balance = "" if after_action else str(from_minor(invoice.balance_minor, invoice.currency))
     # formdata=None: a new form must not read the request's posted values back.
     return {**invoice_context(invoice), "payments": invoice_payments(invoice.id),
-            "deliveries": invoice_deliveries(invoice.id),
+            "deliveries": invoice_deliveries(invoice.id), "voidable": is_voidable(invoice),
             "payment_form": payment_form or PaymentForm(formdata=None, data={"amount": balance, "paid_on": today}),
             "email_form": email_form or EmailForm(formdata=None),
             "links": invoice_links(invoice) if invoice.voided_at is None else None}
@@ -87,6 +87,9 @@ def invoices():
 @bp.get("/invoices/<int:invoice_id>")
 def invoice(invoice_id: int):
     """An invoice as printed, with its payments, e-mails and actions."""
+    found = db.session.get(Invoice, invoice_id)
+    if found is not None and found.is_credit_note:
+        return redirect(url_for("merchant.credit_note", credit_note_id=invoice_id))
     return page(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_invoice(invoice_id)))
 
 

@@ -16,6 +16,9 @@ from portal.models.catalog import in_list
 
 INVOICE_STATUSES = ("open-unpaid", "closed-paid", "void-void")
 INVOICE_KINDS = ("recurring", "final", "manual")
+# A credit note is a document row of this table (its lines count as billed amounts, negative,
+# in the reconciliation); it has its own refnumber sequence, shown as CN-0001.
+DOC_TYPES = ("invoice", "credit_note")
 LINE_KINDS = ("setup", "base", "quantity", "usage")
 DELIVERY_STATUSES = ("pending", "sent", "failed")
 DELIVERY_KINDS = ("invoice", "message")
@@ -28,14 +31,21 @@ class Invoice(db.Model):
     __table_args__ = (
         # Exactly one invoice per (package, boundary): concurrent runs and retries collide here.
         UniqueConstraint("package_id", "boundary_at"),
+        # Invoices and credit notes are numbered by separate gap-free sequences.
+        UniqueConstraint("doc_type", "refnumber"),
+        CheckConstraint(in_list("doc_type", DOC_TYPES), name="doc_type"),
+        # A credit note's total is negative, and so is the part of its credit already applied.
+        CheckConstraint("doc_type = 'invoice' OR total_minor < 0", name="credit_total"),
         CheckConstraint(in_list("status", INVOICE_STATUSES), name="status"),
         CheckConstraint(in_list("kind", INVOICE_KINDS), name="kind"),
         CheckConstraint("total_minor = subtotal_minor + taxes_minor", name="total"),
-        CheckConstraint("paid_minor >= 0", name="paid"),
+        CheckConstraint("(doc_type = 'invoice' AND paid_minor >= 0) OR "
+                        "(doc_type = 'credit_note' AND paid_minor <= 0)", name="paid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    refnumber: Mapped[int] = mapped_column(Integer, unique=True)
+    doc_type: Mapped[str] = mapped_column(String(12), default="invoice", server_default="invoice")
+    refnumber: Mapped[int] = mapped_column(Integer)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     package_id: Mapped[int | None] = mapped_column(ForeignKey("packages.id"))
     kind: Mapped[str] = mapped_column(String(10), default="recurring")
@@ -54,6 +64,8 @@ class Invoice(db.Model):
     subtotal_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     taxes_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     total_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Invoice: payments and credits applied to it. Credit note: minus the credit applied to
+    # invoices, so total_minor - paid_minor is what is still owed (negative: credit left).
     paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     tax_rate: Mapped[Decimal] = mapped_column(DecimalText(), default=Decimal(0))
     status: Mapped[str] = mapped_column(String(20), default="open-unpaid")
@@ -68,8 +80,18 @@ class Invoice(db.Model):
 
     @property
     def balance_minor(self) -> int:
-        """What is still owed (0 for a void invoice)."""
+        """What is still owed (0 for a void document; negative: a credit note's credit left)."""
         return 0 if self.status == "void-void" else self.total_minor - self.paid_minor
+
+    @property
+    def is_credit_note(self) -> bool:
+        """Whether this document is a credit note."""
+        return self.doc_type == "credit_note"
+
+    @property
+    def number(self) -> str:
+        """The printed number: the refnumber, or CN-0001 for a credit note."""
+        return f"CN-{self.refnumber:04d}" if self.is_credit_note else str(self.refnumber)
 
 
 class InvoiceLine(db.Model):

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger, Boolean, CheckConstraint, Date, ForeignKey, String, UniqueConstraint, false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db_types import UTCDateTime, utcnow
@@ -32,6 +34,9 @@ class Transaction(db.Model):
     transaction_date: Mapped[date] = mapped_column(Date)
     method: Mapped[str] = mapped_column(String(10), default="other")
     reference: Mapped[str | None] = mapped_column(String(255))
+    # A `cre` transaction is the money side of one credit note (its amount = the credit).
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     applications: Mapped[list[TransactionApplication]] = relationship(
@@ -40,7 +45,7 @@ class Transaction(db.Model):
 
 
 class TransactionApplication(db.Model):
-    """The part of a transaction applied to one invoice."""
+    """The part of a transaction (payment or credit note) applied to one invoice."""
 
     __tablename__ = "transaction_applications"
     __table_args__ = (
@@ -52,5 +57,9 @@ class TransactionApplication(db.Model):
     transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id", ondelete="CASCADE"))
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
+    # Made by the automatic credit application (not chosen by the merchant): a void of the
+    # invoice may reverse it.
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     transaction: Mapped[Transaction] = relationship(back_populates="applications")

@@ -1,7 +1,10 @@
-"""Writing invoices from the billing core's draft lines, and voiding them."""
+"""Writing invoices (or credit notes, when negative) from the billing core's draft lines,
+and voiding them."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
 
 from portal.billing.errors import ValidationError
 from portal.billing.invoicing import (
@@ -11,11 +14,13 @@ from portal.billing.money import to_minor
 from portal.billing.periods import Period
 from portal.db_types import utcnow
 from portal.extensions import db
-from portal.models import Customer, Invoice, InvoiceLine, Package
+from portal.models import Customer, Invoice, InvoiceLine, Package, TransactionApplication
 from portal.services import merchant_tz
 from portal.services.billing_context import RunContext
 from portal.services.billing_inputs import billed_charges, line_spec, usage_by_period
 from portal.services.counters import next_number
+from portal.services.credit_notes import issue_credit_note, void_credit_note
+from portal.services.payments import apply_customer_credit, reverse_applications
 
 REFNUMBER_SEQUENCE = "invoice_refnumber"
 
@@ -54,7 +59,9 @@ def write_invoice(package: Package, instant: datetime, final: bool, advance: tup
                   post_period: Period | None, ctx: RunContext) -> Invoice | None:
     """Compute and store the invoice of `package` dated at `instant`; flushes.
 
-    Returns None (and stores nothing) when there is nothing to bill.
+    Returns None (and stores nothing) when there is nothing to bill. A negative total is
+    issued as a credit note (own numbering); an invoice gets the customer's available
+    credit applied.
     :param package: the package, locked by the caller.
     :param instant: the boundary (or cancel instant) the invoice is dated at.
     :param final: whether this is the package's final invoice.
@@ -71,8 +78,12 @@ def write_invoice(package: Package, instant: datetime, final: bool, advance: tup
     invoice = _new_invoice(customer, instant, pre_period, post_period, ctx)
     invoice.package_id, invoice.kind = package.id, "final" if final else "recurring"
     _fill(invoice, drafts)
+    if invoice.total_minor < 0:
+        return issue_credit_note(invoice)
+    invoice.refnumber = next_number(REFNUMBER_SEQUENCE)
     db.session.add(invoice)
     db.session.flush()
+    apply_customer_credit(customer.id)
     return invoice
 
 
@@ -83,7 +94,7 @@ def _new_invoice(customer: Customer, instant: datetime, pre: Period | None,
     pre_from, pre_to = _local_dates(pre)
     post_from, post_to = _local_dates(post)
     return Invoice(
-        refnumber=next_number(REFNUMBER_SEQUENCE), customer_id=customer.id,
+        customer_id=customer.id,
         boundary_at=instant, currency=customer.currency, date=invoice_date,
         due_date=due_date(invoice_date, terms), terms_days=terms,
         cycle_pre_from_date=pre_from, cycle_pre_to_date=pre_to,
@@ -114,16 +125,35 @@ def _fill(invoice: Invoice, drafts: list[DraftLine]) -> None:
     invoice.total_minor = to_minor(totals.total, currency)
 
 
-def void_invoice(invoice: Invoice) -> Invoice:
-    """Void an invoice: its charges are released and the next run bills them again.
+def _applications(invoice: Invoice) -> list[TransactionApplication]:
+    return list(db.session.scalars(select(TransactionApplication).where(
+        TransactionApplication.invoice_id == invoice.id)))
 
-    :param invoice: an open invoice without payments applied.
+
+def is_voidable(invoice: Invoice) -> bool:
+    """Whether `void_invoice` accepts it: not void, and no payment applied by the merchant."""
+    return invoice.status != "void-void" and all(a.automatic for a in _applications(invoice))
+
+
+def void_invoice(invoice: Invoice) -> Invoice:
+    """Void an invoice or credit note: its charges are released and the next run bills
+    them again. Automatic credit applications are reversed (the credit returns to its
+    source and goes to the customer's other open invoices); a payment the merchant applied
+    to the invoice refuses the void.
+
+    :param invoice: an open invoice without payments applied by the merchant, or a credit note.
     """
     if invoice.status == "void-void":
         raise ValidationError("invoice_id", f"invoice {invoice.id} is already void")
-    if invoice.paid_minor:
-        raise ValidationError("invoice_id", f"invoice {invoice.id} has payments applied; "
-                              "refund them before voiding")
-    invoice.status, invoice.voided_at = "void-void", utcnow()
+    if invoice.is_credit_note:
+        void_credit_note(invoice)
+    else:
+        applications = _applications(invoice)
+        if any(not a.automatic for a in applications):
+            raise ValidationError("invoice_id", f"invoice {invoice.id} has payments applied; "
+                                  "refund them before voiding")
+        reverse_applications(list(applications))
+        invoice.status, invoice.voided_at = "void-void", utcnow()
     db.session.flush()
+    apply_customer_credit(invoice.customer_id)
     return invoice

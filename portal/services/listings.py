@@ -96,6 +96,7 @@ def filter_invoices(*, status: str = "", date_from: date | None = None, date_to:
     :param customer_id: only this customer's invoices.
     """
     stmt = (select(Invoice, Customer.company).join(Customer, Customer.id == Invoice.customer_id)
+            .where(Invoice.doc_type == "invoice")  # credit notes have their own list
             .order_by(Invoice.date.desc(), Invoice.refnumber.desc()))
     if status == "overdue":
         stmt = stmt.where(Invoice.status == "open-unpaid", Invoice.due_date < (today or date.today()))
@@ -125,7 +126,7 @@ def customer_packages(customer_id: int) -> list[Package]:
 def customer_invoices(customer_id: int, limit: int = 50) -> list[Invoice]:
     """The customer's latest invoices."""
     return list(db.session.scalars(
-        select(Invoice).where(Invoice.customer_id == customer_id)
+        select(Invoice).where(Invoice.customer_id == customer_id, Invoice.doc_type == "invoice")
         .order_by(Invoice.date.desc(), Invoice.refnumber.desc()).limit(limit)))
 
 

@@ -50,7 +50,8 @@ def queue_invoice_email(invoice: Invoice, to_address: str | None = None, *,
     company_name = company_name or ensure_settings().company_name
     delivery = EmailDelivery(
         invoice_id=invoice.id, to_address=address, status="pending",
-        subject=f"Invoice #{invoice.refnumber} from {company_name}",
+        subject=(f"Credit note {invoice.number} from {company_name}" if invoice.is_credit_note
+                 else f"Invoice #{invoice.refnumber} from {company_name}"),
         message_id=make_msgid(domain="meterbill.local"),
     )
     db.session.add(delivery)
@@ -94,11 +95,25 @@ def build_message(delivery: EmailDelivery) -> EmailMessage:
             message.add_alternative(delivery.body_html, subtype="html")
         return message
     invoice = db.session.get(Invoice, delivery.invoice_id)
+    if invoice.is_credit_note:
+        return _credit_note_message(message, invoice)
     context = invoice_context(invoice)
     message.set_content(render_template("email/invoice.txt", **context))
     message.add_alternative(render_template("email/invoice.html", **context), subtype="html")
     message.add_attachment(render_invoice_pdf(invoice), maintype="application", subtype="pdf",
                            filename=f"invoice-{invoice.refnumber}.pdf")
+    return message
+
+
+def _credit_note_message(message: EmailMessage, credit_note: Invoice) -> EmailMessage:
+    """A credit note's e-mail: its own texts and PDF."""
+    from portal.services.credit_notes import credit_note_context
+
+    context = credit_note_context(credit_note)
+    message.set_content(render_template("email/credit_note.txt", **context))
+    message.add_alternative(render_template("email/credit_note.html", **context), subtype="html")
+    message.add_attachment(render_invoice_pdf(credit_note), maintype="application", subtype="pdf",
+                           filename=f"credit-note-{credit_note.number}.pdf")
     return message
 
 

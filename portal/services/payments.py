@@ -1,8 +1,12 @@
-"""Recording payments (no card processing) and applying them to invoices.
+"""Recording payments (no card processing) and applying payments and credit to invoices.
 
 A payment may be split over several invoices; each application is at most the invoice's
 balance. What is not applied stays on the customer as credit (it lowers the customer's
-balance). An invoice whose payments reach its total becomes `closed-paid`.
+balance), like the credit of a credit note (its `cre` transaction). Credit never waits while
+an invoice is open: `apply_customer_credit` applies it, oldest credit first to the oldest
+open invoice, whenever an invoice is written, a credit note issued, a payment recorded or a
+document voided; each application is a row (source transaction → invoice, amount, time).
+An invoice whose applications reach its total becomes `closed-paid`.
 """
 from __future__ import annotations
 
@@ -50,6 +54,120 @@ def _settle(invoice: Invoice) -> None:
         invoice.status = "closed-paid" if invoice.paid_minor >= invoice.total_minor else "open-unpaid"
 
 
+def settle_credit_note(credit_note: Invoice) -> None:
+    """A credit note's applied credit (as minus paid_minor) and status: closed when used up."""
+    applied = db.session.scalar(
+        select(func.coalesce(func.sum(TransactionApplication.amount_minor), 0))
+        .join(Transaction, Transaction.id == TransactionApplication.transaction_id)
+        .where(Transaction.credit_note_id == credit_note.id))
+    credit_note.paid_minor = -int(applied)
+    if credit_note.status != "void-void":
+        used_up = credit_note.paid_minor <= credit_note.total_minor
+        credit_note.status = "closed-paid" if used_up else "open-unpaid"
+
+
+def _applied_by_transaction(customer_id: int) -> dict[int, int]:
+    rows = db.session.execute(
+        select(TransactionApplication.transaction_id, func.sum(TransactionApplication.amount_minor))
+        .join(Transaction, Transaction.id == TransactionApplication.transaction_id)
+        .where(Transaction.customer_id == customer_id).group_by(TransactionApplication.transaction_id))
+    return {transaction_id: int(total) for transaction_id, total in rows}
+
+
+def available_credit(customer_id: int) -> list[tuple[Transaction, int]]:
+    """(payment or credit-note transaction, unapplied minor units), oldest first.
+
+    :param customer_id: the customer.
+    """
+    applied = _applied_by_transaction(customer_id)
+    sources = db.session.scalars(
+        select(Transaction).where(Transaction.customer_id == customer_id,
+                                  Transaction.transaction_type.in_(("pay", "cre")),
+                                  Transaction.voided_at.is_(None))
+        .order_by(Transaction.transaction_date, Transaction.id))
+    left = ((source, source.amount_minor - applied.get(source.id, 0)) for source in sources)
+    return [(source, amount) for source, amount in left if amount > 0]
+
+
+def customer_credit_minor(customer_id: int) -> int:
+    """The customer's credit not applied yet (unapplied payments and credit notes)."""
+    return sum(amount for _, amount in available_credit(customer_id))
+
+
+def _add_application(source: Transaction, invoice: Invoice, amount: int) -> None:
+    """Apply `amount` more of `source` to `invoice` (one row per pair, as the key wants)."""
+    existing = db.session.scalar(select(TransactionApplication).where(
+        TransactionApplication.transaction_id == source.id,
+        TransactionApplication.invoice_id == invoice.id))
+    if existing is not None:
+        existing.amount_minor += amount
+    else:
+        db.session.add(TransactionApplication(transaction_id=source.id, invoice_id=invoice.id,
+                                              amount_minor=amount, automatic=True))
+
+
+def _lock_customer(customer_id: int) -> None:
+    """Serialise credit application per customer: two runs billing two packages of one
+    customer at once must not both spend the same credit (SQLite has a single writer)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+
+
+def apply_customer_credit(customer_id: int) -> int:
+    """Apply the customer's available credit to their open invoices; flushes.
+
+    Oldest credit first (by date, then id) to the oldest open invoice (by date, then
+    refnumber), each application at most the invoice's balance.
+    :param customer_id: the customer.
+    :returns: the minor units applied.
+    """
+    _lock_customer(customer_id)
+    sources = available_credit(customer_id)
+    if not sources:
+        return 0
+    invoices = list(db.session.scalars(
+        select(Invoice).where(Invoice.customer_id == customer_id, Invoice.doc_type == "invoice",
+                              Invoice.status == "open-unpaid")
+        .order_by(Invoice.date, Invoice.refnumber)))
+    total, touched = 0, set()
+    for invoice in invoices:
+        balance = invoice.total_minor - invoice.paid_minor
+        while balance > 0 and sources:
+            source, left = sources[0]
+            amount = min(balance, left)
+            _add_application(source, invoice, amount)
+            balance, total = balance - amount, total + amount
+            touched.add(source.credit_note_id)
+            sources[0] = (source, left - amount)
+            if left == amount:
+                sources.pop(0)
+        if total:
+            db.session.flush()
+            _settle(invoice)
+    _settle_credit_notes(touched)
+    db.session.flush()
+    return total
+
+
+def _settle_credit_notes(ids) -> None:
+    for credit_note_id in ids:
+        if credit_note_id is not None:
+            settle_credit_note(db.session.get(Invoice, credit_note_id))
+
+
+def reverse_applications(applications: list[TransactionApplication]) -> None:
+    """Undo applications (a void): their invoices and credit notes are settled again."""
+    invoice_ids = {a.invoice_id for a in applications}
+    credit_note_ids = {a.transaction.credit_note_id for a in applications}
+    for application in applications:
+        db.session.delete(application)
+    db.session.flush()
+    for invoice_id in invoice_ids:
+        _settle(db.session.get(Invoice, invoice_id))
+    _settle_credit_notes(credit_note_ids)
+    db.session.flush()
+
+
 def _apply(payment: Transaction, application: Application, remaining: int, index: int) -> int:
     """Apply part of `payment` to one invoice; returns the minor units applied."""
     invoice = application.invoice
@@ -58,6 +176,8 @@ def _apply(payment: Transaction, application: Application, remaining: int, index
         raise ValidationError(field, f"invoice {invoice.id} belongs to another customer")
     if invoice.status == "void-void":
         raise ValidationError(field, f"invoice {invoice.id} is void")
+    if invoice.doc_type != "invoice":
+        raise ValidationError(field, f"{invoice.id} is a credit note, not an invoice")
     balance = invoice.total_minor - invoice.paid_minor
     wanted = (balance if application.amount is None else
               to_minor(parse_money(application.amount, f"{field}.amount"), payment.currency))
@@ -79,7 +199,8 @@ def record_payment(customer: Customer, *, amount, paid_on: date, method: str = "
     :param paid_on: the payment's date.
     :param method: check, ach, card, cash or other.
     :param reference: check number, bank reference, ...
-    :param applications: invoices to apply it to, in order; None = no application (credit).
+    :param applications: invoices to apply it to, in order; None = applied automatically
+        (oldest open invoice first). What is left is credit for the next invoices.
     """
     value = parse_money(amount, "amount")
     if value <= 0:
@@ -97,6 +218,8 @@ def record_payment(customer: Customer, *, amount, paid_on: date, method: str = "
     for application in applications or []:
         _settle(application.invoice)
     db.session.flush()
+    if applications is None or remaining > 0:
+        apply_customer_credit(customer.id)
     return payment
 
 
@@ -107,7 +230,7 @@ def pay_invoice(invoice: Invoice, *, paid_on: date, method: str = "other",
     :param invoice: an open invoice.
     :param amount: a partial amount, or None for the balance.
     """
-    if invoice.status != "open-unpaid":
+    if invoice.status != "open-unpaid" or invoice.doc_type != "invoice":
         raise ValidationError("invoice_id", f"invoice {invoice.id} is {invoice.status}, not open")
     value = (parse_money(amount, "amount") if amount is not None
              else from_minor(invoice.balance_minor, invoice.currency))
@@ -117,7 +240,8 @@ def pay_invoice(invoice: Invoice, *, paid_on: date, method: str = "other",
 
 
 def customer_balance_minor(customer: Customer) -> int:
-    """What the customer owes: open invoice balances minus unapplied payments."""
+    """What the customer owes: non-void invoice totals, minus credit notes (negative
+    totals), minus payments (a negative result is credit the customer has)."""
     invoiced = db.session.scalar(select(func.coalesce(func.sum(Invoice.total_minor), 0))
                                  .where(Invoice.customer_id == customer.id, Invoice.status != "void-void"))
     paid = db.session.scalar(select(func.coalesce(func.sum(Transaction.amount_minor), 0))

@@ -19,11 +19,16 @@ class PdfError(RuntimeError):
 
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:
-    """The invoice as PDF bytes (the same content as its HTML page).
+    """The invoice (or credit note) as PDF bytes (the same content as its HTML page).
 
     :param invoice: the invoice, with its lines.
     """
-    html = render_template("pdf/invoice.html", **invoice_context(invoice))
+    if invoice.is_credit_note:
+        from portal.services.credit_notes import credit_note_context
+
+        html = render_template("pdf/credit_note.html", **credit_note_context(invoice))
+    else:
+        html = render_template("pdf/invoice.html", **invoice_context(invoice))
     output = io.BytesIO()
     result = pisa.CreatePDF(src=html, dest=output, encoding="utf-8")
     if result.err:

@@ -87,7 +87,7 @@ def open_balance_by_currency(today: date) -> dict[str, tuple[int, int, int]]:
     rows = db.session.execute(
         select(Invoice.currency, func.sum(Invoice.total_minor - Invoice.paid_minor),
                func.count(Invoice.id), overdue)
-        .where(Invoice.status == "open-unpaid").group_by(Invoice.currency))
+        .where(Invoice.status == "open-unpaid", Invoice.doc_type == "invoice").group_by(Invoice.currency))
     return {currency: (int(owed), int(count), int(late or 0)) for currency, owed, count, late in rows}
 
 

@@ -40,7 +40,14 @@ def test_cancel_then_run_gives_the_final_invoice(api, db):
     assert cancelled.status_code == 200, body(cancelled)
     got = body(api.get(f"/api/v3/package/{package.id}"))["response"]
     assert got["package_status_str"] == "canceled-manual"
-    final_ids = run_billing(utc(2015, 10, 20)).invoice_ids
-    final = body(api.get(f"/api/v3/invoice/{final_ids[0]}"))["response"]
-    assert final["date"] == "2015-10-16"
-    assert sorted(l["line_total"] for l in final["line_items"]) == [Decimal("-5.16"), Decimal("2.00")]
+    [final_id] = run_billing(utc(2015, 10, 20)).invoice_ids
+    # 16 unused days of October's 10.00 (−5.16) + 40 minutes (2.00) = −3.16: a credit note,
+    # in the API a `cre` transaction (credit memo) of 3.16, not an invoice.
+    assert api.get(f"/api/v3/invoice/{final_id}").status_code == 404
+    [memo] = body(api.get("/api/v3/transaction?where=transaction_type:EQUALS:cre"))["response"]
+    assert (memo["credit_note_id"], memo["amount"], memo["transaction_date"]) == (final_id, Decimal("3.16"), "2015-10-16")
+    from portal.models import Invoice
+
+    note = db.session.get(Invoice, final_id)
+    assert note.number == "CN-0001"
+    assert sorted(l.amount_minor for l in note.lines) == [-516, 200]

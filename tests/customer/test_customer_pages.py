@@ -60,7 +60,8 @@ def test_payments_with_their_applications_and_the_balance(jane, acme, db):
     page = text(jane.get("/portal/payments"))
     assert "CHK-1001" in page and "2015-10-20" in page
     assert f"#{acme.invoice.refnumber}</a> · 28.05 USD" in page
-    assert "5.00 USD not applied (credit)" in page
+    # A payment recorded without invoices goes to the oldest open one (September's 10.00).
+    assert f"#{acme.september.refnumber}</a> · 5.00 USD" in page
     assert re.search(r'id="cp-balance">5.00 USD<', page)  # 38.05 − 28.05 − 5.00
     invoice_page = text(jane.get(f"/portal/invoices/{acme.invoice.id}"))
     assert "Payments applied" in invoice_page and "CHK-1001" in invoice_page

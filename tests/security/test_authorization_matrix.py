@@ -40,7 +40,7 @@ def url_for_tenant(rule, world, tenant: str) -> str:
     """The rule's URL with the ids of `tenant`'s objects (shared ones for the catalog)."""
     t = world[tenant]
     values = {"customer_id": t.customer_id, "package_id": t.package_id, "invoice_id": t.invoice_id,
-              "line_id": t.line_id, "contact_id": t.contact_id, "url_id": t.url_id,
+              "line_id": t.line_id, "credit_note_id": t.credit_note_id, "contact_id": t.contact_id, "url_id": t.url_id,
               "item_id": world["item_id"], "import_id": world["import_id"],
               "key_id": world["key_id"], "obj": "customer", "object_id": t.customer_id,
               "name": "void"}
@@ -141,6 +141,23 @@ def test_public_routes_answer_everyone(app, world):
                 assert answer.status_code == 200, (endpoint, role, answer.status_code)
             else:
                 assert (answer.status_code, answer.headers["Location"]) == (302, expected), (endpoint, role)
+
+
+def test_credit_notes_are_their_customer_s_only(app, world):
+    """Each contact lists and opens their own credit note (CN-0001 of A, CN-0002 of B) and
+    never the other's: page and PDF answer 404 for the other customer's id."""
+    a, b = world["A"], world["B"]
+    ann, bob = world["clients"]["contact_a"], world["clients"]["contact_b"]
+    listing = ann.get("/portal/credit-notes").get_data(as_text=True)
+    assert "CN-0001" in listing and "CN-0002" not in listing
+    assert "CN-0002" in bob.get("/portal/credit-notes").get_data(as_text=True)
+    assert ann.get(f"/portal/credit-notes/{a.credit_note_id}").status_code == 200
+    for path in (f"/portal/credit-notes/{b.credit_note_id}", f"/portal/credit-notes/{b.credit_note_id}/pdf",
+                 f"/portal/invoices/{b.credit_note_id}", f"/portal/invoices/{b.credit_note_id}/pdf"):
+        assert ann.get(path).status_code == 404, path
+    # A credit note is not an invoice: the invoice route sends its own customer to its page.
+    assert ann.get(f"/portal/invoices/{a.credit_note_id}").headers["Location"].endswith(
+        f"/portal/credit-notes/{a.credit_note_id}")
 
 
 def test_token_routes_show_only_what_the_token_names(app, world):

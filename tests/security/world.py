@@ -38,6 +38,7 @@ class Tenant:
     url_id: int = 0
     url_token: str = ""
     invoice_token: str = ""
+    credit_note_id: int = 0
 
 
 def build_tenant(item, company: str, email: str, minutes: str) -> Tenant:
@@ -52,6 +53,7 @@ def build_tenant(item, company: str, email: str, minutes: str) -> Tenant:
     invoice = max((i for i in customer_invoices(customer.id)), key=lambda i: i.id)
     record_payment(customer, amount="5", paid_on=date(2015, 10, 5), method="check",
                    applications=[Application(invoice, Decimal("5"))])
+    tenant.credit_note_id = build_credit_note(customer, item)
     usage_url = issue_url(line)
     tenant.customer_id, tenant.contact_id, tenant.package_id = customer.id, contact.id, package.id
     tenant.line_id, tenant.invoice_id, tenant.refnumber = line.id, invoice.id, invoice.refnumber
@@ -64,7 +66,19 @@ def customer_invoices(customer_id: int):
     from portal.extensions import db
     from portal.models import Invoice
 
-    return db.session.query(Invoice).filter_by(customer_id=customer_id).all()
+    return db.session.query(Invoice).filter_by(customer_id=customer_id, doc_type="invoice").all()
+
+
+def build_credit_note(customer, item) -> int:
+    """A second package, cancelled mid-October: its final run issues a credit note."""
+    from portal.services.packages import cancel_package
+
+    package = create_package(customer, [LineDraft(item=item)], start_at=utc(2015, 9, 1))
+    run_billing(utc(2015, 10, 1))
+    cancel_package(package, at=utc(2015, 10, 16))
+    ids = run_billing(utc(2015, 10, 20)).invoice_ids
+    assert len(ids) == 1
+    return ids[0]
 
 
 def build_world(app, db) -> dict:

@@ -1,6 +1,8 @@
 """`invoice`: read invoices, and the actions void, pay and email."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from portal.api.body import get_amount, get_local_date, get_str
 from portal.api.format import day, dt, money
 from portal.api.query import Field, as_datetime, as_int, as_text
@@ -90,7 +92,12 @@ def email(invoice: Invoice, data: dict) -> dict:
     return {"id": delivery.id}
 
 
+def invoices_only():
+    """Credit notes are rows of the same table, shown as `cre` transactions instead."""
+    return select(Invoice).where(Invoice.doc_type == "invoice")
+
+
 register(Resource(
     name="invoice", model=Invoice, id_field="invoice_id", fields=FIELDS, serialize=serialize,
-    actions={"void": void, "pay": pay, "email": email},
+    actions={"void": void, "pay": pay, "email": email}, query=invoices_only,
 ))

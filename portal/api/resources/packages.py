@@ -250,9 +250,13 @@ def invoice(package: Package, data: dict) -> dict:
     """POST package/N/_action/invoice: bill what is due now; answers the new invoice ids."""
     from portal.services.billing import bill_package_now
 
-    invoices = bill_package_now(package, utcnow())
-    ids = [i.id for i in invoices]
-    return {"id": ids[0] if ids else None, "invoice_ids": ids}
+    documents = bill_package_now(package, utcnow())
+    ids = [d.id for d in documents if not d.is_credit_note]
+    answer = {"id": ids[0] if ids else None, "invoice_ids": ids}
+    credit_note_ids = [d.id for d in documents if d.is_credit_note]
+    if credit_note_ids:  # a negative result is a credit note (a `cre` transaction)
+        answer["credit_note_ids"] = credit_note_ids
+    return answer
 
 
 register(Resource(
