@@ -48,12 +48,18 @@ def error_page(code: int, description: str | None = None):
                 f"<p><a href=\"/\">Meterbill</a></p>"), code
 
 
+def _own_description(error: HTTPException) -> str | None:
+    """The sentence the code raising `error` gave (e.g. which field was refused), if any."""
+    return error.description if error.description != type(error).description else None
+
+
 def _http_error(error: HTTPException):
+    own = _own_description(error)
     if request.path.startswith("/api/"):
         from portal.api.envelope import error_response
 
-        return error_response(error.code or 500, f"{error.name}: {request.method} {request.path}")
-    return error_page(error.code or 500)
+        return error_response(error.code or 500, own or f"{error.name}: {request.method} {request.path}")
+    return error_page(error.code or 500, own)
 
 
 def _server_error(error: Exception):

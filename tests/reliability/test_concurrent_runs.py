@@ -35,7 +35,7 @@ def _run(app, now="2015-10-01 00:00:00"):
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "billing", "run", "--now", now],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _summary(output: str) -> tuple[int, int, int]:
