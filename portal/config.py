@@ -61,6 +61,9 @@ def load_settings() -> dict:
         "JOBS_HEARTBEAT_SECONDS": int(os.environ.get("JOBS_HEARTBEAT_SECONDS", "10")),
         "JOBS_STALE_SECONDS": int(os.environ.get("JOBS_STALE_SECONDS", "60")),
         "JOBS_MAX_ATTEMPTS": int(os.environ.get("JOBS_MAX_ATTEMPTS", "3")),
+        # Where CSV uploads wait for their import job (default instance/imports); with
+        # workers on several machines, a folder they all share.
+        "IMPORTS_DIR": os.environ.get("IMPORTS_DIR", ""),
         # CSV uploads (portal and API) stream to disk with their own, larger limit.
         "CSV_MAX_CONTENT_LENGTH": int(os.environ.get("CSV_MAX_CONTENT_LENGTH", str(512 << 20))),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

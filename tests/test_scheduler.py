@@ -89,3 +89,24 @@ def test_a_signal_stops_it_quietly_and_cleanly(app, db, tmp_path, signals):
     assert code == 0, log
     assert "Scheduler stopped" in log
     assert "Traceback" not in log and "Error" not in log
+
+
+def test_an_api_csv_upload_is_imported_by_the_scheduler_process(app, api, db, scheduler, tmp_path, monkeypatch):
+    from api.conftest import body
+
+    monkeypatch.setitem(app.config, "IMPORTS_DIR", str(tmp_path / "imports"))
+    line = make_package().line_items[0]
+    db.session.commit()
+    rows = "".join(f"{line.id},2.5,2015-09-{day:02d} 00:00:00\n" for day in range(1, 11))
+    response = api.post("/api/v3/usage/_action/import", data="line_item_id,usage_value,from\n" + rows,
+                        headers={"Content-Type": "text/csv"})
+    assert response.status_code == 202
+    import_id = body(response)["response"]["id"]
+
+    def done():
+        db.session.rollback()
+        answer = body(api.get(f"/api/v3/usage_import/{import_id}"))["response"]
+        return answer if answer["status"] == "done" else None
+
+    answer = wait_until(done, 30, "the scheduler's job runner to import the file")
+    assert (answer["rows"], answer["stored"], answer["error_count"]) == (10, 10, 0)
