@@ -67,8 +67,9 @@ def run_pending(app, worker_id: str | None = None, limit: int = 100) -> dict[str
     :param worker_id: who claims; default a new id for this call.
     :returns: counts by outcome (done, retry, failed, lost).
     """
-    import portal.jobs.handlers  # noqa: F401  (fills the dispatch table)
+    from portal.jobs.handlers import register_all
 
+    register_all()
     worker_id = worker_id or new_worker_id()
     counts: dict[str, int] = {}
     with app.app_context():

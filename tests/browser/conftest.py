@@ -51,9 +51,21 @@ def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
+    stop = threading.Event()
+    runner = threading.Thread(target=_job_runner, args=(app, stop), name="job-runner", daemon=True)
+    runner.start()  # what the scheduler process does in production (CSV imports are jobs)
     yield f"http://127.0.0.1:{server.server_port}"
+    stop.set()
+    runner.join(30)
     server.shutdown()
     thread.join(5)
+
+
+def _job_runner(app, stop: threading.Event) -> None:
+    from portal.jobs import run_pending
+
+    while not stop.wait(0.3):
+        run_pending(app, "browser-tests")
 
 
 def _is_favicon(message) -> bool:
