@@ -85,7 +85,7 @@ def deployed(app, db, tmp_path):
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: _answers(base + "/health"), 90, "the web server")
         scheduler.wait_for_output("Scheduler started", 90)
-        yield base, env, tmp_path / "outbox"
+        yield base, env, tmp_path / "outbox", lambda: scheduler.output()[-4000:]
     finally:
         logs = {"scheduler": scheduler.stop(), "web": web.stop()}
         assert logs == {"scheduler": 0, "web": 0}, scheduler.output() + web.output()
@@ -101,7 +101,7 @@ def _answers(url: str) -> bool:
 
 
 def test_one_month_end_billed_mailed_and_downloadable(deployed):
-    base, env, outbox = deployed
+    base, env, outbox, scheduler_log = deployed
     key = run_command(["apikeys", "create", "--name", "e2e"], env).strip().splitlines()[-1]
     api = Http(base, key)
     item = api.ok("POST", "/api/v3/item", {
@@ -121,7 +121,13 @@ def test_one_month_end_billed_mailed_and_downloadable(deployed):
         api.ok("POST", "/api/v3/usage", {
             "line_item_id": line_id, "usage_value": minutes, "external_key": f"calls-{n}",
             "from": (now - timedelta(hours=2 - n)).strftime(FORMAT)})
-    # The period ends a few seconds from now: its (final) invoice falls due then.
+    # The scheduler bills the package's first boundary (yesterday, nothing to charge in
+    # advance); once it did, the period is ended a few seconds from now (cancel): its final
+    # invoice falls due then. (Cancelling while a run bills the same package can lose the
+    # cancel's due date: a race reported to the lead, outside this test's subject.)
+    first_billed = lambda: api.ok("GET", f"/api/v3/package/{package['id']}", code=200)[
+        "next_invoice_datetime"] > now.strftime(FORMAT)
+    wait_until(first_billed, 45, "the scheduler to bill the first boundary", every=0.5)
     ends = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=5)
     api.ok("POST", f"/api/v3/package/{package['id']}/_action/cancel",
            {"cancel_datetime": ends.strftime(FORMAT)}, code=200)
@@ -130,7 +136,10 @@ def test_one_month_end_billed_mailed_and_downloadable(deployed):
         invoices = api.ok("GET", f"/api/v3/invoice?where=package_id:EQUALS:{package['id']}", code=200)
         return next((i for i in invoices if i["total"] > 0), None)
 
-    invoice = wait_until(final_invoice, 45, "the scheduler to issue the invoice", every=1)
+    try:
+        invoice = wait_until(final_invoice, 45, "the scheduler to issue the invoice", every=1)
+    except AssertionError as error:
+        raise AssertionError(f"{error}; the scheduler's log ends:\n{scheduler_log()}") from None
     assert invoice["total"] == Decimal("18.05")  # 361 minutes at $0.05
     assert [(line["line_quantity"], line["line_total"]) for line in invoice["line_items"]
             if line["line_total"]] == [(Decimal(361), Decimal("18.05"))]
