@@ -51,21 +51,28 @@ def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
-    stop = threading.Event()
-    runner = threading.Thread(target=_job_runner, args=(app, stop), name="job-runner", daemon=True)
-    runner.start()  # what the scheduler process does in production (CSV imports are jobs)
     yield f"http://127.0.0.1:{server.server_port}"
-    stop.set()
-    runner.join(30)
     server.shutdown()
     thread.join(5)
 
 
-def _job_runner(app, stop: threading.Event) -> None:
+@pytest.fixture(autouse=True)
+def job_runner(app):
+    """Run the background-job queue while a browser test runs, as the scheduler process
+    does in production (CSV imports are jobs); stopped after the test."""
     from portal.jobs import run_pending
 
-    while not stop.wait(0.3):
-        run_pending(app, "browser-tests")
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(0.3):
+            run_pending(app, "browser-tests")
+
+    runner = threading.Thread(target=run, name="job-runner", daemon=True)
+    runner.start()
+    yield
+    stop.set()
+    runner.join(60)
 
 
 def _is_favicon(message) -> bool:
