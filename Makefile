@@ -6,14 +6,21 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run migrate seed test test-pg lint bench clean
+.PHONY: install install-dev run migrate seed test test-pg lint bench clean
 
+# What running needs (requirements.txt); the test tools come on top for `make test` only.
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
 install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
 
 migrate: install
 	$(FLASK) db upgrade
@@ -21,28 +28,36 @@ migrate: install
 seed: migrate
 	$(FLASK) seed-demo
 
-# Web (gunicorn) and scheduler together; Ctrl-C stops both.
+# Web (gunicorn) and scheduler together. Ctrl-C: the terminal signals the whole process
+# group, so each process gets SIGINT once and stops by itself; the shell ignores it, waits
+# for both and says so. SIGTERM to make (e.g. `kill`) is passed on to both, once. If the
+# web server cannot start (port taken), the scheduler is stopped too and make fails.
 run: seed
 	@echo ""
 	@echo "  Meterbill is running at http://$(HOST):$(PORT)/"
 	@echo "  Merchant portal (/merchant): admin@meterbill.local / meterbill-demo"
 	@echo "  Customer portal (/portal):   jane@acme.example / acme-demo-pass"
 	@echo ""
-	@trap 'kill 0' INT TERM; \
-	  $(PY) scheduler.py & \
-	  $(VENV)/bin/gunicorn --workers 2 --timeout 900 --bind $(HOST):$(PORT) --access-logfile - wsgi:app & \
-	  wait
+	@trap '' INT; \
+	  $(PY) scheduler.py & scheduler=$$!; \
+	  $(VENV)/bin/gunicorn --workers 2 --timeout 900 --bind $(HOST):$(PORT) --access-logfile - wsgi:app & web=$$!; \
+	  trap 'stopping=1; kill -TERM $$scheduler $$web 2>/dev/null' TERM; \
+	  wait $$web; web_status=$$?; \
+	  if [ $$web_status -ne 0 ] && [ -z "$$stopping" ]; then \
+	    echo "The web server stopped (exit $$web_status); stopping the scheduler"; \
+	    kill -TERM $$scheduler 2>/dev/null; wait $$scheduler; exit 1; fi; \
+	  wait $$web 2>/dev/null; wait $$scheduler; \
+	  echo "Meterbill stopped"
 
-test: install
+test: install-dev
 	bash scripts/ensure-chromium.sh
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-test-pg: install
+test-pg: install-dev
 	DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # Lint (ruff) and the layer contracts (import-linter), both configured in pyproject.toml.
-lint: install
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 

@@ -1,52 +1,74 @@
-"""The scheduler process: billing and mail jobs (APScheduler), never inside web workers.
+"""The scheduler process: billing, mail and background jobs (APScheduler), never inside
+web workers.
 
-Run with `python scheduler.py`; Ctrl-C (SIGINT) or SIGTERM stops it cleanly.
-Each job runs with `coalesce=True` and `max_instances=1`; running several scheduler
-processes is safe because the jobs themselves are (one invoice per package and period
-is enforced by the database).
+Run with `python scheduler.py`; Ctrl-C (SIGINT) or SIGTERM stops it cleanly: the signal
+handler only sets an event, the main thread then shuts the scheduler down (waiting for a
+running job) and logs "Scheduler stopped". (Shutting a BlockingScheduler down from inside
+a signal handler interrupted its own loop: SchedulerNotRunningError, "release unlocked
+lock".) Intervals: SCHEDULER_BILLING_SECONDS (or _MINUTES), SCHEDULER_MAIL_SECONDS,
+SCHEDULER_JOBS_SECONDS. Each job runs with `coalesce=True` and `max_instances=1`;
+running several scheduler processes is safe because the jobs themselves are (one invoice
+per package and period is enforced by the database; background jobs are claimed).
 """
 from __future__ import annotations
 
 import logging
 import signal
 import sys
+import threading
+from datetime import datetime, timedelta, timezone
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from portal import create_app
-from portal.services.jobs import billing_job, mail_job
+from portal.jobs import interval_seconds
+from portal.jobs.runner import new_worker_id
+from portal.security import warn_at_startup
+from portal.services.jobs import billing_job, job_runner_job, mail_job
 
 log = logging.getLogger("meterbill.scheduler")
 
 
-def build_scheduler(app) -> BlockingScheduler:
-    """A blocking scheduler: billing every SCHEDULER_BILLING_MINUTES, mail every minute."""
-    scheduler = BlockingScheduler(timezone="UTC")
-    minutes = app.config["SCHEDULER_BILLING_MINUTES"]
-    scheduler.add_job(
-        billing_job, "interval", minutes=minutes, args=[app], id="billing",
-        coalesce=True, max_instances=1, next_run_time=None,
-    )
-    scheduler.add_job(mail_job, "interval", minutes=1, args=[app], id="mail",
-                      coalesce=True, max_instances=1)
-    # Run once at start so a freshly started system is up to date immediately.
-    scheduler.add_job(billing_job, args=[app], id="billing-startup", max_instances=1)
+def build_scheduler(app, worker_id: str) -> BackgroundScheduler:
+    """Billing, mail and job-runner jobs on intervals; billing also once right at start."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+    now = datetime.now(timezone.utc)
+    common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+    billing = interval_seconds(app.config, "BILLING")
+    # Billing runs at start (a freshly started system is up to date at once), then every
+    # interval; the first interval run is one interval later.
+    scheduler.add_job(billing_job, "interval", seconds=billing, args=[app], id="billing",
+                      next_run_time=now, **common)
+    scheduler.add_job(mail_job, "interval", seconds=interval_seconds(app.config, "MAIL"),
+                      args=[app], id="mail", next_run_time=now + timedelta(seconds=1), **common)
+    scheduler.add_job(job_runner_job, "interval", seconds=interval_seconds(app.config, "JOBS"),
+                      args=[app, worker_id], id="jobs", next_run_time=now, **common)
     return scheduler
 
 
 def main() -> int:
-    """Start the scheduler and block until a signal stops it."""
+    """Start the scheduler and block until SIGINT or SIGTERM stops it."""
     app = create_app()
-    scheduler = build_scheduler(app)
+    warn_at_startup(app, "scheduler")  # one line when the key is generated, limits per process
+    worker_id = new_worker_id()
+    scheduler = build_scheduler(app, worker_id)
+    stop = threading.Event()
 
-    def stop(signum, _frame):
+    def on_signal(signum, _frame):
+        # Only set the event: everything else happens in the main thread, once.
         log.info("Received %s; stopping the scheduler", signal.Signals(signum).name)
-        scheduler.shutdown(wait=True)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the stop
+        stop.set()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    log.info("Scheduler started: billing every %s minute(s)", app.config["SCHEDULER_BILLING_MINUTES"])
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     scheduler.start()
+    log.info("Scheduler started (%s): billing every %s s, mail every %s s, jobs every %s s",
+             worker_id, interval_seconds(app.config, "BILLING"), interval_seconds(app.config, "MAIL"),
+             interval_seconds(app.config, "JOBS"))
+    while not stop.wait(1):
+        pass
+    scheduler.shutdown(wait=True)
     log.info("Scheduler stopped")
     return 0
 

@@ -9,8 +9,10 @@ from portal.billing.errors import ValidationError
 from portal.cli_contacts import contacts_cli
 from portal.db_types import utcnow
 from portal.extensions import db
+from portal.jobs.cli import jobs_cli
 from portal.models import STAFF_ROLES
 from portal.services import merchant_tz
+from portal.services.billing_runs import record_billing_run
 from portal.services.billing_workers import run_billing_parallel
 from portal.timeutil import format_datetime, parse_datetime
 
@@ -64,7 +66,7 @@ def billing_run_command(now_text: str | None, workers: int):
     if db.engine.dialect.name == "sqlite":
         workers = 1
     config = {"SQLALCHEMY_DATABASE_URI": current_app.config["SQLALCHEMY_DATABASE_URI"]}
-    summary = run_billing_parallel(config, now, workers)
+    summary = record_billing_run(now, "cli", lambda: run_billing_parallel(config, now, workers))
     click.echo(f"As of {format_datetime(now, merchant_tz())}: {summary.packages} package(s) due, "
                f"{len(summary.invoice_ids)} invoice(s) created, {summary.failures} failure(s).")
     if summary.failures:
@@ -107,3 +109,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(billing_cli)
     app.cli.add_command(apikeys_cli)
     app.cli.add_command(contacts_cli)
+    app.cli.add_command(jobs_cli)

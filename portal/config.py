@@ -31,6 +31,12 @@ def _list(name: str) -> list[str] | None:
     return items or None
 
 
+def _optional_int(name: str) -> int | None:
+    """An integer environment variable, or None when it is unset or empty."""
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else None
+
+
 def default_database_url() -> str:
     """The embedded SQLite database under instance/ (created on first use)."""
     return f"sqlite:///{INSTANCE_DIR / 'meterbill.db'}"
@@ -66,6 +72,20 @@ def load_settings() -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "billing@meterbill.local"),
         "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox")),
         "SCHEDULER_BILLING_MINUTES": int(os.environ.get("SCHEDULER_BILLING_MINUTES", "5")),
+        # Seconds win over minutes when set (tests and the as-deployed test use seconds).
+        "SCHEDULER_BILLING_SECONDS": _optional_int("SCHEDULER_BILLING_SECONDS"),
+        "SCHEDULER_MAIL_SECONDS": _optional_int("SCHEDULER_MAIL_SECONDS"),
+        "SCHEDULER_JOBS_SECONDS": _optional_int("SCHEDULER_JOBS_SECONDS"),
+        # Background jobs: a running job's heartbeat period, the age after which another
+        # worker takes it over, and how many times it is tried before it is failed.
+        "JOBS_HEARTBEAT_SECONDS": int(os.environ.get("JOBS_HEARTBEAT_SECONDS", "10")),
+        "JOBS_STALE_SECONDS": int(os.environ.get("JOBS_STALE_SECONDS", "60")),
+        "JOBS_MAX_ATTEMPTS": int(os.environ.get("JOBS_MAX_ATTEMPTS", "3")),
+        # Where CSV uploads wait for their import job (default instance/imports); with
+        # workers on several machines, a folder they all share.
+        "IMPORTS_DIR": os.environ.get("IMPORTS_DIR", ""),
+        # CSV uploads (portal and API) stream to disk with their own, larger limit.
+        "CSV_MAX_CONTENT_LENGTH": int(os.environ.get("CSV_MAX_CONTENT_LENGTH", str(512 << 20))),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         # Keeps the counters of several installs apart in one shared Redis.
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "meterbill"),

@@ -3,10 +3,16 @@ from portal import create_app
 from portal.config import normalize_database_url
 
 
-def test_health_checks_the_database(client):
+def test_health_checks_the_database(client, db):
+    from portal.db_types import utcnow
+    from portal.models import BillingRun
+
+    db.session.add(BillingRun(source="scheduler", now=utcnow(), finished_at=utcnow()))
+    db.session.commit()
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "scheduler": "ok",
+                                   "jobs": {"waiting": 0, "running": 0, "failed": 0}}
 
 
 def test_health_reports_an_unreachable_database(tmp_path):

@@ -217,12 +217,15 @@ def collection_paths(resource: Resource) -> dict:
             "summary": doc(fn), "content": {JSON: {"schema": {}}}, "parameters": [],
             "response": {}, "details": {"type": "object"}})
         errors = (*WRITE_ERRORS, 415) if any(m != JSON for m in spec["content"]) else WRITE_ERRORS
+        code = spec.get("code", 200)
         paths[f"/{resource.name}/_action/{action}"] = {"post": {
             "operationId": f"{resource.name}_{action}", "summary": spec["summary"],
             "description": doc(fn), "parameters": spec["parameters"],
             "requestBody": {"required": True, "content": spec["content"]},
-            "responses": with_errors({"200": success(200, spec["response"], "Done",
-                                                     details=spec["details"])}, errors)}}
+            "responses": with_errors({str(code): success(
+                code, spec["response"], "Done" if code == 200 else "Accepted",
+                location=code == 202, details=spec["details"])},
+                errors)}}
     return paths
 
 

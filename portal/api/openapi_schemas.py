@@ -267,11 +267,17 @@ ACTIONS = {
         "code": enum([200, 201, 400, 409], type="integer"), "status": enum(["OK", "Error"]),
         "message": STR, "id": null(INT), "details": {"type": "object"},
     }, ["code", "status", "message", "id", "details"]),
-    "CsvImportReport": obj({
-        "rows": INT, "stored": INT, "duplicates": INT, "error_count": INT, "dry_run": BOOL,
-        "errors": {"type": "array", "items": obj({"row": INT, "line": INT, "field": STR,
-                                                  "message": STR})},
-    }, ["rows", "stored", "duplicates", "errors", "error_count", "dry_run"]),
+    "UsageImport": obj({
+        "import_id": INT, "filename": STR,
+        "status": enum(["uploaded", "validated", "running", "done", "failed"],
+                       description="uploaded/running: queued or under way; validated: a dry "
+                                   "run's report; done or failed: finished."),
+        "percent": INT, "size_bytes": INT, "bytes_done": INT, "rows": INT, "rows_total": INT,
+        "stored": INT, "duplicates": INT, "error_count": INT, "message": NULL_TEXT,
+        "errors": {"type": "array", "items": obj({"row": INT, "line": null(INT),
+                                                  "field": null(STR), "message": STR})},
+        "write_datetime": DATETIME, "finished_datetime": NULL_DATETIME,
+    }, ["import_id", "status", "rows", "stored", "duplicates", "error_count", "errors"]),
 }
 
 # Which component describes each object and its bodies; objects missing here get generic ones.
@@ -283,6 +289,7 @@ OBJECT_SCHEMAS = {
     "usage": ("Usage", "UsageCreate", None),
     "invoice": ("Invoice", None, None),
     "transaction": ("Transaction", "TransactionCreate", None),
+    "usage_import": ("UsageImport", None, None),
 }
 # Objects whose create answers 200 (not 201) to an idempotent retry.
 CREATE_REPLAYS = {"usage": "A retry (same external_key, same content): the original record, "
@@ -308,6 +315,8 @@ ACTION_SCHEMAS = {
                           "again by the next run."),
     ("invoice", "pay"): ("InvoicePay", ref("Id"), "Record a payment of the balance (or "
                          "amount); answers the transaction id."),
+    ("usage_import", "confirm"): (None, ACTION_DONE, "Import the good rows of a dry-run "
+                                  "upload (status validated), in the background."),
     ("invoice", "email"): ("InvoiceEmail", ref("Id"), "Queue the invoice e-mail to the billing "
                            "contact (or email); answers the delivery id."),
 }
@@ -325,7 +334,8 @@ COLLECTION_SCHEMAS = {
         "details": obj({"stored": INT, "duplicates": INT, "errors": INT}),
     },
     ("usage", "import"): {
-        "summary": "Import a usage CSV file (the request body, text/csv); a report of every row",
+        "summary": "Upload a usage CSV file (the request body, text/csv), imported in the "
+                   "background: 202 with the id and Location of its usage_import",
         "content": {media: {"schema": {"type": "string", "examples": [
             "line_item_id,usage_value,from,to,external_key\n"
             "1,42.5,2015-09-15 00:00:00,2015-09-15 23:59:59,evt-1\n"]}}
@@ -333,7 +343,8 @@ COLLECTION_SCHEMAS = {
         "parameters": [{"name": "dry_run", "in": "query", "required": False,
                         "schema": {"type": "boolean", "default": False},
                         "description": "Check every row and report, store nothing."}],
-        "response": ref("CsvImportReport"),
+        "code": 202,
+        "response": ref("Id"),
         "details": {"type": "object"},
     },
 }

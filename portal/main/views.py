@@ -1,11 +1,13 @@
 """Public pages: landing and health."""
 from __future__ import annotations
 
-from flask import jsonify, render_template
+from flask import current_app, jsonify, render_template
 from sqlalchemy import text
 
 from portal.extensions import db, login_manager
+from portal.jobs.queue import queue_counts
 from portal.main import bp
+from portal.services.billing_runs import scheduler_status
 
 
 @login_manager.user_loader
@@ -24,10 +26,12 @@ def index():
 
 @bp.get("/health")
 def health():
-    """Health check: 200 when the database answers, 503 otherwise."""
+    """Health: 503 when the database is down; else 200, "degraded" when billing is not running."""
     try:
         db.session.execute(text("SELECT 1"))
     except Exception as exc:  # any driver error means the database is not usable
         db.session.rollback()
         return jsonify(status="error", database="unavailable", detail=type(exc).__name__), 503
-    return jsonify(status="ok", database="ok")
+    scheduler = scheduler_status(current_app.config)
+    return jsonify(status="ok" if scheduler.healthy else "degraded", database="ok",
+                   scheduler=scheduler.state, jobs=queue_counts())

@@ -1,8 +1,10 @@
 """The merchant dashboard: revenue, open balance, usage, due invoices, recent activity."""
-from flask import render_template
+from flask import current_app, render_template
 
 from portal.db_types import utcnow
+from portal.jobs.queue import queue_counts
 from portal.merchant import bp
+from portal.services.billing_runs import scheduler_status
 from portal.services.reports import dashboard as dashboard_figures
 from portal.services.settings import ensure_settings
 
@@ -11,4 +13,5 @@ from portal.services.settings import ensure_settings
 def dashboard():
     """Dashboard: the state of the business at a glance (figures from the reports service)."""
     return render_template("merchant/dashboard.html", figures=dashboard_figures(utcnow()),
-                           currency=ensure_settings().default_currency)
+                           currency=ensure_settings().default_currency,
+                           billing_status=scheduler_status(current_app.config), job_counts=queue_counts())

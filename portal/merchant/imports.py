@@ -1,12 +1,16 @@
 """CSV usage import: upload → preview of every bad row → confirm → background import.
 
+Both passes are jobs run by the scheduler process (`portal.jobs`); these views only store
+the upload and queue them. Uploads have their own size limit (CSV_MAX_CONTENT_LENGTH),
+set on the request before anything reads the form (the CSRF check does).
+
 The detail page of an import polls itself (HTMX, every second) while a pass runs: the
 fragment it answers carries the polling attributes only while the import is under way,
 so polling stops by itself when the preview or the summary is ready.
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,13 +24,26 @@ from portal.services import imports as service
 from portal.services.usage_csv import COLUMNS
 from portal.web import render_page
 
+CSV_UPLOAD_ENDPOINTS = {"merchant.import_upload"}
 LIST_SIZE = 50
 ERRORS_PER_PAGE = 100
 DETAIL_PAGE, DETAIL_PARTIAL = "merchant/import.html", "partials/merchant_import_detail.html"
 
 
+def csv_upload_limit() -> None:
+    """A CSV upload may be larger than other requests: raise its limit before the form is read."""
+    if request.endpoint in CSV_UPLOAD_ENDPOINTS:
+        request.max_content_length = current_app.config["CSV_MAX_CONTENT_LENGTH"]
+
+
+@bp.record_once
+def _install_upload_limit(state) -> None:
+    # App-wide and first: the CSRF check (app-wide too) parses the form before any view.
+    state.app.before_request_funcs.setdefault(None, []).insert(0, csv_upload_limit)
+
+
 def _import(import_id: int) -> CsvImport:
-    # Fresh from the database: a background thread changes the row between two polls.
+    # Fresh from the database: the background job changes the row between two polls.
     csv_import = db.session.get(CsvImport, import_id, populate_existing=True)
     if csv_import is None:
         abort(404)
@@ -52,14 +69,14 @@ def imports():
 @body_limit(service.MAX_UPLOAD_BYTES + (1 << 20))  # the file, plus the form around it
 @admin_required
 def import_upload():
-    """Store the uploaded file on disk, check its header, start its dry run."""
+    """Store the uploaded file on disk, check its header, queue its dry run."""
     try:
         csv_import = service.save_upload(request.files.get("file"), created_by_id=current_user.id)
     except service.UploadError as error:
         db.session.rollback()
         return _list_page(error.message, error.status)
-    db.session.commit()
     service.start_validation(csv_import.id)
+    db.session.commit()
     return redirect(url_for("merchant.import_detail", import_id=csv_import.id), 303)
 
 
@@ -83,8 +100,8 @@ def import_confirm(import_id: int):
     csv_import = _import(import_id)
     if csv_import.status != "validated" or not service.confirm_import(import_id):
         abort(409, description="This import is not waiting for confirmation.")
-    db.session.commit()
     service.start_import(import_id)
+    db.session.commit()
     if request.htmx:
         return import_detail(import_id)
     return redirect(url_for("merchant.import_detail", import_id=import_id), 303)

@@ -1,8 +1,10 @@
 """All models, imported here so that `db.metadata` knows every table."""
 from portal.models.accounts import STAFF_ROLES, ApiKey, StaffUser
+from portal.models.billing_runs import BillingRun
 from portal.models.catalog import Item, Tier, Tierset
 from portal.models.customers import Contact, Customer
 from portal.models.imports import CsvImport
+from portal.models.jobs import JOB_STATUSES, Job
 from portal.models.invoices import EmailDelivery, Invoice, InvoiceLine
 from portal.models.packages import LineItem, Package, QuantityChange, Suspension
 from portal.models.settings import Counter, MerchantSettings
@@ -14,5 +16,5 @@ __all__ = [
     "STAFF_ROLES", "ApiKey", "StaffUser", "Item", "Tier", "Tierset", "Contact", "Customer",
     "EmailDelivery", "Invoice", "InvoiceLine", "LineItem", "Package", "QuantityChange", "Suspension",
     "Counter", "MerchantSettings", "Transaction", "TransactionApplication", "UsageRecord",
-    "CsvImport", "UsageUrl",
+    "CsvImport", "UsageUrl", "BillingRun", "Job", "JOB_STATUSES",
 ]

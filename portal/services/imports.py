@@ -1,15 +1,17 @@
-"""CSV usage imports from the merchant portal: upload, preview (dry run), import, progress.
+"""CSV usage imports (merchant portal and API): upload, preview (dry run), import, progress.
 
-Life of a `CsvImport`: `uploaded` (the file is on disk; its dry run is under way) →
-`validated` (the preview: every bad row listed, nothing stored) → `running` (confirmed)
-→ `done`, or `failed` (the file cannot be read on; rows committed before stay stored).
+Life of a `CsvImport`: `uploaded` (the file is on disk; its dry run is queued or under
+way) → `validated` (the preview: every bad row listed, nothing stored) → `running`
+(confirmed; the import is queued or under way) → `done`, or `failed` (the file cannot be
+read on; rows committed before stay stored). The API's upload skips the preview: it goes
+straight to `running` (or, with `dry_run`, ends at `validated`).
 
-Both passes run in the BACKGROUND: a thread of the web process with its own app context
-(so its own session and connection). A million-row file takes seconds to tens of seconds,
-longer than a request should hold a worker, and it needs no broker or extra process; the
-progress lives in the database row, so any worker can answer the page's polling. The
-price: an import dies with its process (a restart leaves it `uploaded`/`running`; rows
-committed so far stay, and files with external keys can simply be imported again).
+Both passes are BACKGROUND JOBS (`portal.jobs`, kind `csv_import`) run by the scheduler
+process, never by a web worker: the upload only streams the file to disk (instance
+folder) and queues the job in the same transaction. A pass commits every chunk of rows
+together with its checkpoint (the counters on the row) and its job's heartbeat; if the
+worker dies, another takes the job over and resumes after the last committed row, so
+every row is counted exactly once, with or without an `external_key`.
 
 Files are streamed: the upload is copied to disk in blocks and `usage_csv.import_usage_csv`
 reads it line by line in chunks. Every error of a pass is appended to a JSON-lines file
@@ -24,7 +26,6 @@ import io
 import json
 import logging
 import os
-import threading
 import uuid
 from itertools import islice
 from pathlib import Path
@@ -34,6 +35,7 @@ from sqlalchemy import update
 
 from portal.db_types import utcnow
 from portal.extensions import db
+from portal.jobs import JobContext, enqueue
 from portal.models import CsvImport
 from portal.services.usage_csv import CHUNK_ROWS, MAX_ERRORS, CsvImportError, ImportReport, \
     import_usage_csv, read_header
@@ -41,23 +43,21 @@ from portal.services.usage_csv import CHUNK_ROWS, MAX_ERRORS, CsvImportError, Im
 log = logging.getLogger(__name__)
 
 CSV_EXTENSIONS = (".csv", ".txt")
-MAX_UPLOAD_BYTES = 1 << 30  # 1 GiB: some 15 million rows
 HEAD_BYTES = 1 << 16  # what the upload check reads to find the header row
 ERRORS_KEPT = 100
 PREVIEW, IMPORT = "preview", "import"
 IN_PROGRESS = ("uploaded", "running")
-_threads: dict[int, threading.Thread] = {}
-# Imports of one process run two at a time; more wait their turn (still `uploaded`/`running`).
-_slots = threading.BoundedSemaphore(2)
+JOB_KIND = "csv_import"
 
 
 class UploadError(Exception):
     """An upload refused before anything is stored; `status` is the HTTP status to answer."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, field: str = "file"):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.field = field
 
 
 def imports_dir() -> Path:
@@ -65,6 +65,11 @@ def imports_dir() -> Path:
     path = Path(current_app.config.get("IMPORTS_DIR") or Path(current_app.instance_path) / "imports")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def upload_limit() -> int:
+    """The largest CSV upload in bytes (CSV_MAX_CONTENT_LENGTH)."""
+    return int(current_app.config["CSV_MAX_CONTENT_LENGTH"])
 
 
 def save_upload(upload, created_by_id: int | None = None) -> CsvImport:
@@ -79,14 +84,25 @@ def save_upload(upload, created_by_id: int | None = None) -> CsvImport:
     name = os.path.basename(upload.filename.replace("\\", "/"))[:255]
     if not name.lower().endswith(CSV_EXTENSIONS):
         raise UploadError(415, f"'{name}' is not a CSV file: upload a .csv file (UTF-8 text).")
+    return save_stream(upload.stream, name, "uploaded", created_by_id)
+
+
+def save_stream(stream, name: str, status: str, created_by_id: int | None = None) -> CsvImport:
+    """Copy a CSV body to disk in blocks, check its header, record it; flushes.
+
+    :param stream: a binary stream (an upload's, or the API request's body).
+    :param name: the file name shown in the portal.
+    :param status: `uploaded` (a preview follows) or `running` (imported directly).
+    :raises UploadError: too large, empty, not UTF-8, a wrong header.
+    """
     path = imports_dir() / f"{uuid.uuid4().hex}.csv"
     try:
-        size = _copy(upload.stream, path)
+        size = _copy(stream, path)
         check_head(path)
-    except UploadError:
+    except BaseException:  # also a client gone mid-upload: no orphan file
         path.unlink(missing_ok=True)
         raise
-    csv_import = CsvImport(filename=name, stored_path=str(path), status="uploaded", size_bytes=size,
+    csv_import = CsvImport(filename=name, stored_path=str(path), status=status, size_bytes=size,
                            created_by_id=created_by_id, errors=[])
     db.session.add(csv_import)
     db.session.flush()
@@ -95,13 +111,12 @@ def save_upload(upload, created_by_id: int | None = None) -> CsvImport:
 
 def _copy(stream, path: Path) -> int:
     """Copy in 1 MiB blocks (never the whole file in memory); the size in bytes."""
-    size = 0
+    size, limit = 0, upload_limit()
     with open(path, "wb") as out:
         while block := stream.read(1 << 20):
             size += len(block)
-            if size > MAX_UPLOAD_BYTES:
-                out.close()
-                raise UploadError(413, f"The file is larger than {MAX_UPLOAD_BYTES >> 20} MiB: split it.")
+            if size > limit:
+                raise UploadError(413, f"The file is larger than {limit >> 20} MiB: split it.")
             out.write(block)
     if size == 0:
         raise UploadError(400, "The file is empty: a header row is required.")
@@ -124,7 +139,7 @@ def check_head(path: Path) -> None:
     try:
         read_header(next(rows, None), ImportReport())
     except CsvImportError as error:
-        raise UploadError(422, f"The file cannot be imported: {error.message}.") from None
+        raise UploadError(422, f"The file cannot be imported: {error.message}.", error.field) from None
     except csv.Error as error:
         raise UploadError(422, f"The file is not valid CSV ({error}).") from None
 
@@ -153,7 +168,7 @@ def error_page(csv_import: CsvImport, phase: str, page: int, size: int = 100) ->
 
 def confirm_import(import_id: int) -> bool:
     """Move a previewed import to `running` (atomically: a second click does nothing);
-    resets its counters for the real pass. The caller commits, then `start_import`."""
+    resets its counters for the real pass. The caller queues `start_import`, then commits."""
     moved = db.session.execute(
         update(CsvImport).where(CsvImport.id == import_id, CsvImport.status == "validated")
         .values(status="running", rows_done=0, bytes_done=0, stored=0, duplicates=0,
@@ -171,44 +186,33 @@ def discard_import(csv_import: CsvImport) -> None:
     db.session.flush()
 
 
-def start_validation(import_id: int) -> threading.Thread:
-    """Run the dry run of an uploaded file in the background (after the caller's commit)."""
-    return _start(import_id, PREVIEW)
+def start_validation(import_id: int) -> None:
+    """Queue the dry run of an uploaded file (in the caller's transaction)."""
+    enqueue(JOB_KIND, {"import_id": import_id, "phase": PREVIEW})
 
 
-def start_import(import_id: int) -> threading.Thread:
-    """Run the confirmed import in the background (after the caller's commit)."""
-    return _start(import_id, IMPORT)
+def start_import(import_id: int) -> None:
+    """Queue the confirmed import (in the caller's transaction)."""
+    enqueue(JOB_KIND, {"import_id": import_id, "phase": IMPORT})
 
 
-def _start(import_id: int, phase: str) -> threading.Thread:
-    app = current_app._get_current_object()
-    thread = threading.Thread(target=_work, args=(app, import_id, phase), daemon=True,
-                              name=f"csv-{phase}-{import_id}")
-    _threads[import_id] = thread
-    thread.start()
-    return thread
+def run_import_job(context: JobContext) -> None:
+    """The `csv_import` job: one pass of one import, resumed where a dead worker stopped."""
+    import_id, phase = context.payload["import_id"], context.payload["phase"]
+    csv_import = db.session.get(CsvImport, import_id)
+    if csv_import is None or csv_import.status not in IN_PROGRESS:
+        return  # discarded, or already finished by an earlier attempt
+    run_pass(csv_import, phase, context)
 
 
-def wait_for(import_id: int, timeout: float | None = None) -> None:
-    """Wait until this process's background pass of an import ends (tests, CLI)."""
-    thread = _threads.get(import_id)
-    if thread is not None:
-        thread.join(timeout)
-
-
-def _work(app, import_id: int, phase: str) -> None:
-    with _slots, app.app_context():
-        try:
-            run_pass(import_id, phase)
-        except Exception:  # the thread must record its end, whatever happened
-            log.exception("CSV import %s: the %s pass failed", import_id, phase)
-            db.session.rollback()
-            _finish(db.session.get(CsvImport, import_id), "failed", "An internal error stopped the import.")
-        finally:
-            db.session.remove()
-            if _threads.get(import_id) is threading.current_thread():  # not the next pass's
-                del _threads[import_id]
+def import_job_failed(payload: dict, error: str) -> None:
+    """A pass that failed for good (its workers died or it kept failing); flushes."""
+    csv_import = db.session.get(CsvImport, payload.get("import_id"))
+    if csv_import is not None and csv_import.status in IN_PROGRESS:
+        csv_import.status, csv_import.finished_at = "failed", utcnow()
+        csv_import.message = "The import stopped and could not be resumed; rows stored so far stay."
+        log.error("CSV import %s failed: %s", csv_import.id, error)
+        db.session.flush()
 
 
 class _Counting:
@@ -223,43 +227,63 @@ class _Counting:
         return data
 
 
-def run_pass(import_id: int, phase: str) -> None:
-    """The dry run (PREVIEW) or the import (IMPORT) of a file, committing progress after
-    each chunk; within an app context."""
-    csv_import = db.session.get(CsvImport, import_id)
+def run_pass(csv_import: CsvImport, phase: str, context: JobContext) -> None:
+    """The dry run (PREVIEW) or the import (IMPORT) of a file, from its last checkpoint.
+
+    Each chunk's records, the import's counters (the checkpoint) and the job's heartbeat
+    are committed together; a takeover resumes after the last committed row, so every
+    row is stored exactly once, with or without an external_key.
+    """
     dry_run = phase == PREVIEW
-    with open(csv_import.stored_path, "rb") as raw, open(errors_path(csv_import, phase), "w", encoding="utf-8") as sink:
+    resume = ImportReport(dry_run=dry_run, rows=csv_import.rows_done, stored=csv_import.stored,
+                          duplicates=csv_import.duplicates, error_count=csv_import.error_count)
+    _trim_errors(errors_path(csv_import, phase), csv_import.rows_done)
+    with open(csv_import.stored_path, "rb") as raw, \
+            open(errors_path(csv_import, phase), "a", encoding="utf-8") as sink:
         stream = _Counting(raw)
-        progress = _Progress(csv_import, stream, sink)
+        progress = _Progress(csv_import, stream, sink, context)
         try:
             # CHUNK_ROWS <= MAX_ERRORS: draining the report's errors after each chunk means
             # the service never drops one, so the error file lists every bad row.
             report = import_usage_csv(stream, dry_run=dry_run, chunk_rows=min(CHUNK_ROWS, MAX_ERRORS),
-                                      on_chunk=progress)
+                                      on_chunk=progress, resume=resume)
         except CsvImportError as error:
             db.session.rollback()
             progress.record(error.report, count_bytes=False)
-            _finish(csv_import, "failed", str(error.message))
+            _finish(csv_import, "failed", str(error.message), context)
             return
         progress.record(report)
     csv_import.rows_total = report.rows
     csv_import.bytes_done = csv_import.size_bytes
     if dry_run:
         csv_import.status = "validated"
+        context.renew()
         db.session.commit()
     else:
-        _finish(csv_import, "done", None)
+        _finish(csv_import, "done", None, context)
+
+
+def _trim_errors(path: Path, rows_done: int) -> None:
+    """Keep the errors of rows up to the checkpoint (a dead attempt may have written
+    errors of rows it never committed)."""
+    if not path.exists():
+        return
+    with open(path, encoding="utf-8") as lines:
+        kept = [line for line in lines if json.loads(line)["row"] <= rows_done]
+    with open(path, "w", encoding="utf-8") as out:
+        out.writelines(kept)
 
 
 class _Progress:
     """`on_chunk`: copies the report's counts to the row, moves its errors to the error
-    file, commits (the chunk's records and the progress together)."""
+    file, commits (the chunk's records, the checkpoint and the heartbeat together)."""
 
-    def __init__(self, csv_import: CsvImport, stream: _Counting, sink):
-        self.csv_import, self.stream, self.sink = csv_import, stream, sink
+    def __init__(self, csv_import: CsvImport, stream: _Counting, sink, context: JobContext):
+        self.csv_import, self.stream, self.sink, self.context = csv_import, stream, sink, context
 
     def __call__(self, report: ImportReport) -> None:
         self.record(report)
+        self.context.renew()
         db.session.commit()
 
     def record(self, report: ImportReport, count_bytes: bool = True) -> None:
@@ -278,11 +302,10 @@ class _Progress:
             row.bytes_done = min(self.stream.count, row.size_bytes)
 
 
-def _finish(csv_import: CsvImport | None, status: str, message: str | None) -> None:
+def _finish(csv_import: CsvImport, status: str, message: str | None, context: JobContext) -> None:
     """Record the end of a pass; the upload is deleted (nothing can resume it), its error files stay."""
-    if csv_import is None:
-        return
     csv_import.status, csv_import.message, csv_import.finished_at = status, message, utcnow()
+    context.renew()
     db.session.commit()
     Path(csv_import.stored_path).unlink(missing_ok=True)
 

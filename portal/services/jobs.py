@@ -6,19 +6,21 @@ import time
 
 from portal.db_types import utcnow
 from portal.extensions import db
+from portal.jobs import run_pending
 from portal.services.billing import RunSummary, run_billing
+from portal.services.billing_runs import record_billing_run
 from portal.services.mail import send_due_deliveries
 
 log = logging.getLogger("meterbill.jobs")
 
 
 def billing_job(app) -> RunSummary:
-    """Bill every package due now and log the run's figures."""
+    """Bill every package due now, record the run and log its figures."""
     with app.app_context():
         started = time.monotonic()
         now = utcnow()
         try:
-            summary = run_billing(now)
+            summary = record_billing_run(now, "scheduler", lambda: run_billing(now))
         finally:
             db.session.remove()
         log.info("Billing job at %s: %s package(s) due, %s invoice(s) created, %s failure(s) "
@@ -37,3 +39,11 @@ def mail_job(app) -> dict[str, int]:
         if counts:
             log.info("Mail job: %s", ", ".join(f"{n} {status}" for status, n in counts.items()))
         return counts
+
+
+def job_runner_job(app, worker_id: str) -> dict[str, int]:
+    """Run the queued background jobs (CSV imports, ...) and log what happened."""
+    counts = run_pending(app, worker_id)
+    if counts:
+        log.info("Job runner: %s", ", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
+    return counts

@@ -64,7 +64,8 @@ class CsvImportError(ValidationError):
 
 
 def import_usage_csv(stream, *, dry_run: bool = False, chunk_rows: int = CHUNK_ROWS,
-                     on_chunk: Callable[[ImportReport], None] | None = None) -> ImportReport:
+                     on_chunk: Callable[[ImportReport], None] | None = None,
+                     resume: ImportReport | None = None) -> ImportReport:
     """Validate and (unless `dry_run`) store every row of a usage CSV file; flushes.
 
     :param stream: a binary stream with a `read(size)` method (e.g. `request.stream`).
@@ -72,9 +73,11 @@ def import_usage_csv(stream, *, dry_run: bool = False, chunk_rows: int = CHUNK_R
     :param chunk_rows: rows sent to the database at once.
     :param on_chunk: called after each chunk with the report so far; the API commits
         there (and a portal can show progress).
+    :param resume: the report of the rows already done (a resumed import): its first
+        `resume.rows` data rows are read but not sent again, and counting goes on from it.
     :raises CsvImportError: the header is wrong or the file is not UTF-8 / not CSV.
     """
-    report = ImportReport(dry_run=dry_run)
+    report = resume or ImportReport(dry_run=dry_run)
     for chunk in _chunks(stream, report, chunk_rows):
         outcomes = ingest_batch([raw for _, _, raw in chunk if isinstance(raw, dict)],
                                 source="csv", dry_run=dry_run)
@@ -89,8 +92,10 @@ def _chunks(stream, report: ImportReport, chunk_rows: int) -> Iterator[list]:
     reader = csv.reader(_lines(_text(stream), report))
     records = _records(reader, report)
     columns = read_header(next(records, None), report)
-    chunk = []
-    for cells in records:
+    chunk, done = [], report.rows
+    for seen, cells in enumerate(records, start=1):
+        if seen <= done:  # stored (or checked) by an earlier attempt of a resumed import
+            continue
         report.rows += 1
         chunk.append((report.rows, reader.line_num, _row(cells, columns)))
         if len(chunk) >= chunk_rows:

@@ -63,7 +63,25 @@ def seed_objects(api) -> dict:
     ids["invoice_id"] = invoices[0]["invoice_id"]
     ids["transaction_id"] = body(api.post(
         f"/api/v3/invoice/{ids['invoice_id']}/_action/pay", json={"amount": "1.00"}))["response"]["id"]
+    ids["import_id"] = _csv_import(api, line["line_item_id"], start)
     return ids
+
+
+def _csv_import(api, line_id: int, start: str) -> int:
+    """A usage CSV uploaded through the API and imported by the job runner."""
+    import tempfile
+
+    from flask import current_app
+
+    from portal.jobs import run_pending
+
+    if not current_app.config.get("IMPORTS_DIR"):
+        current_app.config["IMPORTS_DIR"] = tempfile.mkdtemp(prefix="imports-")
+    answer = api.post("/api/v3/usage/_action/import", headers={"Content-Type": "text/csv"},
+                      data=f"line_item_id,usage_value,from\n{line_id},1,{start}\n{line_id},x,{start}\n")
+    assert answer.status_code == 202, body(answer)
+    run_pending(current_app._get_current_object())
+    return body(answer)["response"]["id"]
 
 
 def _aim_body(case, ids: dict):

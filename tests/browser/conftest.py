@@ -57,6 +57,25 @@ def live_server(app):
     thread.join(5)
 
 
+@pytest.fixture(autouse=True)
+def job_runner(app):
+    """Run the background-job queue while a browser test runs, as the scheduler process
+    does in production (CSV imports are jobs); stopped after the test."""
+    from portal.jobs import run_pending
+
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(0.3):
+            run_pending(app, "browser-tests")
+
+    runner = threading.Thread(target=run, name="job-runner", daemon=True)
+    runner.start()
+    yield
+    stop.set()
+    runner.join(60)
+
+
 def _is_favicon(message) -> bool:
     # Chromium asks every site for /favicon.ico; the app has none, which is no page's error.
     return (message.location or {}).get("url", "").endswith("/favicon.ico")

@@ -1,4 +1,7 @@
-"""CSV usage import in the merchant portal: upload, preview, confirm, background progress."""
+"""CSV usage import in the merchant portal: upload, preview, confirm, background progress.
+
+The passes are background jobs: nothing runs in the request; `run_jobs` runs the queue as
+the scheduler's job runner does."""
 from __future__ import annotations
 
 import io
@@ -8,7 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from factories import make_package, utc
-from portal.models import CsvImport, UsageRecord
+from flask import current_app
+
+from portal.jobs import run_pending
+from portal.models import CsvImport, Job, UsageRecord
 from portal.services import imports as service
 
 
@@ -38,11 +44,19 @@ def csv_of(line, good: int, bad: int = 0) -> bytes:
     return ("\n".join(rows) + "\n").encode()
 
 
-def settle(db, response) -> CsvImport:
-    """The import a response redirected to, once its background pass has ended."""
-    import_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
-    service.wait_for(import_id, timeout=60)
+def run_jobs(db) -> dict:
+    """Run the queued jobs (what the scheduler's job runner does); see their commits."""
+    db.session.rollback()
+    counts = run_pending(current_app._get_current_object())
     db.session.expire_all()
+    return counts
+
+
+def settle(db, response) -> CsvImport:
+    """The import a response redirected to, once its background pass has run."""
+    import_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    assert db.session.get(CsvImport, import_id).status in service.IN_PROGRESS  # queued only
+    run_jobs(db)
     return db.session.get(CsvImport, import_id)
 
 
@@ -157,10 +171,9 @@ def test_viewer_reads_but_cannot_change(viewer, db, line):
     from werkzeug.datastructures import FileStorage
 
     imp = service.save_upload(FileStorage(io.BytesIO(csv_of(line, good=1)), "usage.csv"))
-    db.session.commit()
     service.start_validation(imp.id)
-    service.wait_for(imp.id, timeout=60)
-    db.session.expire_all()
+    db.session.commit()
+    run_jobs(db)
     listing = viewer.get("/merchant/imports").get_data(as_text=True)
     assert "usage.csv" in listing and 'type="file"' not in listing
     assert "Import 1 rows" not in viewer.get(f"/merchant/imports/{imp.id}").get_data(as_text=True)
@@ -184,3 +197,29 @@ def test_list_page_full_and_partial_and_template(admin, db):
     assert "<html" not in partial and 'id="import-list"' in partial
     template = admin.get("/merchant/imports/template.csv")
     assert template.mimetype == "text/csv" and template.get_data(as_text=True).startswith("line_item_id,")
+
+
+def test_the_upload_only_queues_a_job_no_web_thread_runs_it(admin, db, line):
+    import threading
+
+    before = threading.active_count()
+    response = upload(admin, csv_of(line, good=2))
+    import_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    assert threading.active_count() == before
+    [job] = db.session.scalars(select(Job)).all()
+    assert (job.kind, job.status, job.payload) == ("csv_import", "waiting",
+                                                   {"import_id": import_id, "phase": "preview"})
+    page = admin.get(f"/merchant/imports/{import_id}", htmx=True).get_data(as_text=True)
+    assert 'hx-trigger="every 1s"' in page  # still polling: the job has not run
+    assert run_jobs(db) == {"done": 1}
+    assert db.session.get(CsvImport, import_id).status == "validated"
+
+
+def test_a_csv_upload_may_exceed_the_global_request_limit_but_not_its_own(app, admin, db, line, monkeypatch):
+    content = csv_of(line, good=40)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
+    monkeypatch.setitem(app.config, "CSV_MAX_CONTENT_LENGTH", 10_000)
+    assert len(content) > 1000
+    assert upload(admin, content).status_code == 303
+    monkeypatch.setitem(app.config, "CSV_MAX_CONTENT_LENGTH", 1500)
+    assert upload(admin, content).status_code == 413

@@ -7,12 +7,12 @@ the static rule `/usage` above `/<obj>`, so this view wins for POST.
 """
 from __future__ import annotations
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
 from portal.api import bp
 from portal.api.body import get_bool, json_body
-from portal.api.envelope import ApiError, respond
+from portal.api.envelope import ApiError, accepted, respond
 from portal.api.format import dt
 from portal.api.query import Field
 from portal.api.registry import Resource, register
@@ -22,8 +22,8 @@ from portal.extensions import db
 from portal.models import Item, LineItem, UsageRecord
 from portal.services import merchant_tz
 from portal.services.usage import Outcome, ingest_batch, instant, record_usage, text_field
+from portal.services import imports
 from portal.services.links import external_url
-from portal.services.usage_csv import CsvImportError, import_usage_csv
 
 MAX_BULK = 1000
 MAX_ID = 2**63 - 1
@@ -135,7 +135,8 @@ def bulk():
 
 
 def import_csv():
-    """POST /usage/_action/import: a streamed text/csv body; a report of every row."""
+    """POST /usage/_action/import: the text/csv body is stored and imported in the
+    background; 202 {"id": N} with the Location of the import (its progress and errors)."""
     if request.mimetype not in CSV_TYPES:
         raise ApiError(415, f"Send the file as the request body with Content-Type: text/csv "
                             f"(not {request.mimetype}).")
@@ -143,14 +144,17 @@ def import_csv():
     if charset not in ("utf-8", "utf8"):
         raise ApiError(400, f"The file must be UTF-8 text (not {charset}).", {"field": "file"})
     dry_run = get_bool(request.args, "dry_run", False)
-    commit = None if dry_run else (lambda _report: db.session.commit())
+    request.max_content_length = current_app.config["CSV_MAX_CONTENT_LENGTH"]
     try:
-        report = import_usage_csv(request.stream, dry_run=dry_run, on_chunk=commit)
-    except CsvImportError as error:
-        raise ApiError(400, str(error), {"field": error.field,
-                                         "report": error.report.as_dict()}) from None
-    db.session.rollback()  # a dry run leaves nothing behind
-    return respond(200, report.as_dict())
+        csv_import = imports.save_stream(request.stream, "api-upload.csv",
+                                         "uploaded" if dry_run else "running")
+    except imports.UploadError as error:
+        db.session.rollback()
+        raise ApiError(413 if error.status == 413 else 400, error.message,
+                       {"field": error.field}) from None
+    (imports.start_validation if dry_run else imports.start_import)(csv_import.id)
+    db.session.commit()
+    return accepted("usage_import", csv_import.id)
 
 
 register(Resource(
