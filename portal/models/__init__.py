@@ -3,7 +3,7 @@ from portal.models.accounts import STAFF_ROLES, ApiKey, StaffUser
 from portal.models.catalog import Item, Tier, Tierset
 from portal.models.customers import Contact, Customer
 from portal.models.imports import CsvImport
-from portal.models.invoices import EmailDelivery, Invoice, InvoiceLine
+from portal.models.invoices import EmailDelivery, Invoice, InvoiceLine, InvoiceLogo
 from portal.models.packages import LineItem, Package, QuantityChange
 from portal.models.settings import Counter, MerchantSettings
 from portal.models.transactions import Transaction, TransactionApplication
@@ -12,7 +12,7 @@ from portal.models.usage_urls import UsageUrl
 
 __all__ = [
     "STAFF_ROLES", "ApiKey", "StaffUser", "Item", "Tier", "Tierset", "Contact", "Customer",
-    "EmailDelivery", "Invoice", "InvoiceLine", "LineItem", "Package", "QuantityChange",
+    "EmailDelivery", "Invoice", "InvoiceLine", "InvoiceLogo", "LineItem", "Package", "QuantityChange",
     "Counter", "MerchantSettings", "Transaction", "TransactionApplication", "UsageRecord",
     "CsvImport", "UsageUrl",
 ]

@@ -16,6 +16,7 @@ from portal.services import merchant_tz
 from portal.services.billing_context import RunContext
 from portal.services.billing_inputs import billed_charges, line_spec, usage_by_period
 from portal.services.counters import next_number
+from portal.services.invoice_snapshot import snapshot_invoice
 
 REFNUMBER_SEQUENCE = "invoice_refnumber"
 
@@ -71,6 +72,7 @@ def write_invoice(package: Package, instant: datetime, final: bool, advance: tup
     invoice = _new_invoice(customer, instant, pre_period, post_period, ctx)
     invoice.package_id, invoice.kind = package.id, "final" if final else "recurring"
     _fill(invoice, drafts)
+    snapshot_invoice(invoice, customer)
     db.session.add(invoice)
     db.session.flush()
     return invoice
