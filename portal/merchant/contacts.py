@@ -64,7 +64,12 @@ def contact_update(contact_id: int):
 def contact_make_billing(contact_id: int):
     """Make this contact the one invoices are sent to."""
     contact = _contact(contact_id)
-    set_billing_contact(contact)
+    try:
+        set_billing_contact(contact)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(f"Not changed: {error.message}.", "error")
+        return refused(DETAIL_PAGE, CONTACTS_PARTIAL, **_detail(db.session.get(Customer, contact.customer_id)))
     return _done(contact.customer_id, f"Invoices now go to {contact.name or contact.id}.")
 
 
@@ -73,7 +78,8 @@ def contact_make_billing(contact_id: int):
 def contact_delete(contact_id: int):
     """Delete a contact; the billing contact hands over to another one (or is refused)."""
     contact = _contact(contact_id)
-    customer_id, name, was_billing = contact.customer_id, contact.name or str(contact.id), contact.is_billing_contact
+    customer_id, name = contact.customer_id, contact.name or str(contact.id)
+    was_billing = contact.is_billing_contact
     try:
         successor = delete_contact(contact)
     except ValidationError as error:

@@ -145,6 +145,9 @@ def update_contact(contact: Contact, **fields) -> Contact:
 
 def set_billing_contact(contact: Contact) -> Contact:
     """Make `contact` the one its customer's invoices are sent to; flushes."""
+    if not contact.email:
+        raise ValidationError("email", f"{contact.name or 'this contact'} has no e-mail address "
+                              "to send invoices to")
     customer = contact.customer
     for other in customer.contacts:
         if other is not contact and other.is_billing_contact:
@@ -157,19 +160,20 @@ def set_billing_contact(contact: Contact) -> Contact:
 
 
 def delete_contact(contact: Contact) -> Contact | None:
-    """Delete a contact; the billing contact hands over to another contact (one with an
-    e-mail first), and the only contact of a customer is refused.
+    """Delete a contact; the billing contact hands over to the customer's next contact with
+    an e-mail address, and is refused when there is none.
 
     :returns: the billing contact afterwards.
     """
     customer = contact.customer
-    others = [c for c in customer.contacts if c is not contact]
+    others = [c for c in customer.contacts if c is not contact and c.email]
     successor = billing_contact(customer)
     if contact.is_billing_contact:
-        if not others:
+        successor = others[0] if others else None
+        if successor is None and contact.email:
             raise ValidationError("contact_id", f"{contact.name or 'this contact'} receives the "
-                                  "invoices; add another contact before deleting this one")
-        successor = sorted(others, key=lambda c: (c.email is None, c.id))[0]
+                                  "invoices; add another contact (with an e-mail address) "
+                                  "before deleting this one")
     customer.contacts.remove(contact)
     db.session.flush()
     if successor is not None and not successor.is_billing_contact:

@@ -35,7 +35,7 @@ def test_a_new_invoice_shows_the_new_values(db, admin):
 
 
 
-def testzero_total_invoice_is_emailed_when_the_setting_asks(db, admin):
+def test_zero_total_invoice_is_emailed_when_the_setting_asks(db, admin):
     from merchant.test_merchant_settings import SETTINGS
 
     page = admin.get("/merchant/settings").get_data(as_text=True)

@@ -66,7 +66,7 @@ def test_greeting_names_the_contact_the_email_goes_to(db, app, smtp_server):
     assert message.get_body(("plain",)).get_content().startswith("Hello Janet Smith,")
 
 
-def testzero_total_invoice_is_recorded_but_not_emailed_by_default(db):
+def test_zero_total_invoice_is_recorded_but_not_emailed_by_default(db):
     invoice = zero_total_invoice(db)
     assert invoice.total_minor == 0 and invoice.status == "open-unpaid" and invoice.lines
     assert db.session.query(EmailDelivery).count() == 0
