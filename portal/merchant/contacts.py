@@ -38,9 +38,8 @@ def _done(customer_id: int, message: str):
 
 
 @bp.get("/contacts/<int:contact_id>/edit")
-@admin_required
 def contact_edit(contact_id: int):
-    """The contacts section with this contact's row as a form."""
+    """The contacts section with this contact's row as a form (read-only for viewers)."""
     contact = _contact(contact_id)
     return _customer_page(contact.customer_id, editing=contact.id,
                           edit_form=ContactForm(data=contact_form_data(contact)))

@@ -22,7 +22,7 @@ def test_web_pages_of_an_issued_invoice_keep_their_values(db, admin):
 
 
 def test_a_new_invoice_shows_the_new_values(db, admin):
-    _, package = issue_then_change(db)
+    issue_then_change(db)
     second = db.session.get(Invoice, run_billing(utc(2015, 10, 1)).invoice_ids[-1])
     text = pdf_text(second)
     for new in ("Southwind Ltd", "9 New Avenue", "ar@southwind.example", "Cash only.", "Southwind · VAT GB999",
