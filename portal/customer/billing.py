@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models import Invoice, Package, Transaction
 from portal.services.billing_context import RunContext
 from portal.services.estimates import estimate_current_period
+from portal.services.invoice_email import invoice_recipients
 from portal.services.invoice_view import invoice_context
 from portal.services.links import invoice_links
 from portal.services.listings import invoice_payments, paginate
@@ -64,7 +65,8 @@ def invoice(invoice_id: int):
     if invoice.is_credit_note:
         return redirect(url_for("customer.credit_note", credit_note_id=invoice.id))
     return render_template("customer/invoice.html", payments=invoice_payments(invoice.id),
-                           links=invoice_links(invoice.id), **invoice_context(invoice))
+                           links=invoice_links(invoice.id), recipients=invoice_recipients(invoice),
+                           **invoice_context(invoice))
 
 
 @bp.get("/invoices/<int:invoice_id>/pdf")

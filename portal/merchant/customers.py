@@ -23,6 +23,8 @@ from portal.services.settings import ensure_settings
 
 FORM_PAGE = "merchant/customer_form.html"
 DETAIL_PAGE = "merchant/customer.html"
+# The billing contact's errors belong to the form's main-contact fields.
+CONTACT_ALIASES = {"email": "superuser_email", "phone": "superuser_phone"}
 
 
 def _customer(customer_id: int) -> Customer:
@@ -32,24 +34,14 @@ def _customer(customer_id: int) -> Customer:
     return customer
 
 
-def _detail(customer: Customer, contact_form: ContactForm | None = None) -> dict:
-    """The customer page's context."""
+def _detail(customer: Customer, contact_form: ContactForm | None = None, **contacts) -> dict:
+    """The customer page's context (`contacts` may carry the contact being edited)."""
     return {"customer": customer, "contact_form": contact_form or ContactForm(),
             "invited": invitations_sent(customer.contacts),
+            "editing": None, "edit_form": None, **contacts,
             "packages": customer_packages(customer.id), "invoices": customer_invoices(customer.id),
             "payments": customer_payments(customer.id), "balance": customer_balance_minor(customer),
             "credit_notes": customer_credit_notes(customer.id)}
-
-
-def _create(form: CustomerForm) -> Customer:
-    """A new customer; its main contact's e-mail also becomes a contact (as the API does)."""
-    fields = customer_fields(form)
-    customer = create_customer(**fields)
-    if fields["superuser_email"]:
-        first, _, last = (fields["superuser_name"] or "").partition(" ")
-        add_contact(customer, email=fields["superuser_email"], first_name=first or None,
-                    last_name=last or None, phone=fields["superuser_phone"])
-    return customer
 
 
 @bp.get("/customers")
@@ -73,7 +65,7 @@ def customer_new():
 def customer_create():
     """Create a customer through the customers service."""
     form = CustomerForm()
-    ok, customer = submit(form, lambda: _create(form), {"email": "superuser_email"})
+    ok, customer = submit(form, lambda: create_customer(**customer_fields(form)), CONTACT_ALIASES)
     if not ok:
         return refused(FORM_PAGE, FORM_PAGE, form=form, customer=None)
     db.session.commit()
@@ -101,7 +93,7 @@ def customer_update(customer_id: int):
     """Save a customer through the customers service."""
     customer = _customer(customer_id)
     form = CustomerForm()
-    ok, _ = submit(form, lambda: update_customer(customer, **customer_fields(form)))
+    ok, _ = submit(form, lambda: update_customer(customer, **customer_fields(form)), CONTACT_ALIASES)
     if not ok:
         return refused(FORM_PAGE, FORM_PAGE, form=form, customer=customer)
     db.session.commit()

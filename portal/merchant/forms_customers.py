@@ -28,9 +28,9 @@ class CustomerForm(FlaskForm):
     bill_state = _text("State / region", 120)
     bill_postcode = _text("Postcode", 40)
     bill_country = _text("Country", 120)
-    superuser_name = _text("Main contact name")
-    superuser_email = EmailField("Main contact e-mail", validators=[Length(max=255)])
-    superuser_phone = _text("Main contact phone", 60)
+    superuser_name = _text("Billing contact name")
+    superuser_email = EmailField("Billing contact e-mail", validators=[Length(max=255)])
+    superuser_phone = _text("Billing contact phone", 60)
 
 
 class ContactForm(FlaskForm):
@@ -60,3 +60,8 @@ def contact_fields(form: ContactForm) -> dict:
 def customer_form_data(customer: Customer) -> dict:
     """A customer's current values as the form's initial data."""
     return {name: getattr(customer, name) for name in (*CUSTOMER_FIELDS, "currency")}
+
+
+def contact_form_data(contact) -> dict:
+    """A contact's current values as the form's initial data."""
+    return {name: getattr(contact, name) for name in CONTACT_FIELDS}

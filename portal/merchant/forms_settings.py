@@ -37,12 +37,14 @@ class SettingsForm(FlaskForm):
     accent_colour = StringField("Accent colour", validators=[Length(max=7)], render_kw={"type": "color"})
     footer_text = TextAreaField("Footer", validators=[Length(max=2000)], render_kw={"rows": 2})
     terms_text = TextAreaField("Terms", validators=[Length(max=4000)], render_kw={"rows": 3})
+    email_zero_invoices = BooleanField("E-mail invoices whose total is zero")
 
 
 def settings_form_data(settings: MerchantSettings) -> dict:
     """The saved settings as the form's initial data (the tax rate in percent)."""
     data = {name: getattr(settings, name) for name in (*TEXT_FIELDS, "default_currency",
-                                                       "payment_terms_days", "accent_colour")}
+                                                       "payment_terms_days", "accent_colour",
+                                                       "email_zero_invoices")}
     data["default_tax_rate"] = format_quantity(settings.default_tax_rate * 100)
     return data
 
@@ -59,6 +61,7 @@ def settings_fields(form: SettingsForm) -> dict:
     """update_settings' keyword arguments from the form."""
     fields = {name: form[name].data for name in (*TEXT_FIELDS, "default_currency",
                                                  "payment_terms_days", "accent_colour")}
+    fields["email_zero_invoices"] = bool(form.email_zero_invoices.data)
     fields["default_tax_rate"] = tax_rate_from_percent((form.default_tax_rate.data or "0").strip() or "0")
     return {**fields, "logo": uploaded_logo(form), "remove_logo": bool(form.remove_logo.data)}
 

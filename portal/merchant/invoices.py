@@ -14,6 +14,7 @@ from portal.merchant.forms_invoices import (
     STATUS_FILTER_LABELS, EmailForm, InvoiceFilters, PaymentForm, payment_fields, payment_outcome,
 )
 from portal.models import Invoice
+from portal.services.invoice_email import invoice_recipients
 from portal.services.invoice_view import invoice_context
 from portal.services.listings import customer_choices, filter_invoices, invoice_deliveries, invoice_payments
 from portal.services.mail import queue_invoice_email
@@ -46,6 +47,7 @@ def _detail(invoice: Invoice, payment_form: PaymentForm | None = None,
     # formdata=None: a new form must not read the request's posted values back.
     return {**invoice_context(invoice), "payments": invoice_payments(invoice.id),
             "deliveries": invoice_deliveries(invoice.id), "voidable": is_voidable(invoice),
+            "recipients": invoice_recipients(invoice),
             "payment_form": payment_form or PaymentForm(formdata=None, data={"amount": balance, "paid_on": today}),
             "email_form": email_form or EmailForm(formdata=None),
             "links": invoice_links(invoice) if invoice.voided_at is None else None}

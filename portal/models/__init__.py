@@ -5,7 +5,7 @@ from portal.models.catalog import Item, Tier, Tierset
 from portal.models.customers import Contact, Customer
 from portal.models.imports import CsvImport
 from portal.models.jobs import JOB_STATUSES, Job
-from portal.models.invoices import EmailDelivery, Invoice, InvoiceLine
+from portal.models.invoices import EmailDelivery, Invoice, InvoiceLine, InvoiceLogo
 from portal.models.packages import LineItem, Package, QuantityChange, Suspension
 from portal.models.settings import Counter, MerchantSettings
 from portal.models.transactions import Transaction, TransactionApplication
@@ -14,7 +14,7 @@ from portal.models.usage_urls import UsageUrl
 
 __all__ = [
     "STAFF_ROLES", "ApiKey", "StaffUser", "Item", "Tier", "Tierset", "Contact", "Customer",
-    "EmailDelivery", "Invoice", "InvoiceLine", "LineItem", "Package", "QuantityChange", "Suspension",
+    "EmailDelivery", "Invoice", "InvoiceLine", "InvoiceLogo", "LineItem", "Package", "QuantityChange", "Suspension",
     "Counter", "MerchantSettings", "Transaction", "TransactionApplication", "UsageRecord",
     "CsvImport", "UsageUrl", "BillingRun", "Job", "JOB_STATUSES",
 ]

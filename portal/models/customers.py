@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db_types import DecimalText, UTCDateTime, utcnow
@@ -46,6 +46,11 @@ class Contact(UserMixin, db.Model):
     """A person of a customer; may log into the customer portal."""
 
     __tablename__ = "contacts"
+    __table_args__ = (
+        # One billing contact per customer: the single answer to "who receives invoices".
+        Index("uq_contacts_billing", "customer_id", unique=True,
+              postgresql_where=text("is_billing_contact"), sqlite_where=text("is_billing_contact")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -55,7 +60,7 @@ class Contact(UserMixin, db.Model):
     title: Mapped[str | None] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(255), unique=True)
     phone: Mapped[str | None] = mapped_column(String(60))
-    is_billing_contact: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_billing_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

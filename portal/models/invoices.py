@@ -5,8 +5,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text,
-    UniqueConstraint,
+    JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary,
+    String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -73,6 +73,9 @@ class Invoice(db.Model):
     # Bumped to rotate the invoice's signed link: links of an earlier version stop working.
     link_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # What the invoice shows besides its lines (seller, buyer, contact, terms, tax, design),
+    # frozen at issue: see portal/services/invoice_snapshot.py.
+    snapshot: Mapped[dict | None] = mapped_column(JSON)
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"
@@ -121,6 +124,16 @@ class InvoiceLine(db.Model):
     tiers: Mapped[list] = mapped_column(JSON, default=list)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class InvoiceLogo(db.Model):
+    """A logo as printed on issued invoices, stored once by content (snapshots name it)."""
+
+    __tablename__ = "invoice_logos"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mimetype: Mapped[str] = mapped_column(String(60))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class EmailDelivery(db.Model):

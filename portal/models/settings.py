@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db_types import DecimalText
@@ -32,6 +32,8 @@ class MerchantSettings(db.Model):
     accent_colour: Mapped[str] = mapped_column(String(7), default="#2563eb")
     footer_text: Mapped[str | None] = mapped_column(Text)
     terms_text: Mapped[str | None] = mapped_column(Text)
+    # A zero-total invoice (e.g. metered usage of nothing) is recorded; e-mailed only if set.
+    email_zero_invoices: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Counter(db.Model):

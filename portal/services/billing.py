@@ -26,7 +26,7 @@ from portal.services import merchant_tz
 from portal.services.billing_context import RunContext
 from portal.services.billing_inputs import changed_since, last_invoiced_at
 from portal.services.invoices import write_invoice
-from portal.services.mail import queue_invoice_email
+from portal.services.mail import queue_issued_invoice_email
 from portal.services.packages import end_package, package_anchor
 from portal.services.package_periods import package_hold_period, package_usage_period
 from portal.services.suspensions import suspension_instants, sync_suspension_states
@@ -188,7 +188,7 @@ def _invoice_boundary(package: Package, ctx: RunContext) -> Invoice | None:
 def _queue_email(invoice: Invoice, package: Package, ctx: RunContext) -> None:
     """Queue the invoice e-mail in the invoice's own transaction (sent by the mail job)."""
     try:
-        queue_invoice_email(invoice, customer=package.customer, company_name=ctx.company_name)
+        queue_issued_invoice_email(invoice, customer=package.customer, company_name=ctx.company_name)
     except ValidationError:
         log.info("Invoice %s: the customer has no billing e-mail; not sent", invoice.id)
 

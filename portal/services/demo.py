@@ -57,8 +57,8 @@ def seed_demo(today: date | None = None) -> bool:
     customer = create_customer(
         company="Acme Telephony", external_key=DEMO_CUSTOMER_KEY, bill_addr1="1 Main Street",
         bill_city="Springfield", bill_state="IL", bill_postcode="62701", bill_country="USA",
-        superuser_name="Jane Doe", superuser_email="jane@acme.example",
     )
+    # The first contact becomes the billing (main) contact.
     contact = add_contact(customer, email=DEMO_CONTACT_EMAIL, first_name="Jane", last_name="Doe")
     set_contact_password(contact, DEMO_CONTACT_PASSWORD)
     start = today.replace(day=1) - relativedelta(months=1)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.billing.money import from_minor, minor_units, to_minor
 from portal.extensions import db
 from portal.models import Customer, Invoice, Item, MerchantSettings
+from portal.services.invoice_snapshot import build_snapshot, logo_image, snapshot_of
 from portal.services.labels import invoice_state, label
 from portal.services.settings import ensure_settings
 
@@ -56,32 +57,66 @@ def _line_view(line, currency: str, items: dict[int, Item]) -> LineView:
 
 
 def logo_data_uri(settings: MerchantSettings) -> str | None:
-    """The merchant logo inlined as a data: URI (PDFs and e-mails need no web request)."""
+    """The merchant logo inlined as a data: URI (the settings page and its preview)."""
     if not settings.logo:
         return None
-    encoded = base64.b64encode(settings.logo).decode()
-    return f"data:{settings.logo_mimetype or 'image/png'};base64,{encoded}"
+    return image_data_uri((settings.logo, settings.logo_mimetype or "image/png"))
 
 
-def invoice_context(invoice: Invoice) -> dict:
-    """Template context of one invoice: merchant, customer, lines and totals as text."""
-    settings = ensure_settings()
-    customer = db.session.get(Customer, invoice.customer_id)
-    item_ids = {line.item_id for line in invoice.lines if line.item_id}
-    items = {i.id: i for i in db.session.query(Item).filter(Item.id.in_(item_ids))} if item_ids else {}
+def image_data_uri(image: tuple[bytes, str] | None) -> str | None:
+    """(bytes, MIME type) as a data: URI (web pages and PDFs need no extra request)."""
+    if image is None:
+        return None
+    return f"data:{image[1]};base64,{base64.b64encode(image[0]).decode()}"
+
+
+def bill_to_lines(buyer: dict) -> list[str]:
+    """The complete billing address as printed: lines 1-3, "City, State Postcode", country."""
+    region = " ".join(p for p in (buyer.get("bill_state"), buyer.get("bill_postcode")) if p)
+    place = ", ".join(p for p in (buyer.get("bill_city"), region) if p)
+    parts = (buyer.get("bill_addr1"), buyer.get("bill_addr2"), buyer.get("bill_addr3"), place,
+             buyer.get("bill_country"))
+    return [p for p in parts if p]
+
+
+def _parties(snapshot: dict, customer_id: int | None = None) -> dict:
+    """The context of what the snapshot froze: seller, buyer, contact, terms, tax, design."""
+    design, terms = snapshot["design"], snapshot["terms"]
+    image = logo_image(snapshot)
+    contact = snapshot.get("contact")
+    return {
+        "merchant": SimpleNamespace(**snapshot["seller"], footer_text=design.get("footer_text"),
+                                    terms_text=terms.get("text")),
+        "customer": SimpleNamespace(id=customer_id, **snapshot["buyer"]),
+        "bill_to": bill_to_lines(snapshot["buyer"]),
+        "contact": SimpleNamespace(**contact) if contact else None,
+        "logo": image_data_uri(image), "logo_image": image,
+        "accent": design.get("accent_colour") or "#2563eb",
+        "terms": terms["label"], "tax_rate": snapshot["tax"]["label"],
+    }
+
+
+def _totals(invoice: Invoice) -> dict:
     c = invoice.currency
     return {
-        "invoice": invoice, "customer": customer, "merchant": settings,
-        "logo": logo_data_uri(settings), "accent": settings.accent_colour or "#2563eb",
-        "status_label": label(invoice_state(invoice), "invoice_state"),
-        "lines": [_line_view(line, c, items) for line in invoice.lines],
-        "subtotal": format_money(invoice.subtotal_minor, c),
-        "taxes": format_money(invoice.taxes_minor, c),
-        "tax_rate": format_quantity(invoice.tax_rate * 100) + " %",
-        "total": format_money(invoice.total_minor, c),
-        "paid": format_money(invoice.paid_minor, c),
+        "subtotal": format_money(invoice.subtotal_minor, c), "taxes": format_money(invoice.taxes_minor, c),
+        "total": format_money(invoice.total_minor, c), "paid": format_money(invoice.paid_minor, c),
         "balance": format_money(invoice.balance_minor, c),
-        "terms": "Due on receipt" if invoice.terms_days == 0 else f"Net {invoice.terms_days}",
+    }
+
+
+def invoice_context(invoice: Invoice, snapshot: dict | None = None) -> dict:
+    """Template context of one invoice, from its snapshot: parties, lines and totals as text.
+
+    :param invoice: the invoice.
+    :param snapshot: another snapshot to draw it with (the settings' design preview).
+    """
+    item_ids = {line.item_id for line in invoice.lines if line.item_id}
+    items = {i.id: i for i in db.session.query(Item).filter(Item.id.in_(item_ids))} if item_ids else {}
+    return {
+        "invoice": invoice, **_parties(snapshot or snapshot_of(invoice), invoice.customer_id), **_totals(invoice),
+        "status_label": label(invoice_state(invoice), "invoice_state"),
+        "lines": [_line_view(line, invoice.currency, items) for line in invoice.lines],
     }
 
 
@@ -89,35 +124,34 @@ def invoice_context(invoice: Invoice) -> dict:
 SAMPLE_LINES = (("VoIP minutes: base fee", Decimal(1), "", Decimal("10.00"), Decimal("10.00")),
                 ("VoIP minutes: usage", Decimal(361), "minutes", Decimal("0.05"), Decimal("18.05")))
 DESIGN_FIELDS = ("company_name", "address", "email", "phone", "footer_text", "terms_text")
+SAMPLE_BUYER = {"company": "Example Customer Inc.", "bill_addr1": "1 Sample Street",
+                "bill_city": "Springfield", "bill_country": "USA"}
 
 
 def sample_invoice_context(today: date) -> dict:
-    """The latest invoice's context, or a sample invoice's when none exists yet (not stored).
+    """The latest invoice, or a sample invoice when none exists yet (not stored), drawn with
+    the current settings (the design preview: issued invoices keep their own snapshot).
 
     :param today: the sample's date.
     """
+    settings = ensure_settings()
     latest = db.session.scalar(select(Invoice).order_by(Invoice.id.desc()).limit(1))
     if latest is not None:
-        return invoice_context(latest)
-    settings = ensure_settings()
+        customer = db.session.get(Customer, latest.customer_id)
+        return invoice_context(latest, build_snapshot(latest, customer, settings, None) | {"live_logo": True})
     c, rate = settings.default_currency, settings.default_tax_rate
     subtotal = sum(to_minor(line[4], c) for line in SAMPLE_LINES)
     taxes = to_minor(from_minor(subtotal, c) * rate, c)
     invoice = Invoice(refnumber=1001, date=today, due_date=today + timedelta(days=settings.payment_terms_days),
                       status="open-unpaid", cycle_pre_from_date=today, cycle_post_to_date=today - timedelta(days=1),
-                      cycle_pre_to_date=today + timedelta(days=30), cycle_post_from_date=today - timedelta(days=30))
-    customer = Customer(company="Example Customer Inc.", bill_addr1="1 Sample Street",
-                        bill_city="Springfield", bill_country="USA")
+                      cycle_pre_to_date=today + timedelta(days=30), cycle_post_from_date=today - timedelta(days=30),
+                      currency=c, subtotal_minor=subtotal, taxes_minor=taxes, total_minor=subtotal + taxes,
+                      paid_minor=0, tax_rate=rate, terms_days=settings.payment_terms_days)
+    snapshot = build_snapshot(invoice, Customer(**SAMPLE_BUYER), settings, None) | {"live_logo": True}
     lines = [LineView(d, format_quantity(q), unit, f"{r:f}", format_money(to_minor(a, c), c), (), False)
              for d, q, unit, r, a in SAMPLE_LINES]
-    return {
-        "invoice": invoice, "customer": customer, "merchant": settings, "logo": logo_data_uri(settings),
-        "accent": settings.accent_colour, "status_label": STATUS_LABELS["open-unpaid"], "lines": lines,
-        "subtotal": format_money(subtotal, c), "taxes": format_money(taxes, c),
-        "tax_rate": format_quantity(rate * 100) + " %", "total": format_money(subtotal + taxes, c),
-        "paid": format_money(0, c), "balance": format_money(subtotal + taxes, c),
-        "terms": "Due on receipt" if settings.payment_terms_days == 0 else f"Net {settings.payment_terms_days}",
-    }
+    return {"invoice": invoice, **_parties(snapshot), **_totals(invoice),
+            "status_label": STATUS_LABELS["open-unpaid"], "lines": lines}
 
 
 def design_preview_context(today: date, design: dict, logo: str | None, accent: str) -> dict:

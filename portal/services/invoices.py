@@ -21,6 +21,7 @@ from portal.services.billing_inputs import billed_charges, line_spec, usage_by_p
 from portal.services.counters import next_number
 from portal.services.credit_notes import issue_credit_note, void_credit_note
 from portal.services.payments import apply_customer_credit, reverse_applications
+from portal.services.invoice_snapshot import snapshot_invoice
 
 REFNUMBER_SEQUENCE = "invoice_refnumber"
 
@@ -78,6 +79,7 @@ def write_invoice(package: Package, instant: datetime, final: bool, advance: tup
     invoice = _new_invoice(customer, instant, pre_period, post_period, ctx)
     invoice.package_id, invoice.kind = package.id, "final" if final else "recurring"
     _fill(invoice, drafts)
+    snapshot_invoice(invoice, customer)  # what the document shows is frozen at issue
     if invoice.total_minor < 0:
         return issue_credit_note(invoice)
     invoice.refnumber = next_number(REFNUMBER_SEQUENCE)

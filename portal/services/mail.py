@@ -12,7 +12,7 @@ import logging
 import smtplib
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -22,8 +22,8 @@ from portal.billing.errors import ValidationError
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Customer, EmailDelivery, Invoice
-from portal.services.customers import billing_contact
-from portal.services.invoice_view import invoice_context
+from portal.services.customers import billing_email
+from portal.services.invoice_email import invoice_email_context
 from portal.services.pdf import render_invoice_pdf
 from portal.services.settings import ensure_settings
 
@@ -43,8 +43,7 @@ def queue_invoice_email(invoice: Invoice, to_address: str | None = None, *,
     :param company_name: the merchant's name, when the caller has it (billing runs).
     """
     customer = customer or db.session.get(Customer, invoice.customer_id)
-    contact = billing_contact(customer)
-    address = to_address or (contact.email if contact else customer.superuser_email)
+    address = to_address or billing_email(customer)
     if not address or "@" not in address:
         raise ValidationError("email", f"customer {customer.id} has no billing e-mail address")
     company_name = company_name or ensure_settings().company_name
@@ -52,11 +51,32 @@ def queue_invoice_email(invoice: Invoice, to_address: str | None = None, *,
         invoice_id=invoice.id, to_address=address, status="pending",
         subject=(f"Credit note {invoice.number} from {company_name}" if invoice.is_credit_note
                  else f"Invoice #{invoice.refnumber} from {company_name}"),
-        message_id=make_msgid(domain="meterbill.local"),
+        message_id=_message_id(),
     )
     db.session.add(delivery)
     db.session.flush()
     return delivery
+
+
+def queue_issued_invoice_email(invoice: Invoice, *, customer: Customer,
+                               company_name: str | None = None) -> EmailDelivery | None:
+    """Queue the e-mail of a newly issued invoice; a zero-total invoice is recorded but only
+    e-mailed when the merchant setting `email_zero_invoices` asks for it (else None).
+
+    :param invoice: the invoice just written.
+    :param customer: its customer.
+    :param company_name: the merchant's name, when the caller has it.
+    """
+    if invoice.total_minor == 0 and not ensure_settings().email_zero_invoices:
+        log.info("Invoice %s totals zero; recorded, not e-mailed (setting off)", invoice.id)
+        return None
+    return queue_invoice_email(invoice, customer=customer, company_name=company_name)
+
+
+def _message_id() -> str:
+    """A unique Message-ID in the domain of MAIL_FROM."""
+    _, sender = parseaddr(current_app.config["MAIL_FROM"])
+    return make_msgid(domain=sender.rpartition("@")[2] or "meterbill.local")
 
 
 def queue_message(to_address: str, subject: str, text: str, html: str | None = None) -> EmailDelivery:
@@ -71,35 +91,59 @@ def queue_message(to_address: str, subject: str, text: str, html: str | None = N
         raise ValidationError("email", "must be an e-mail address")
     delivery = EmailDelivery(kind="message", to_address=to_address, subject=subject,
                              body_text=text, body_html=html, status="pending",
-                             message_id=make_msgid(domain="meterbill.local"))
+                             message_id=_message_id())
     db.session.add(delivery)
     db.session.flush()
     return delivery
 
 
-def _headers(delivery: EmailDelivery) -> EmailMessage:
+def _headers(delivery: EmailDelivery, seller: dict | None = None) -> EmailMessage:
+    """Subject, From (the merchant's name and e-mail, else MAIL_FROM), Reply-To, Sender,
+    To, Date and Message-ID.
+
+    :param seller: the merchant as the invoice shows it (its snapshot), else the settings.
+    """
+    if seller is None:
+        settings = ensure_settings()
+        seller = {"company_name": settings.company_name, "email": settings.email}
+    mail_from = current_app.config["MAIL_FROM"]
+    sender_name, sender = parseaddr(mail_from)
     message = EmailMessage()
     message["Subject"] = delivery.subject
-    message["From"] = current_app.config["MAIL_FROM"]
+    message["From"] = formataddr((seller.get("company_name") or sender_name, seller.get("email") or sender))
+    if seller.get("email"):
+        message["Reply-To"] = seller["email"]
+        if seller["email"].lower() != sender.lower():
+            # The server's own address sends (and receives bounces) on the merchant's behalf.
+            message["Sender"] = sender
     message["To"] = delivery.to_address
+    message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = delivery.message_id
     return message
 
 
 def build_message(delivery: EmailDelivery) -> EmailMessage:
     """The MIME message: text and HTML alternatives, and the invoice PDF for an invoice."""
-    message = _headers(delivery)
     if delivery.kind == "message":
+        message = _headers(delivery)
         message.set_content(delivery.body_text or "")
         if delivery.body_html:
             message.add_alternative(delivery.body_html, subtype="html")
         return message
     invoice = db.session.get(Invoice, delivery.invoice_id)
+    context = invoice_email_context(invoice, delivery.to_address)
+    message = _headers(delivery, context["seller"])
     if invoice.is_credit_note:
         return _credit_note_message(message, invoice)
-    context = invoice_context(invoice)
     message.set_content(render_template("email/invoice.txt", **context))
     message.add_alternative(render_template("email/invoice.html", **context), subtype="html")
+    if context["logo_image"] is not None:
+        data, mimetype = context["logo_image"]
+        maintype, _, subtype = mimetype.partition("/")
+        # multipart/related: the HTML shows the logo by cid:, which mail clients display.
+        message.get_body(("html",)).add_related(data, maintype=maintype, subtype=subtype,
+                                                cid=f"<{context['logo_cid']}>", disposition="inline",
+                                                filename=f"logo.{subtype}")
     message.add_attachment(render_invoice_pdf(invoice), maintype="application", subtype="pdf",
                            filename=f"invoice-{invoice.refnumber}.pdf")
     return message

@@ -19,7 +19,7 @@ MAX_TERMS_DAYS = 365
 TEXT_LIMITS = {"company_name": 255, "email": 255, "phone": 60, "address": 2000,
                "footer_text": 2000, "terms_text": 4000}
 SETTINGS_FIELDS = (*TEXT_LIMITS, "default_currency", "default_tax_rate", "payment_terms_days",
-                   "accent_colour")
+                   "accent_colour", "email_zero_invoices")
 
 
 def ensure_settings() -> MerchantSettings:
@@ -79,6 +79,10 @@ def _clean(name: str, value):
         return value.strip().upper()
     if name == "default_tax_rate":
         return Decimal(value)
+    if name == "email_zero_invoices":
+        if not isinstance(value, bool):
+            raise ValidationError(name, "must be true or false")
+        return value
     if name == "payment_terms_days":
         if not isinstance(value, int) or not 0 <= value <= MAX_TERMS_DAYS:
             raise ValidationError(name, f"must be a number of days between 0 and {MAX_TERMS_DAYS}")

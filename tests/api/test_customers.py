@@ -35,7 +35,12 @@ def test_create_get_update_delete_customer(api):
 
     users = body(api.get(f"/api/v3/user?where=customer_id:EQUALS:{customer_id}"))["response"]
     assert [u["email"] for u in users] == ["customer@example.com"]
+    only = api.delete(f"/api/v3/user/{users[0]['user_id']}")  # the billing contact, and alone
+    assert only.status_code == 400 and "add another contact" in body(only)["message"]
+    other = body(api.post("/api/v3/user", json={"customer_id": customer_id, "email": "ap@example.com"}))
     assert api.delete(f"/api/v3/user/{users[0]['user_id']}").status_code == 200
+    got = body(api.get(f"/api/v3/customer/{customer_id}"))["response"]
+    assert got["superuser_email"] == "ap@example.com" and got["superuser_id"] == other["response"]["id"]
     assert api.delete(f"/api/v3/customer/{customer_id}").status_code == 200
     missing = api.get(f"/api/v3/customer/{customer_id}")
     assert missing.status_code == 404

@@ -10,7 +10,7 @@ from portal.api.registry import Resource, register
 from portal.extensions import db
 from portal.models import Customer, Invoice
 from portal.services.customers import (
-    CUSTOMER_FIELDS, add_contact, billing_contact, create_customer, delete_customer,
+    CUSTOMER_FIELDS, SUPERUSER_NAME_PARTS, billing_contact, create_customer, delete_customer,
     update_customer,
 )
 from portal.services.payments import customer_balance_minor
@@ -57,28 +57,22 @@ def serialize(customer: Customer) -> dict:
 
 
 def _fields(data: dict) -> dict:
-    """Customer fields present in a request body, validated as strings."""
+    """Customer fields present in a request body, validated as strings; the superuser_*
+    ones write the customer's billing contact."""
     fields = {name: get_str(data, name, max_length=column_length(Customer, name))
               for name in CUSTOMER_FIELDS if name in data}
-    if "superuser_first_name" in data or "superuser_last_name" in data:
-        names = (get_str(data, "superuser_first_name"), get_str(data, "superuser_last_name"))
-        fields.setdefault("superuser_name", " ".join(n for n in names if n) or None)
+    for name in SUPERUSER_NAME_PARTS:
+        if name in data:
+            fields[name] = get_str(data, name, max_length=120)
     if data.get("currency_iso4217") is not None:
         fields["currency"] = get_str(data, "currency_iso4217", max_length=3)
     return fields
 
 
 def create(data: dict) -> Customer:
-    """POST /customer: company required; the superuser becomes the main contact."""
+    """POST /customer: company required; the superuser becomes the billing contact."""
     fields = _fields(data)
-    customer = create_customer(company=fields.pop("company", None) or "", **fields)
-    email = customer.superuser_email
-    if email:
-        add_contact(customer, email=email,
-                    first_name=get_str(data, "superuser_first_name"),
-                    last_name=get_str(data, "superuser_last_name"),
-                    phone=customer.superuser_phone)
-    return customer
+    return create_customer(company=fields.pop("company", None) or "", **fields)
 
 
 def update(customer: Customer, data: dict) -> None:

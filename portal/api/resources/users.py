@@ -6,9 +6,8 @@ from portal.api.envelope import ApiError
 from portal.api.format import dt
 from portal.api.query import Field, as_int, as_text, get_by_id
 from portal.api.registry import Resource, register
-from portal.extensions import db
 from portal.models import Contact, Customer
-from portal.services.customers import CONTACT_FIELDS, add_contact, update_contact
+from portal.services.customers import CONTACT_FIELDS, add_contact, delete_contact, update_contact
 
 FIELDS = {
     "user_id": Field(Contact.id, as_int),
@@ -59,9 +58,8 @@ def update(contact: Contact, data: dict) -> None:
 
 
 def delete(contact: Contact) -> None:
-    """DELETE /user/N."""
-    db.session.delete(contact)
-    db.session.flush()
+    """DELETE /user/N (the billing contact hands over to another contact of the customer)."""
+    delete_contact(contact)
 
 
 register(Resource(
