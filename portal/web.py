@@ -71,22 +71,23 @@ def invoice_pdf_response(invoice, inline: bool = False):
         "Content-Disposition": f'{disposition}; filename="{name}.pdf"'})
 
 
-def body_limit(max_bytes: int):
+def body_limit(setting: str):
     """Give a view (e.g. a CSV upload) its own request-size limit instead of
     MAX_CONTENT_LENGTH; it applies before anything reads the body (CSRF checks do).
 
-    :param max_bytes: the largest body the view accepts.
+    :param setting: the config key holding the largest body the view accepts, in bytes.
     """
     def mark(view):
-        view.max_content_length = max_bytes
+        view.max_content_length_setting = setting
         return view
 
     return mark
 
 
 def apply_view_body_limit():
+    """before_request (registered first): the view's own body limit, if it has one."""
     view = current_app.view_functions.get(request.endpoint or "")
-    limit = getattr(view, "max_content_length", None)
-    if limit is not None:
-        request.max_content_length = limit
+    setting = getattr(view, "max_content_length_setting", None)
+    if setting is not None:
+        request.max_content_length = int(current_app.config[setting])
     return None

@@ -11,7 +11,6 @@ from portal.api.query import filtered, integer_limit, paged
 from portal.api.registry import RESOURCES, Resource
 from portal.extensions import db
 from portal.web import body_limit
-from portal.services.imports import MAX_UPLOAD_BYTES
 
 
 def resource_for(obj: str) -> Resource:
@@ -108,7 +107,7 @@ def object_action(obj: str, object_id: int, name: str):
 
 
 @bp.post("/<obj>/_action/<name>")
-@body_limit(MAX_UPLOAD_BYTES)  # the CSV import streams; JSON bodies stay capped (json_body)
+@body_limit("CSV_MAX_CONTENT_LENGTH")  # the CSV import streams; JSON bodies stay capped (json_body)
 def collection_action(obj: str, name: str):
     """Run an action on a whole collection (e.g. usage bulk and CSV import)."""
     resource = resource_for(obj)

@@ -10,7 +10,7 @@ so polling stops by itself when the preview or the summary is ready.
 """
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -24,22 +24,9 @@ from portal.services import imports as service
 from portal.services.usage_csv import COLUMNS
 from portal.web import render_page
 
-CSV_UPLOAD_ENDPOINTS = {"merchant.import_upload"}
 LIST_SIZE = 50
 ERRORS_PER_PAGE = 100
 DETAIL_PAGE, DETAIL_PARTIAL = "merchant/import.html", "partials/merchant_import_detail.html"
-
-
-def csv_upload_limit() -> None:
-    """A CSV upload may be larger than other requests: raise its limit before the form is read."""
-    if request.endpoint in CSV_UPLOAD_ENDPOINTS:
-        request.max_content_length = current_app.config["CSV_MAX_CONTENT_LENGTH"]
-
-
-@bp.record_once
-def _install_upload_limit(state) -> None:
-    # App-wide and first: the CSRF check (app-wide too) parses the form before any view.
-    state.app.before_request_funcs.setdefault(None, []).insert(0, csv_upload_limit)
 
 
 def _import(import_id: int) -> CsvImport:
@@ -66,7 +53,7 @@ def imports():
 
 
 @bp.post("/imports")
-@body_limit(service.MAX_UPLOAD_BYTES + (1 << 20))  # the file, plus the form around it
+@body_limit("CSV_MAX_CONTENT_LENGTH")  # streamed to disk; before CSRF reads the form
 @admin_required
 def import_upload():
     """Store the uploaded file on disk, check its header, queue its dry run."""

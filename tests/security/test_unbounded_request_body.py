@@ -37,9 +37,10 @@ def test_a_view_may_raise_its_own_limit_and_the_413_names_it(fresh_app):
     from portal.web import body_limit
 
     app = fresh_app()
+    app.config["TEST_UPLOAD_LIMIT"] = 6 * MEGABYTE
 
     @app.post("/upload-test")
-    @body_limit(6 * MEGABYTE)  # as the CSV upload views do: applied before the CSRF check
+    @body_limit("TEST_UPLOAD_LIMIT")  # as the CSV upload views do: applied before the CSRF check
     def upload_test():
         return str(len(request.get_data()))
 

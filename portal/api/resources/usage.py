@@ -7,7 +7,7 @@ the static rule `/usage` above `/<obj>`, so this view wins for POST.
 """
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from sqlalchemy import select
 
 from portal.api import bp
@@ -144,7 +144,6 @@ def import_csv():
     if charset not in ("utf-8", "utf8"):
         raise ApiError(400, f"The file must be UTF-8 text (not {charset}).", {"field": "file"})
     dry_run = get_bool(request.args, "dry_run", False)
-    request.max_content_length = current_app.config["CSV_MAX_CONTENT_LENGTH"]
     try:
         csv_import = imports.save_stream(request.stream, "api-upload.csv",
                                          "uploaded" if dry_run else "running")
