@@ -30,13 +30,9 @@ def greeting_name(invoice: Invoice, snapshot: dict, to_address: str) -> str | No
     return None
 
 
-def permalink(invoice: Invoice) -> str | None:
-    """The invoice's url_permalink, or None when no absolute URL can be built here."""
-    try:
-        return invoice_links(invoice.id)["url_permalink"]
-    except RuntimeError as error:  # outside a request without a configured public URL
-        log.warning("Invoice %s e-mailed without its online link: %s", invoice.id, error)
-        return None
+def permalink(invoice: Invoice) -> str:
+    """The invoice's url_permalink, built from PUBLIC_URL (also in the scheduler)."""
+    return invoice_links(invoice)["url_permalink"]
 
 
 def invoice_email_context(invoice: Invoice, to_address: str) -> dict:

@@ -16,9 +16,13 @@ def _october_message(app, smtp_server, before_sending=None):
     invoice = make_october_invoice()
     if before_sending:
         before_sending()
-    with app.test_request_context(base_url=PUBLIC):  # where the link helper builds absolute URLs
+    saved = app.config["PUBLIC_URL"]
+    app.config["PUBLIC_URL"] = PUBLIC  # links are built from it, as in the scheduler (no request)
+    try:
         assert send_due_deliveries() == {"sent": 2}
         permalink = invoice_links(invoice.id)["url_permalink"]
+    finally:
+        app.config["PUBLIC_URL"] = saved
     message = next(m for m in smtp_server if f"#{invoice.refnumber}" in m["Subject"])
     return invoice, message, permalink
 
