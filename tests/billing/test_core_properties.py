@@ -8,6 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.billing.aggregation import USAGE_TYPES, UsageSample, aggregate
+from portal.billing.cycles import (
+    history_instants, lifetime_instants, line_advance_periods, line_usage_periods,
+)
 from portal.billing.invoicing import (
     BilledCharge, InvoiceRequest, LineSpec, QuantityChange, compute_invoice_lines,
 )
@@ -233,7 +236,6 @@ class Simulation:
         return MONTH[self.next_index - 1].start if self.next_index else MONTH[0].start
 
     def aggregates(self, lines, periods, instant):
-        from portal.billing.cycles import line_usage_periods
         totals = {}
         for line in lines:
             for period in line_usage_periods(line, periods, instant, UTC):
@@ -244,7 +246,6 @@ class Simulation:
         return totals
 
     def run(self, now):
-        from portal.billing.cycles import history_instants, lifetime_instants
         while self.next_index < len(MONTH) and MONTH[self.next_index].start <= now:
             current = MONTH[self.next_index]
             instant = current.start
@@ -256,8 +257,8 @@ class Simulation:
             lifetime = [period_containing(ANCHOR, "mon", i, UTC) for line in lines
                         for i in lifetime_instants(line)]
             advance = {p.start: p for p in changed + history + [current] if p.index <= current.index}
-            usage = {p.start: p for p in changed + lifetime + MONTH[max(0, current.index - 1):current.index]
-                     if p.index < current.index}
+            ended = MONTH[max(0, current.index - 1):current.index]
+            usage = {p.start: p for p in changed + lifetime + ended if p.index < current.index}
             billed = tuple(c for invoice in self.invoices if invoice for c in invoice)
             req = InvoiceRequest("USD", UTC, tuple(lines), tuple(advance.values()),
                                  tuple(usage.values()),
@@ -311,7 +312,6 @@ def _final_targets(sim):
     models, targets = sim.first_models(), {}
     for line in sim.priced():
         for period in MONTH[:HORIZON + 1]:
-            from portal.billing.cycles import line_advance_periods, line_usage_periods
             own = line_advance_periods(line, [period], UTC)
             ended = period.index < HORIZON
             used = line_usage_periods(line, [period], MONTH[HORIZON].start, UTC) if ended else []
@@ -319,15 +319,16 @@ def _final_targets(sim):
                 model = models.get((line.line_item_id, p.start))
                 marker = () if model is None else (
                     BilledCharge(line.line_item_id, p.start, "model", D(0), D(0), model),)
+                end = MONTH[HORIZON].start
                 req = InvoiceRequest("USD", UTC, (line,), (p,) if p in own else (),
-                                     (p,) if p in used else (), sim.aggregates([line], [p], MONTH[HORIZON].start),
-                                     marker, MONTH[HORIZON].start)
+                                     (p,) if p in used else (), sim.aggregates([line], [p], end),
+                                     marker, end)
                 for draft in compute_invoice_lines(req):
                     targets[(line.line_item_id, p.start, draft.kind)] = draft.amount
     return targets
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(pm=price_models(), ops=history_ops)
 def test_billed_equals_target_after_any_history(pm, ops):
     sim = Simulation(pm)

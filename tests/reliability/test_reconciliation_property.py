@@ -33,8 +33,7 @@ from portal.services.packages import (
 )
 from portal.services.usage import record_usage
 
-MONTHS = [utc(2015, 9, 1) + timedelta(days=0)] + [utc(2015 + (9 + k) // 12, (9 + k) % 12 + 1, 1)
-                                                  for k in range(7)]  # Sep 2015 .. Mar 2016
+MONTHS = [utc(2015 + (8 + k) // 12, (8 + k) % 12 + 1, 1) for k in range(8)]  # Sep 2015 .. Apr 2016
 FINAL = MONTHS[6]  # 2016-03-01: the final run bills usage up to February
 TIERED = PriceModel(pricemodel="tie", minimum=Decimal("1.00"), tiers=(
     Tier(Decimal(0), Decimal(10), Decimal("0.30")), Tier(Decimal(11), None, Decimal("0.07"))))
