@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, or_, select, text
 from sqlalchemy.exc import IntegrityError
@@ -193,12 +193,20 @@ def _invoice_boundary(package: Package, ctx: RunContext) -> Invoice | None:
         usage.append(current)
     post = (Period(current.start, instant, current.index) if final and instant > current.start
             else previous)
-    invoice = write_invoice(package, instant, final, _merge(advance), _merge(usage),
+    # A cancel exactly at an already invoiced boundary: the final invoice is dated one
+    # microsecond later (still unique per package, so concurrent runs still collide).
+    dated = instant + timedelta(microseconds=1) if final and _invoiced_at(package, instant) else instant
+    invoice = write_invoice(package, dated, final, _merge(advance), _merge(usage),
                             pre_period=None if final else current, post_period=post, ctx=ctx)
     package.next_invoice_at = _next_instant(package, anchor, current, final)
     if invoice is not None:
         _queue_email(invoice, package, ctx)
     return invoice
+
+
+def _invoiced_at(package: Package, instant: datetime) -> bool:
+    return db.session.scalar(select(exists().where(
+        Invoice.package_id == package.id, Invoice.boundary_at == instant)))
 
 
 def _invoice_changes(package: Package, now: datetime, ctx: RunContext) -> Invoice | None:

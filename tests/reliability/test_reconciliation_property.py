@@ -146,6 +146,7 @@ def _targets(db, package, state, models):
 @given(ops=operations)
 # The families of issue 11, always tried (random search alone finds them only now and then):
 @example(ops=[("run", (1, 0)), ("quantity", 2, True), ("cancel", 0, True), ("add", True)])
+@example(ops=[("run", (0, 0)), ("end", True)])  # package cancelled at its billed boundary
 @example(ops=[("run", (1, 0)), ("end", False), ("run", (2, 0)), ("usage", 0, (1, 0), 500),
               ("run", (2, 9)), ("void", 1), ("usage", 1, (1, 0), 1500)])
 @example(ops=[("usage", 0, (0, 9), 100), ("run", (1, 0)), ("price", 5),
