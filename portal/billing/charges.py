@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,8 @@ class LineSpec:
     The first quantity applies from the line's subscription (even if its effective_at is
     later); an empty history means quantity 1. ``pauses`` are the package's suspensions as
     (start, end or None = open) instants: their days are not charged in advance (usage is).
+    ``cycle`` is (anchor date, paycycle) when the line is billed on its own cycle (its item's
+    paycycle differs from the package's); None bills it on the package's periods.
     """
 
     line_item_id: int
@@ -46,17 +48,24 @@ class LineSpec:
     trial_end: datetime | None
     quantities: tuple[QuantityChange, ...]
     pauses: tuple[tuple[datetime, datetime | None], ...] = ()
+    cycle: tuple[date, str] | None = None
 
 
 @dataclass(frozen=True)
 class BilledCharge:
-    """A charge already on a non-void invoice: the sum of these per key is what was billed."""
+    """A charge already on a non-void invoice: the sum of these per key is what was billed.
+
+    ``pricing`` is the price model the charge was computed with (None: unknown, e.g. a
+    charge stored before models were kept); the first known one of a (line, period) is the
+    model that period keeps.
+    """
 
     line_item_id: int
     period_start: datetime
     kind: str
     amount: Decimal
     quantity: Decimal
+    pricing: PriceModel | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,8 @@ class DraftLine:
     descrip: str
     is_adjustment: bool
     tiers: tuple[TierCharge, ...] = ()
+    # The model the line was priced with (stored with the charge; not part of its identity).
+    pricing: PriceModel | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -86,7 +97,10 @@ class InvoiceRequest:
     ``usage_periods``: periods whose usage charges are reconciled (a cancelled package's last
     period ends at the cancel instant but keeps its start, so its key is unchanged).
     ``usage``: aggregated quantity per (line_item_id, period.start); a missing key is 0.
-    ``billed``: the non-void charges already billed (a void invoice's charges left out).
+    ``billed``: the non-void charges already billed (a void invoice's charges left out), in
+    billing order (the first charge of a (line, period) fixes its price model).
+    ``instant``: the invoice's instant; a line on its own cycle has its usage billed for the
+    own periods that ended by then (None: the latest end among ``usage_periods``).
     """
 
     currency: str
@@ -96,6 +110,7 @@ class InvoiceRequest:
     usage_periods: tuple[Period, ...]
     usage: Mapping[tuple[int, datetime], Decimal]
     billed: tuple[BilledCharge, ...]
+    instant: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ matching), ``base`` and ``quantity`` (in advance, prorated by days, see
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -21,20 +21,22 @@ from portal.billing import descriptions as text
 from portal.billing.charges import (
     KINDS, BilledCharge, DraftLine, InvoiceRequest, LineSpec, QuantityChange, Totals,
 )
+from portal.billing.cycles import line_advance_periods, line_usage_periods
 from portal.billing.errors import ValidationError
 from portal.billing.money import minor_units, quantize_money
 from portal.billing.periods import Period
-from portal.billing.pricing import TierCharge, price_quantity, tier_breakdown, usage_charge
+from portal.billing.pricing import PriceModel, TierCharge, price_quantity, tier_breakdown
 from portal.billing.proration import (
-    Proration, billable_interval, billable_start, lifetime_overlaps, prorate, prorated_charge,
+    Proration, billable_start, lifetime_overlaps, prorate, prorated_charge,
 )
 
 __all__ = [
     "KINDS", "BilledCharge", "DraftLine", "InvoiceRequest", "LineSpec", "QuantityChange",
-    "Totals", "compute_invoice_lines", "due_date", "invoice_totals",
+    "Totals", "compute_invoice_lines", "due_date", "invoice_totals", "prorated_minimum",
 ]
 
 _Key = tuple[int, datetime | None, str]
+_Models = dict[tuple[int, datetime], PriceModel]
 # Models whose line shows a tier breakdown (a flat fee has none, uni's rate says it all).
 _TIERED = ("tie", "vol", "stp", "pkg")
 
@@ -77,8 +79,8 @@ def compute_invoice_lines(req: InvoiceRequest) -> list[DraftLine]:
     :raises ValidationError: unknown currency.
     """
     minor_units(req.currency)
-    billed = _billed_index(req.billed)
-    targets = _advance_targets(req) + _usage_targets(req)
+    billed, models = _billed_index(req.billed), _models(req.billed)
+    targets = _advance_targets(req, models) + _usage_targets(req, models)
     drafts = (_settle(t, billed.get(_key(t.line.line_item_id, t.period.start, t.kind)), req)
               for t in targets)
     return [draft for draft in drafts if draft is not None]
@@ -98,6 +100,21 @@ def _billed_index(billed: tuple[BilledCharge, ...]) -> dict[_Key, tuple[Decimal,
     return index
 
 
+def _models(billed: tuple[BilledCharge, ...]) -> _Models:
+    """The price model each billed (line, period) keeps: that of its first known charge."""
+    models: _Models = {}
+    for charge in billed:
+        if charge.pricing is not None:
+            models.setdefault((charge.line_item_id, charge.period_start), charge.pricing)
+    return models
+
+
+def _priced(line: LineSpec, period: Period, models: _Models) -> LineSpec:
+    """The line as priced for this period: with the model the period keeps, if billed."""
+    kept = models.get((line.line_item_id, period.start))
+    return line if kept is None or kept == line.pricing else replace(line, pricing=kept)
+
+
 def _settle(
     target: _Target, billed: tuple[Decimal, Decimal] | None, req: InvoiceRequest
 ) -> DraftLine | None:
@@ -106,29 +123,39 @@ def _settle(
         if target.amount == 0 and not target.show_when_zero:
             return None
         return DraftLine(line.line_item_id, line.item_id, target.kind, period, target.quantity,
-                         target.rate, target.amount, target.descrip, False, target.tiers)
+                         target.rate, target.amount, target.descrip, False, target.tiers,
+                         line.pricing)
     difference = target.amount - billed[0]
     if difference == 0:
         return None
     label = text.period_label(period, req.tz)
     descrip = text.adjustment_text(line, target.kind, difference, label, target.note)
     return DraftLine(line.line_item_id, line.item_id, target.kind, period,
-                     target.quantity - billed[1], None, difference, descrip, True)
+                     target.quantity - billed[1], None, difference, descrip, True, (),
+                     line.pricing)
 
 
-def _advance_targets(req: InvoiceRequest) -> list[_Target]:
-    periods = sorted(req.advance_periods, key=_start)
-    setup_periods = {line.line_item_id: _setup_period(line, periods) for line in req.lines}
-    targets: list[_Target] = []
-    for period in periods:
-        for line in req.lines:
-            if setup_periods[line.line_item_id] == period:
-                targets.append(_setup_target(req, line, period))
-            proration = prorate(line, period, req.tz)
-            if line.pricing.pricemodel == "fla" or line.pricing.base != 0:
-                targets.append(_base_target(req, line, period, proration))
-            if not line.is_metered and line.pricing.pricemodel != "fla":
-                targets.append(_quantity_target(req, line, period, proration))
+def _advance_targets(req: InvoiceRequest, models: _Models) -> list[_Target]:
+    keyed = []  # (period start, line position, targets): sorted by period, then line
+    for position, line in enumerate(req.lines):
+        periods = line_advance_periods(line, req.advance_periods, req.tz)
+        setup_period = _setup_period(line, periods)
+        for period in periods:
+            keyed.append((period.start, position,
+                          _line_advance(req, _priced(line, period, models), period,
+                                        setup_period == period)))
+    keyed.sort(key=lambda entry: entry[:2])
+    return [target for _, _, targets in keyed for target in targets]
+
+
+def _line_advance(req: InvoiceRequest, line: LineSpec, period: Period,
+                  with_setup: bool) -> list[_Target]:
+    targets = [_setup_target(req, line, period)] if with_setup else []
+    proration = prorate(line, period, req.tz)
+    if line.pricing.pricemodel == "fla" or line.pricing.base != 0:
+        targets.append(_base_target(req, line, period, proration))
+    if not line.is_metered and line.pricing.pricemodel != "fla":
+        targets.append(_quantity_target(req, line, period, proration))
     return targets
 
 
@@ -180,22 +207,23 @@ def _quantity_target(
                    note, lifetime_overlaps(line, period), tiers)
 
 
-def _usage_targets(req: InvoiceRequest) -> list[_Target]:
-    return [
-        _usage_target(req, line, period)
-        for period in sorted(req.usage_periods, key=_start)
-        for line in req.lines
-        if line.is_metered
+def _usage_targets(req: InvoiceRequest, models: _Models) -> list[_Target]:
+    instant = req.instant or max((p.end for p in req.usage_periods), default=None)
+    keyed = [
+        (period.start, position, _usage_target(req, _priced(line, period, models), period))
+        for position, line in enumerate(req.lines) if line.is_metered
+        for period in line_usage_periods(line, req.usage_periods, instant, req.tz)
     ]
+    keyed.sort(key=lambda entry: entry[:2])
+    return [target for _, _, target in keyed]
 
 
 def _usage_target(req: InvoiceRequest, line: LineSpec, period: Period) -> _Target:
     pm = line.pricing
     quantity = req.usage.get((line.line_item_id, period.start), Decimal(0))
     price = price_quantity(pm, quantity)
-    # The minimum is owed only for a period the line is billable in (not a full trial period).
-    billable = billable_interval(line, period) is not None
-    charge = usage_charge(pm, quantity) if billable else price
+    minimum = prorated_minimum(line, period, req.tz)
+    charge = price if minimum is None else max(price, minimum)
     minimum_applied = charge != price
     note = " (minimum charge)" if minimum_applied else ""
     tiers = tier_breakdown(pm, quantity) if pm.pricemodel in _TIERED else ()
@@ -204,6 +232,24 @@ def _usage_target(req: InvoiceRequest, line: LineSpec, period: Period) -> _Targe
                    None if minimum_applied else _unit_rate(line),
                    text.quantity_line_text(line, quantity, label, note), note,
                    lifetime_overlaps(line, period), tiers)
+
+
+def prorated_minimum(line: LineSpec, period: Period, tz) -> Decimal | None:
+    """The usage minimum owed for a period: ``minimum`` × billable days / period days (exact).
+
+    None when the line has no minimum or is not billable in the period (e.g. a full trial).
+
+    :param line: the line (its price model as priced for the period).
+    :param period: the full usage period (a final period is cut by the line's cancel).
+    :param tz: the merchant time zone (days are local calendar days).
+    """
+    minimum = line.pricing.minimum
+    if minimum is None:
+        return None
+    proration = prorate(line, period, tz)
+    if not proration.segments:
+        return None
+    return prorated_charge(proration, lambda _quantity: minimum)
 
 
 def _unit_rate(line: LineSpec) -> Decimal | None:

@@ -170,3 +170,37 @@ def _validate_adjacent(tiers: tuple[Tier, ...], k: int) -> None:
         f"{format_decimal(start)} {problem} tier {k - 1}, which ends at {format_decimal(prev_to)} "
         f"(expected {format_decimal(prev_to)} or {format_decimal(prev_to + 1)})",
     )
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def _number(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def pricemodel_to_data(pm: PriceModel) -> dict:
+    """A price model as JSON-ready data with exact decimal text (stored with each charge).
+
+    :param pm: the price model.
+    """
+    return {
+        "pricemodel": pm.pricemodel, "base": _text(pm.base), "setup": _text(pm.setup),
+        "minimum": _text(pm.minimum), "block_size": _text(pm.block_size),
+        "paycycle": pm.paycycle,
+        "tiers": [[_text(t.unit_from), _text(t.unit_to), _text(t.amount), _text(t.flat)]
+                  for t in pm.tiers],
+    }
+
+
+def pricemodel_from_data(data: dict) -> PriceModel:
+    """The price model `pricemodel_to_data` stored (exact round trip).
+
+    :param data: the stored data.
+    """
+    tiers = tuple(Tier(_number(a), _number(b), _number(c), _number(d))
+                  for a, b, c, d in data["tiers"])
+    return PriceModel(data["pricemodel"], _number(data["base"]), _number(data["setup"]),
+                      _number(data["minimum"]), _number(data["block_size"]),
+                      tiers, data.get("paycycle"))

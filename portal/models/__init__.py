@@ -1,6 +1,7 @@
 """All models, imported here so that `db.metadata` knows every table."""
 from portal.models.accounts import STAFF_ROLES, ApiKey, StaffUser
 from portal.models.billing_runs import BillingRun
+from portal.models.billing_changes import BillingChange
 from portal.models.catalog import Item, Tier, Tierset
 from portal.models.customers import Contact, Customer
 from portal.models.imports import CsvImport
@@ -13,7 +14,7 @@ from portal.models.usage import UsageRecord
 from portal.models.usage_urls import UsageUrl
 
 __all__ = [
-    "STAFF_ROLES", "ApiKey", "StaffUser", "Item", "Tier", "Tierset", "Contact", "Customer",
+    "STAFF_ROLES", "ApiKey", "StaffUser", "BillingChange", "Item", "Tier", "Tierset", "Contact", "Customer",
     "EmailDelivery", "Invoice", "InvoiceLine", "InvoiceLogo", "LineItem", "Package", "QuantityChange", "Suspension",
     "Counter", "MerchantSettings", "Transaction", "TransactionApplication", "UsageRecord",
     "CsvImport", "UsageUrl", "BillingRun", "Job", "JOB_STATUSES",

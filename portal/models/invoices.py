@@ -15,7 +15,8 @@ from portal.extensions import db
 from portal.models.catalog import in_list
 
 INVOICE_STATUSES = ("open-unpaid", "closed-paid", "void-void")
-INVOICE_KINDS = ("recurring", "final", "manual")
+# "adjustment": late changes of a package whose final invoice is already issued.
+INVOICE_KINDS = ("recurring", "final", "manual", "adjustment")
 # A credit note is a document row of this table (its lines count as billed amounts, negative,
 # in the reconciliation); it has its own refnumber sequence, shown as CN-0001.
 DOC_TYPES = ("invoice", "credit_note")
@@ -122,6 +123,9 @@ class InvoiceLine(db.Model):
     amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     # Tier breakdown of a tiered usage charge, for the PDF: [{"tier", "quantity", "amount"}].
     tiers: Mapped[list] = mapped_column(JSON, default=list)
+    # The price model the charge was computed with (`pricemodel_to_data`): a billed period
+    # keeps the model of its first charge, whatever the catalog says later.
+    pricing: Mapped[dict | None] = mapped_column(JSON)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 

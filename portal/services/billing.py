@@ -7,6 +7,13 @@ whatever happens, so concurrent runs, retries and crashes can never double-bill.
 the invoice is a reconciliation (target − already billed), a run after downtime catches up
 one invoice per missed boundary, and late usage or voided charges are settled on the next
 invoice. This service commits (one transaction per invoice): it is the transaction owner.
+
+Which periods an invoice reconciles (no time window): the current one (in advance), the one
+that just ended (usage), every period that contains an instant of a line's history (start,
+trial end, cancel, quantity change: a billed period keeps its price model, so revisiting it
+only bills what its history changed), and every period named in the package's change log
+(late usage, voided charges; see `portal.models.billing_changes`). After its final invoice a
+cancelled package is billed again, on an "adjustment" invoice, whenever its log has rows.
 """
 from __future__ import annotations
 
@@ -14,31 +21,32 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import and_, exists, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.billing.errors import ValidationError
+from portal.billing.pricing import PriceModel
 from portal.billing.periods import Period, boundary, period_at, period_containing
 from portal.extensions import db
-from portal.models import Customer, Invoice, LineItem, Package
+from portal.billing.cycles import history_instants, lifetime_instants
+from portal.models import BillingChange, Customer, Invoice, LineItem, Package
 from portal.services import merchant_tz
 from portal.services.billing_context import RunContext
-from portal.services.billing_inputs import changed_since, last_invoiced_at
+from portal.services.billing_inputs import consume_changes, line_spec
 from portal.services.invoices import write_invoice
 from portal.services.mail import queue_issued_invoice_email
 from portal.services.packages import end_package, package_anchor
 from portal.services.package_periods import package_hold_period, package_usage_period
-from portal.services.suspensions import suspension_instants, sync_suspension_states
+from portal.services.suspensions import sync_suspension_states
 
 log = logging.getLogger("meterbill.billing")
 # A suspended package is billed too: its suspended days are prorated out, its usage billed.
 BILLABLE_STATUSES = ("active-current", "active-trial", "active-overdue", "suspended-suspended",
                      "canceled-manual", "canceled-nonpayment")
+_NO_PRICE = PriceModel("fla")
 # Boundaries billed for one package in one call; the rest waits for the next call or run.
 MAX_BOUNDARIES_PER_CALL = 100
-# Usage committed up to this long after a run started may have been missed by it.
-LATE_MARGIN = timedelta(minutes=10)
 
 
 @dataclass
@@ -50,18 +58,29 @@ class RunSummary:
     failures: int = 0
 
 
+def _finalized(now: datetime):
+    """A package whose final invoice is issued (cancelled before `now`, nothing scheduled)."""
+    return and_(Package.next_invoice_at.is_(None), Package.cancel_at.is_not(None),
+                Package.cancel_at < now)
+
+
 def due_package_ids(now: datetime, shard: tuple[int, int] = (0, 1)) -> list[int]:
-    """Ids of packages with an invoice due at or before `now` (suspended ones included).
+    """Ids of packages with an invoice due at or before `now` (suspended ones included), then
+    of finalized packages whose change log has rows (late usage, voids after the final invoice).
 
     :param now: the run's instant.
     :param shard: (k, n): only packages whose id % n == k, so n workers split the work.
     """
     k, n = shard
-    stmt = select(Package.id).where(Package.next_invoice_at <= now,
-                                    Package.status.in_(BILLABLE_STATUSES))
+    due = select(Package.id).where(Package.next_invoice_at <= now,
+                                   Package.status.in_(BILLABLE_STATUSES))
+    changed = select(Package.id).where(
+        _finalized(now), Package.status.in_(BILLABLE_STATUSES),
+        exists().where(BillingChange.package_id == Package.id))
     if n > 1:
-        stmt = stmt.where(Package.id % n == k)
-    ids = list(db.session.scalars(stmt.order_by(Package.next_invoice_at, Package.id)))
+        due, changed = due.where(Package.id % n == k), changed.where(Package.id % n == k)
+    ids = list(db.session.scalars(due.order_by(Package.next_invoice_at, Package.id)))
+    ids += db.session.scalars(changed.order_by(Package.id))
     # End the transaction before taking locks; the run owns its transactions, so whatever
     # the caller left pending is committed here rather than silently lost.
     db.session.commit()
@@ -125,7 +144,10 @@ def bill_next_boundary(package_id: int, now: datetime, ctx: RunContext) -> tuple
         if package is None:
             db.session.rollback()
             return False, None
-        invoice = _invoice_boundary(package, ctx)
+        if package.next_invoice_at is None:
+            invoice = _invoice_changes(package, now, ctx)
+        else:
+            invoice = _invoice_boundary(package, ctx)
         invoice_id = invoice.id if invoice is not None else None
         still_due = package.next_invoice_at is not None and package.next_invoice_at <= now
         db.session.commit()
@@ -140,8 +162,8 @@ def bill_next_boundary(package_id: int, now: datetime, ctx: RunContext) -> tuple
 def _lock_due(package_id: int, now: datetime) -> Package | None:
     """The package, locked for this transaction, if it is still due."""
     stmt = (select(Package)
-            .where(Package.id == package_id, Package.next_invoice_at <= now,
-                   Package.status.in_(BILLABLE_STATUSES))
+            .where(Package.id == package_id, Package.status.in_(BILLABLE_STATUSES),
+                   or_(Package.next_invoice_at <= now, _finalized(now)))
             # Everything the invoice needs, in three round trips instead of lazy loads.
             .options(joinedload(Package.customer, innerjoin=True).selectinload(Customer.contacts),
                      selectinload(Package.line_items).joinedload(LineItem.item, innerjoin=True),
@@ -166,20 +188,52 @@ def _invoice_boundary(package: Package, ctx: RunContext) -> Invoice | None:
     previous = period_at(anchor, package.paycycle, current.index - 1, tz) if current.index > 0 else None
     # Usage of a holduntil hold goes on the first invoice (and on a final one during the hold).
     hold = package_hold_period(package, until=instant) if current.index <= 0 else None
-    # The previous period is revisited only when a line changed in it (a mid-period start,
-    # cancel or quantity change): otherwise a catalog price change would re-price it.
-    revisit = previous is not None and _changed_during(package, previous)
-    advance = [previous, current] if revisit else [current]
-    usage = [previous] if previous is not None else [hold] if hold is not None else []
+    # The log's changes before the instant (all of them for the final invoice: its usage
+    # period is the current one) are consumed in this invoice's transaction.
+    changed = consume_changes(package.id, None if final else instant)
+    usage_end = current.index + 1 if final else current.index  # periods whose usage is owed
+    advance = [current] + [p for p in _periods(package, changed) + _history_periods(package)
+                           if p.index <= current.index]
+    usage = [p for p in _periods(package, changed, hold=True) + _lifetime_periods(package)
+             if p.index < usage_end]
+    if previous is not None:
+        usage.append(previous)
+    elif hold is not None:
+        usage.append(hold)
     if current.index < 0:  # canceled during its hold: only the hold's usage is billed
         advance = []
-    elif instant > current.start:  # a final invoice mid-period bills usage up to the cancel
-        usage.append(Period(current.start, instant, current.index))
-    late = _late_periods(package, anchor, (previous or current).start)
-    invoice = write_invoice(package, instant, final, _merge(advance, late), _merge(usage, late),
-                            pre_period=None if final else current,
-                            post_period=usage[-1] if usage else None, ctx=ctx)
+    elif final and instant > current.start:  # a final invoice mid-period bills usage up to the cancel
+        usage.append(current)
+    post = (Period(current.start, instant, current.index) if final and instant > current.start
+            and current.index >= 0 else previous or hold)
+    # A cancel exactly at an already invoiced boundary: the final invoice is dated one
+    # microsecond later (still unique per package, so concurrent runs still collide).
+    dated = instant + timedelta(microseconds=1) if final and _invoiced_at(package, instant) else instant
+    invoice = write_invoice(package, dated, final, _merge(advance), _merge(usage),
+                            pre_period=None if final else current, post_period=post, ctx=ctx)
     package.next_invoice_at = _next_instant(package, anchor, current, final)
+    if invoice is not None:
+        _queue_email(invoice, package, ctx)
+    return invoice
+
+
+def _invoiced_at(package: Package, instant: datetime) -> bool:
+    return db.session.scalar(select(exists().where(
+        Invoice.package_id == package.id, Invoice.boundary_at == instant)))
+
+
+def _invoice_changes(package: Package, now: datetime, ctx: RunContext) -> Invoice | None:
+    """After the final invoice: reconcile the periods the change log names (late usage,
+    voided charges) on an "adjustment" invoice dated `now`."""
+    last = package_usage_period(package, package.cancel_at).index
+    changed = [p for p in _periods(package, consume_changes(package.id, None), hold=True)
+               if p.index <= last]
+    if not changed:
+        return None
+    periods = _merge([p for p in changed + _history_periods(package) if 0 <= p.index <= last])
+    usage = _merge([p for p in changed + _lifetime_periods(package) if p.index <= last])
+    invoice = write_invoice(package, now, False, periods, usage, pre_period=None,
+                            post_period=None, ctx=ctx, kind="adjustment")
     if invoice is not None:
         _queue_email(invoice, package, ctx)
     return invoice
@@ -193,30 +247,33 @@ def _queue_email(invoice: Invoice, package: Package, ctx: RunContext) -> None:
         log.info("Invoice %s: the customer has no billing e-mail; not sent", invoice.id)
 
 
-def _changed_during(package: Package, period: Period) -> bool:
-    """Whether a line started, stopped or changed quantity inside the period."""
-    def inside(instant):
-        return instant is not None and period.start < instant < period.end
-    return any(
-        inside(line.subscribe_at) or inside(line.cancel_at)
-        or any(inside(change.effective_at) for change in line.quantity_changes)
-        for line in package.line_items
-    ) or any(inside(instant) for instant in suspension_instants(package))
+def _periods(package: Package, instants, hold: bool = False) -> list[Period]:
+    """The package periods containing these instants: the hold before period 0 (a usage
+    period only) when `hold`, none before the package's start."""
+    periods = (package_usage_period(package, i) for i in instants)
+    return [p for p in periods if p is not None and (hold or p.index >= 0)]
 
 
-def _late_periods(package: Package, anchor, before: datetime) -> list[Period]:
-    """Older periods whose usage arrived, or whose charges were voided, since the last run."""
-    since = last_invoiced_at(package)
-    instants = changed_since(package, since - LATE_MARGIN if since else None, before)
-    periods = {p.start: p for p in (package_usage_period(package, i) for i in instants) if p}
-    return list(periods.values())
+def _history_periods(package: Package) -> list[Period]:
+    """Periods whose in-advance charges a line's history changes (see the module docstring)."""
+    return _periods(package, {i for line in package.line_items
+                              for i in _line_history(line, history_instants)})
 
 
-def _merge(periods: list[Period], extra: list[Period]) -> tuple[Period, ...]:
-    """Periods by start, the explicit ones winning (a truncated final period keeps its end)."""
-    merged = {p.start: p for p in extra}
-    merged.update({p.start: p for p in periods})
-    return tuple(sorted(merged.values(), key=lambda p: p.start))
+def _lifetime_periods(package: Package) -> list[Period]:
+    """Periods whose usage charges a line's lifetime changes (start, trial end, cancel),
+    the hold before period 0 included."""
+    return _periods(package, {i for line in package.line_items
+                              for i in _line_history(line, lifetime_instants)}, hold=True)
+
+
+def _line_history(line: LineItem, instants_of) -> list[datetime]:
+    return instants_of(line_spec(line, _NO_PRICE))  # the price plays no part in its history
+
+
+def _merge(periods: list[Period]) -> tuple[Period, ...]:
+    """Distinct periods by start, in order."""
+    return tuple(sorted({p.start: p for p in periods}.values(), key=lambda p: p.start))
 
 
 def _next_instant(package: Package, anchor, current: Period, final: bool) -> datetime | None:

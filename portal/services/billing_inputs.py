@@ -1,40 +1,52 @@
 """What the pure invoice computation needs, read from the database for one package.
 
 `portal.billing.invoicing.compute_invoice_lines` is a pure function of these inputs:
-line specs, per-(line, period) usage aggregates, and the non-void charges already billed.
+line specs, per-(line, period) usage aggregates, and the non-void charges already billed
+(with the price model each was computed with). `consume_changes` reads and deletes the
+package's change log (`portal.models.billing_changes`).
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, delete, func, select
 
+from portal.billing.cycles import line_usage_periods
 from portal.billing.invoicing import BilledCharge, LineSpec, QuantityChange as CoreQuantity
 from portal.billing.money import from_minor
 from portal.billing.periods import Period
+from portal.billing.pricemodel import pricemodel_from_data
 from portal.billing.pricing import PriceModel
 from portal.extensions import db
-from portal.models import Invoice, InvoiceLine, LineItem, Package, UsageRecord
+from portal.models import BillingChange, Invoice, InvoiceLine, LineItem, UsageRecord
 from portal.services.suspensions import suspension_spans
 
 
-def line_spec(line: LineItem, pricing: PriceModel) -> LineSpec:
+def line_spec(line: LineItem, pricing: PriceModel, anchor: date | None = None) -> LineSpec:
     """The billing core's view of a package line.
 
-    :param line: the line item (with its item and quantity history loaded).
+    A line ends at the earlier of its own and its package's cancel. It is billed on its own
+    cycle (counted from ``anchor``) when its price model's paycycle differs from the package's.
+    :param line: the line item (with its item, package and quantity history loaded).
     :param pricing: the price model in force on the line.
+    :param anchor: the package's anchor date (None: never on an own cycle).
     """
-    item = line.item
+    item, package = line.item, line.package
     trial_end = line.subscribe_at + timedelta(days=line.trial_days) if line.trial_days else None
+    cancels = [i for i in (line.cancel_at, package.cancel_at) if i is not None]
+    own = pricing.paycycle not in (None, package.paycycle) and anchor is not None
     return LineSpec(
         line_item_id=line.id, item_id=item.id, name=line.descrip or item.name,
         units=item.units or "unit", units_plural=item.units_plural or item.units or "units",
         pricing=pricing, is_metered=item.is_metered,
-        subscribe_at=line.subscribe_at, cancel_at=line.cancel_at, trial_end=trial_end,
+        subscribe_at=line.subscribe_at, cancel_at=min(cancels, default=None), trial_end=trial_end,
         quantities=tuple(CoreQuantity(q.effective_at, q.quantity) for q in line.quantity_changes),
         pauses=suspension_spans(line.package),
+        cycle=(anchor, pricing.paycycle) if own else None,
     )
 
 
@@ -69,55 +81,59 @@ def usage_aggregate(spec: LineSpec, usage_type: str, period: Period) -> Decimal:
 
 
 def usage_by_period(lines: Iterable[LineItem], specs: dict[int, LineSpec],
-                    periods: Iterable[Period]) -> dict[tuple[int, datetime], Decimal]:
-    """Aggregates for every metered line and period, keyed (line_item_id, period.start)."""
+                    periods: Iterable[Period], instant: datetime,
+                    tz: ZoneInfo) -> dict[tuple[int, datetime], Decimal]:
+    """Aggregates for every metered line and each of its usage periods (its own cycle's for
+    a line on its own paycycle), keyed (line_item_id, period.start)."""
+    periods = list(periods)
     result = {}
-    for period in periods:
-        for line in lines:
-            if line.item.is_metered:
-                spec = specs[line.id]
+    for line in lines:
+        if line.item.is_metered:
+            spec = specs[line.id]
+            for period in line_usage_periods(spec, periods, instant, tz):
                 result[(line.id, period.start)] = usage_aggregate(spec, line.item.usage_type, period)
     return result
 
 
 def billed_charges(line_ids: list[int], currency: str) -> tuple[BilledCharge, ...]:
-    """Every non-void charge billed so far for these lines (the reconciliation's `billed`)."""
+    """Every non-void charge billed so far for these lines, in billing order, each with the
+    price model it was computed with (the reconciliation's `billed`)."""
     if not line_ids:
         return ()
     rows = db.session.execute(
         select(InvoiceLine.line_item_id, InvoiceLine.period_start, InvoiceLine.kind,
-               InvoiceLine.amount_minor, InvoiceLine.line_quantity)
+               InvoiceLine.amount_minor, InvoiceLine.line_quantity, InvoiceLine.pricing)
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         .where(InvoiceLine.line_item_id.in_(line_ids), Invoice.status != "void-void")
+        .order_by(Invoice.id, InvoiceLine.position)
     )
+    models: dict[str, PriceModel] = {}
     return tuple(BilledCharge(r.line_item_id, r.period_start, r.kind,
-                              from_minor(r.amount_minor, currency), r.line_quantity)
+                              from_minor(r.amount_minor, currency), r.line_quantity,
+                              _model(r.pricing, models))
                  for r in rows)
 
 
-def changed_since(package: Package, since: datetime | None, before: datetime) -> list[datetime]:
-    """`from` instants of usage that arrived since `since` for periods before `before`,
-    and period starts of charges released by voids since then: what late runs must revisit.
+def _model(data: dict | None, models: dict[str, PriceModel]) -> PriceModel | None:
+    """A stored price model, parsed once per distinct model."""
+    if data is None:
+        return None
+    key = json.dumps(data, sort_keys=True)
+    if key not in models:
+        models[key] = pricemodel_from_data(data)
+    return models[key]
 
-    :param package: the package.
-    :param since: when the package was last invoiced (minus a margin); None = never.
-    :param before: the start of the oldest period the run reconciles anyway.
+
+def consume_changes(package_id: int, before: datetime | None) -> list[datetime]:
+    """Delete the package's logged changes (those before `before`; all when None) and
+    return their instants. Runs in the invoice's transaction: a change committed after this
+    statement is not deleted and waits for the next invoice.
+
+    :param package_id: the package.
+    :param before: keep changes at or after this instant (the period not yet billed).
     """
-    if since is None:
-        return []
-    line_ids = [line.id for line in package.line_items]
-    late_usage = select(UsageRecord.from_at).where(
-        UsageRecord.line_item_id.in_(line_ids), UsageRecord.from_at < before,
-        UsageRecord.created_at >= since).distinct()
-    voided = select(InvoiceLine.period_start).join(Invoice).where(
-        Invoice.package_id == package.id, Invoice.status == "void-void",
-        Invoice.voided_at >= since, InvoiceLine.period_start.is_not(None)).distinct()
-    return list(db.session.scalars(late_usage)) + list(db.session.scalars(voided))
-
-
-def last_invoiced_at(package: Package) -> datetime | None:
-    """When the package's latest invoice was written (None before its first)."""
-    return db.session.scalar(
-        select(func.max(Invoice.created_at)).where(Invoice.package_id == package.id)
-    )
-
+    stmt = delete(BillingChange).where(BillingChange.package_id == package_id)
+    if before is not None:
+        stmt = stmt.where(BillingChange.at < before)
+    stmt = stmt.returning(BillingChange.at).execution_options(synchronize_session=False)
+    return list(db.session.scalars(stmt))

@@ -12,9 +12,10 @@ from portal.billing.invoicing import (
 )
 from portal.billing.money import to_minor
 from portal.billing.periods import Period
+from portal.billing.pricemodel import pricemodel_to_data
 from portal.db_types import utcnow
 from portal.extensions import db
-from portal.models import Customer, Invoice, InvoiceLine, Package, TransactionApplication
+from portal.models import BillingChange, Customer, Invoice, InvoiceLine, Package, TransactionApplication
 from portal.services import merchant_tz
 from portal.services.billing_context import RunContext
 from portal.services.billing_inputs import billed_charges, line_spec, usage_by_period
@@ -22,6 +23,7 @@ from portal.services.counters import next_number
 from portal.services.credit_notes import issue_credit_note, void_credit_note
 from portal.services.payments import apply_customer_credit, reverse_applications
 from portal.services.invoice_snapshot import snapshot_invoice
+from portal.services.packages import package_anchor
 
 REFNUMBER_SEQUENCE = "invoice_refnumber"
 
@@ -36,28 +38,31 @@ def _local_dates(period: Period | None) -> tuple[date | None, date | None]:
 
 
 def draft_lines(package: Package, advance: tuple[Period, ...], usage: tuple[Period, ...],
-                ctx: RunContext) -> list[DraftLine]:
+                ctx: RunContext, instant: datetime | None = None) -> list[DraftLine]:
     """The billing core's lines for these periods of the package.
 
     :param package: the package (its lines and customer loaded).
     :param advance: periods whose in-advance charges are reconciled.
     :param usage: periods whose usage charges are reconciled.
     :param ctx: the run's settings and price models.
+    :param instant: the invoice's instant (None: the latest end of the usage periods).
     """
-    lines = list(package.line_items)
-    specs = {line.id: line_spec(line, ctx.pricing(line)) for line in lines}
+    lines, tz, anchor = list(package.line_items), merchant_tz(), package_anchor(package)
+    specs = {line.id: line_spec(line, ctx.pricing(line), anchor) for line in lines}
     currency = package.customer.currency
+    instant = instant or max((p.end for p in usage), default=None)
     return compute_invoice_lines(InvoiceRequest(
-        currency=currency, tz=merchant_tz(), lines=tuple(specs.values()),
+        currency=currency, tz=tz, lines=tuple(specs.values()),
         advance_periods=advance, usage_periods=usage,
-        usage=usage_by_period(lines, specs, usage),
-        billed=billed_charges(list(specs), currency),
+        usage=usage_by_period(lines, specs, usage, instant, tz),
+        billed=billed_charges(list(specs), currency), instant=instant,
     ))
 
 
 def write_invoice(package: Package, instant: datetime, final: bool, advance: tuple[Period, ...],
                   usage: tuple[Period, ...], pre_period: Period | None,
-                  post_period: Period | None, ctx: RunContext) -> Invoice | None:
+                  post_period: Period | None, ctx: RunContext,
+                  kind: str | None = None) -> Invoice | None:
     """Compute and store the invoice of `package` dated at `instant`; flushes.
 
     Returns None (and stores nothing) when there is nothing to bill. A negative total is
@@ -71,13 +76,15 @@ def write_invoice(package: Package, instant: datetime, final: bool, advance: tup
     :param pre_period: the in-advance period shown on the invoice.
     :param post_period: the in-arrears period shown on the invoice.
     :param ctx: the run's settings and price models.
+    :param kind: the invoice kind when not implied by `final` (e.g. "adjustment").
     """
-    drafts = draft_lines(package, advance, usage, ctx)
+    drafts = draft_lines(package, advance, usage, ctx, instant)
     if not drafts:
         return None
     customer = package.customer
     invoice = _new_invoice(customer, instant, pre_period, post_period, ctx)
-    invoice.package_id, invoice.kind = package.id, "final" if final else "recurring"
+    invoice.package_id = package.id
+    invoice.kind = kind or ("final" if final else "recurring")
     _fill(invoice, drafts)
     snapshot_invoice(invoice, customer)  # what the document shows is frozen at issue
     if invoice.total_minor < 0:
@@ -117,6 +124,7 @@ def _fill(invoice: Invoice, drafts: list[DraftLine]) -> None:
             amount_minor=to_minor(d.amount, currency),
             tiers=[{"tier": t.tier_index, "quantity": str(t.quantity), "amount": str(t.amount)}
                    for t in d.tiers],
+            pricing=None if d.pricing is None else pricemodel_to_data(d.pricing),
         )
         for i, d in enumerate(drafts)
     ]
@@ -156,6 +164,18 @@ def void_invoice(invoice: Invoice) -> Invoice:
                                   "refund them before voiding")
         reverse_applications(list(applications))
         invoice.status, invoice.voided_at = "void-void", utcnow()
+    _log_released(invoice)
     db.session.flush()
     apply_customer_credit(invoice.customer_id)
     return invoice
+
+
+def _log_released(invoice: Invoice) -> None:
+    """Log the periods whose charges the void released, so that the package's next
+    reconciliation (or, after its final invoice, an adjustment invoice) bills them again."""
+    if invoice.package_id is None:
+        return
+    released = {(line.line_item_id, line.period_start) for line in invoice.lines
+                if line.period_start is not None}
+    db.session.add_all(BillingChange(package_id=invoice.package_id, line_item_id=line_id, at=at)
+                       for line_id, at in sorted(released, key=lambda pair: (pair[1], pair[0] or 0)))

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 import pytest
 
 from invoice_builders import (
-    NOV, OCT, SEP, VOIP, request, run, seats, september_usage, utc, voip,
+    ANCHOR, NOV, OCT, SEP, UTC, VOIP, month, request, run, seats, september_usage, utc, voip,
 )
 from portal.billing.errors import ValidationError
 from portal.billing.invoicing import (
@@ -184,3 +184,23 @@ def test_due_date():
     assert due_date(date(2015, 10, 1), 0) == date(2015, 10, 1)
     with pytest.raises(ValidationError):
         due_date(date(2015, 10, 1), -1)
+
+
+def test_metered_line_on_a_yearly_cycle_is_billed_after_its_year():
+    """Issue 11 item 1 for usage: a metered line on its own yearly cycle (anchor 2015-09-01)
+    on a monthly package. Its own period is 2015-09-01 – 2016-08-31; 1000 minutes in it.
+
+    - 2016-08-01 invoice (usage of July 2016): the year has not ended → no usage line.
+    - 2016-09-01 invoice (usage of August 2016): the year ended at 2016-09-01 → one line for
+      the whole year: 1000 × 0.05 = 50.00, keyed by the own period's start 2015-09-01.
+    """
+    from portal.billing.periods import period_at as nth
+
+    yearly = voip(pricing=replace(VOIP, base=D(0), paycycle="yrl"), cycle=(ANCHOR, "yrl"))
+    year = nth(ANCHOR, "yrl", 0, UTC)
+    usage = {(7, year.start): D(1000)}
+    july, august = month(10), month(11)
+    assert compute_invoice_lines(request([yearly], usage_periods=[july], usage=usage)) == []
+    (line,) = compute_invoice_lines(request([yearly], usage_periods=[august], usage=usage))
+    assert (line.kind, line.period, line.amount) == ("usage", year, D("50.00"))
+    assert "2015-09-01 – 2016-08-31" in line.descrip

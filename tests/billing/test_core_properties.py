@@ -1,4 +1,5 @@
 """Properties: pricing laws, order independence of billing, periods tiling time."""
+from dataclasses import replace
 from datetime import date, timedelta, timezone
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
@@ -7,6 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.billing.aggregation import USAGE_TYPES, UsageSample, aggregate
+from portal.billing.cycles import (
+    history_instants, lifetime_instants, line_advance_periods, line_usage_periods,
+)
 from portal.billing.invoicing import (
     BilledCharge, InvoiceRequest, LineSpec, QuantityChange, compute_invoice_lines,
 )
@@ -176,3 +180,168 @@ def test_exact_round_trips(minor, currency, micro):
     assert to_minor(from_minor(minor, currency), currency) == minor
     assert to_micro(from_micro(micro)) == micro
     assert parse_usage_value(str(from_micro(micro))) == from_micro(micro)
+
+
+# --- Reconciliation over any history (issue 11): the service's period choice, simulated. ---
+
+ANCHOR = date(2015, 9, 1)
+MONTH = [period_at(ANCHOR, "mon", k, UTC) for k in range(16)]
+HORIZON = 14  # the final run at MONTH[14].start bills usage up to MONTH[13]
+moments = st.tuples(st.integers(0, 12), st.sampled_from([0, 0, 11]))  # month, day (0: boundary)
+history_ops = st.lists(st.one_of(
+    st.tuples(st.just("usage"), st.integers(0, 2), moments, st.integers(0, 5000)),
+    st.tuples(st.just("run"), moments),
+    st.tuples(st.just("void"), st.integers(0, 30)),
+    st.tuples(st.just("quantity"), st.integers(0, 4), st.booleans()),
+    st.tuples(st.just("cancel"), st.integers(0, 3), st.booleans()),
+    st.tuples(st.just("add"), st.booleans()),
+    st.tuples(st.just("price"), st.integers(1, 9)),
+), max_size=25)
+
+
+def _moment(month_day):
+    return MONTH[month_day[0]].start + timedelta(days=month_day[1])
+
+
+def _models_of(k):
+    """The catalog's models after k price changes: metered (with a minimum), seats, yearly."""
+    return (PriceModel("tie", base=D(k), minimum=D(k) / 2, tiers=(
+                Tier(D(0), D(10), D(k) / 10), Tier(D(10), None, D(k) / 100))),
+            PriceModel("fla", base=D(8 * k)),
+            PriceModel("fla", base=D(100 * k), paycycle="yrl"))
+
+
+class Simulation:
+    """The billing service's choice of periods, over pure data (see portal.services.billing)."""
+
+    def __init__(self, pm):
+        start = MONTH[0].start
+        self.models = _models_of(1)
+        self.lines = [LineSpec(1, 1, "Meter", "unit", "units", pm, True, start, None, None, ()),
+                      LineSpec(2, 2, "Seats", "seat", "seats", self.models[1], False, start, None,
+                               None, (QuantityChange(start, D(1)),)),
+                      LineSpec(3, 3, "Yearly", "plan", "plans", self.models[2], False, start, None,
+                               None, (), (ANCHOR, "yrl"))]
+        self.usage, self.log, self.invoices = [], [], []
+        self.next_index, self.now = 0, start
+
+    def priced(self):
+        """Lines with the catalog's current models (the metered line keeps its own shape)."""
+        return [replace(line, pricing=replace(self.models[line.item_id - 1],
+                                              minimum=line.pricing.minimum if line.is_metered
+                                              else None))
+                if line.item_id > 1 else line for line in self.lines]
+
+    def billed_through(self):
+        return MONTH[self.next_index - 1].start if self.next_index else MONTH[0].start
+
+    def aggregates(self, lines, periods, instant):
+        totals = {}
+        for line in lines:
+            for period in line_usage_periods(line, periods, instant, UTC):
+                end = period.end if line.cancel_at is None else min(period.end, line.cancel_at)
+                totals[(line.line_item_id, period.start)] = sum(
+                    (v for i, at, v in self.usage if i == line.line_item_id
+                     and period.start <= at < end), D(0))
+        return totals
+
+    def run(self, now):
+        while self.next_index < len(MONTH) and MONTH[self.next_index].start <= now:
+            current = MONTH[self.next_index]
+            instant = current.start
+            changed = [period_containing(ANCHOR, "mon", at, UTC) for at in self.log if at < instant]
+            self.log = [at for at in self.log if at >= instant]
+            lines = self.priced()
+            history = [period_containing(ANCHOR, "mon", i, UTC) for line in lines
+                       for i in history_instants(line)]
+            lifetime = [period_containing(ANCHOR, "mon", i, UTC) for line in lines
+                        for i in lifetime_instants(line)]
+            advance = {p.start: p for p in changed + history + [current] if p.index <= current.index}
+            ended = MONTH[max(0, current.index - 1):current.index]
+            usage = {p.start: p for p in changed + lifetime + ended if p.index < current.index}
+            billed = tuple(c for invoice in self.invoices if invoice for c in invoice)
+            req = InvoiceRequest("USD", UTC, tuple(lines), tuple(advance.values()),
+                                 tuple(usage.values()),
+                                 self.aggregates(lines, usage.values(), instant), billed, instant)
+            self.invoices.append(tuple(
+                BilledCharge(d.line_item_id, d.period.start, d.kind, d.amount, d.quantity, d.pricing)
+                for d in compute_invoice_lines(req)))
+            self.next_index += 1
+
+    def apply(self, op):
+        kind = op[0]
+        change_at = self.billed_through() if op[-1] is True else self.now + timedelta(days=3)
+        if kind == "usage":
+            self.usage.append((op[1] + 1, _moment(op[2]), D(op[3]) / 100))
+            self.log.append(_moment(op[2]))
+        elif kind == "run":
+            self.now = max(self.now, _moment(op[1]))
+            self.run(self.now)
+        elif kind == "void" and self.invoices:
+            k = op[1] % len(self.invoices)
+            self.log += [c.period_start for c in self.invoices[k] or ()]
+            self.invoices[k] = None
+        elif kind == "quantity":
+            line = self.lines[1]
+            if line.cancel_at is None:
+                changes = tuple(c for c in line.quantities if c.effective_at != change_at)
+                self.lines[1] = replace(line, quantities=tuple(sorted(
+                    changes + (QuantityChange(change_at, D(op[1])),), key=lambda c: c.effective_at)))
+        elif kind == "cancel":
+            line = self.lines[op[1] % len(self.lines)]
+            if line.cancel_at is None and change_at >= line.subscribe_at:
+                self.lines[self.lines.index(line)] = replace(line, cancel_at=change_at)
+        elif kind == "add":
+            self.lines.append(LineSpec(len(self.lines) + 1, 2, "Seats", "seat", "seats",
+                                       self.models[1], False, change_at, None, None,
+                                       (QuantityChange(change_at, D(2)),)))
+        elif kind == "price":
+            self.models = _models_of(op[1])
+
+    def first_models(self):
+        models = {}
+        for invoice in self.invoices:
+            for c in invoice or ():
+                models.setdefault((c.line_item_id, c.period_start), c.pricing)
+        return models
+
+
+def _final_targets(sim):
+    """Target per (line, period, kind) from the final history, each period priced with the
+    model of its first non-void billing (else the current one)."""
+    models, targets = sim.first_models(), {}
+    for line in sim.priced():
+        for period in MONTH[:HORIZON + 1]:
+            own = line_advance_periods(line, [period], UTC)
+            ended = period.index < HORIZON
+            used = line_usage_periods(line, [period], MONTH[HORIZON].start, UTC) if ended else []
+            for p in {q.start: q for q in own + used}.values():
+                model = models.get((line.line_item_id, p.start))
+                marker = () if model is None else (
+                    BilledCharge(line.line_item_id, p.start, "model", D(0), D(0), model),)
+                end = MONTH[HORIZON].start
+                req = InvoiceRequest("USD", UTC, (line,), (p,) if p in own else (),
+                                     (p,) if p in used else (), sim.aggregates([line], [p], end),
+                                     marker, end)
+                for draft in compute_invoice_lines(req):
+                    targets[(line.line_item_id, p.start, draft.kind)] = draft.amount
+    return targets
+
+
+@settings(max_examples=40, deadline=None)
+@given(pm=price_models(), ops=history_ops)
+def test_billed_equals_target_after_any_history(pm, ops):
+    sim = Simulation(pm)
+    for op in ops:
+        sim.apply(op)
+    sim.run(MONTH[HORIZON].start)  # the final run, after the last change
+    billed, models = {}, {}
+    for invoice in sim.invoices:
+        for c in invoice or ():
+            key = (c.line_item_id, c.period_start, c.kind)
+            billed[key] = billed.get(key, D(0)) + c.amount
+            models.setdefault(key[:2], set()).add(c.pricing)
+    targets = _final_targets(sim)
+    for key in set(billed) | set(targets):
+        assert billed.get(key, D(0)) == targets.get(key, D(0)), key
+    assert all(len(used) == 1 for used in models.values())  # one model per billed period

@@ -75,10 +75,15 @@ def test_trial_defers_charges_and_minimum():
         ("setup", D("25.00")), ("base", D("7.10")), ("usage", D("0.00"))]
 
 
-def test_trial_ending_mid_period_still_owes_the_minimum():
+def test_trial_ending_mid_period_owes_the_minimum_prorated():
+    """Issue 11 item 7: the minimum is prorated by billable days, like the base.
+
+    Trial until Sep 10 00:00, so Sep 10..30 = 21 of 30 days are billable:
+    3.00 × 21 / 30 = 2.10 (no usage, so the minimum applies).
+    """
     line = voip(pricing=replace(VOIP, minimum=D(3)), trial_end=utc(2015, 9, 10))
     (usage,) = compute_invoice_lines(request([line], usage_periods=[SEP]))
-    assert (usage.amount, usage.rate) == (D("3.00"), None)
+    assert (usage.amount, usage.rate) == (D("2.10"), None)
 
 
 def test_daily_proration_in_a_zone():
