@@ -47,8 +47,8 @@ class LineSpec:
     cancel_at: datetime | None
     trial_end: datetime | None
     quantities: tuple[QuantityChange, ...]
-    pauses: tuple[tuple[datetime, datetime | None], ...] = ()
     cycle: tuple[date, str] | None = None
+    pauses: tuple[tuple[datetime, datetime | None], ...] = ()
 
 
 @dataclass(frozen=True)
