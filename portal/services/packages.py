@@ -230,6 +230,7 @@ def cancel_package(package: Package, at: datetime | None = None) -> Package:
     :param package: an open package.
     :param at: the cancel instant (default now); not before the start or the last invoice.
     """
+    lock_package(package)
     require_open(package)
     if package.cancel_at is not None:
         _unschedule(package)
@@ -242,6 +243,17 @@ def cancel_package(package: Package, at: datetime | None = None) -> Package:
         package.next_invoice_at = instant
     db.session.flush()
     return package
+
+
+def lock_package(package: Package) -> None:
+    """Take the package's row lock and re-read it (PostgreSQL): a billing run that holds it
+    finishes first, so a cancel never reads a next invoice date the run is replacing (the
+    run would then bill a whole period past the cancel). SQLite has one writer at a time.
+
+    :param package: the package about to change.
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.refresh(package, with_for_update=True)
 
 
 def end_package(package: Package) -> None:
