@@ -1,6 +1,6 @@
 """Exact column types: no float ever reaches the database, on SQLite as on PostgreSQL.
 
-- `MicroUnits`: a Decimal quantity stored as an integer of millionths (DESIGN.md §2).
+- `MicroUnits`: a Decimal quantity stored as an integer of millionths (docs/billing-rules.md §2).
 - `DecimalText`: a rate or catalog price stored as canonical decimal text.
 - `UTCDateTime`: an aware datetime stored as naive UTC, returned aware (SQLite keeps no zone).
 Money on invoices and payments is stored as integers of the currency's minor unit in

@@ -1,4 +1,4 @@
-"""Aggregation of a period's usage samples into the one quantity that is priced (DESIGN.md §6)."""
+"""Aggregation of a period's usage samples into the one quantity that is priced (docs/billing-rules.md §6)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable

@@ -1,6 +1,6 @@
 """Which periods of a line an invoice reconciles, and which history instants touch them.
 
-A line whose item has its own paycycle (DESIGN.md §3) is billed on its own cycle, counted
+A line whose item has its own paycycle (docs/billing-rules.md §3) is billed on its own cycle, counted
 from the package's anchor: its in-advance charges for an own period are reconciled on every
 package invoice whose advance period overlaps it (so first on the package invoice at or
 after the own period's start), its usage once the own period has ended (or the line ended).

@@ -1,4 +1,4 @@
-"""The invoice as a pure function, modelled as RECONCILIATION (DESIGN.md §7).
+"""The invoice as a pure function, modelled as RECONCILIATION (docs/billing-rules.md §7).
 
 For every charge key (line_item_id, period_start, kind) the caller asks about, the target
 amount (rounded half-up per line) is compared with what non-void invoices already billed

@@ -1,6 +1,6 @@
 """Exact money and quantities: Decimal in code, integers (minor units, micro-units) in storage.
 
-No float ever enters: a float cannot represent 0.1, and billing must be exact (DESIGN.md §2).
+No float ever enters: a float cannot represent 0.1, and billing must be exact (docs/billing-rules.md §2).
 """
 from __future__ import annotations
 
@@ -136,7 +136,7 @@ def parse_decimal(value: object, field: str) -> Decimal:
 
 
 def parse_usage_value(value: object, field: str = "usage_value") -> Decimal:
-    """Parse a usage value: 0 ≤ value ≤ 10^12 with at most 6 decimals (DESIGN.md §2).
+    """Parse a usage value: 0 ≤ value ≤ 10^12 with at most 6 decimals (docs/billing-rules.md §2).
 
     :param value: as for :func:`parse_decimal`.
     :param field: the field name for errors.

@@ -3,7 +3,7 @@
 Every boundary is computed FROM THE ANCHOR (anchor + index × step), never from the previous
 boundary, so month-based cycles clamp without drifting: Jan 31 → Feb 29 → Mar 31 → Apr 30.
 Boundaries are local midnights converted to UTC, so daylight saving changes the length of a
-period (a day of 23 or 25 hours) but never moves a boundary off midnight (DESIGN.md §5).
+period (a day of 23 or 25 hours) but never moves a boundary off midnight (docs/billing-rules.md §5).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Price models (tiersets) as data, and their validation (DESIGN.md §3).
+"""Price models (tiersets) as data, and their validation (docs/billing-rules.md §3).
 
 A tierset that overlaps, leaves a gap, is unordered or has a negative price is refused with
 a message naming the field, never silently mis-priced. `portal.billing.pricing` re-exports

@@ -1,4 +1,4 @@
-"""Pricing of a quantity for one cycle under each price model (DESIGN.md §3).
+"""Pricing of a quantity for one cycle under each price model (docs/billing-rules.md §3).
 
 Every model is expressed as a tier breakdown (which tiers are charged, for how many units);
 the price is the sum of the breakdown, so the invoice's tier detail and its amount can never

@@ -1,4 +1,4 @@
-"""Proration of in-advance charges by local calendar days (DESIGN.md §7).
+"""Proration of in-advance charges by local calendar days (docs/billing-rules.md §7).
 
 A line is billable in a period P from max(P.start, subscribe_at, trial_end) to
 min(P.end, cancel_at). Charges are prorated by days: fraction = billable local days / local

@@ -1,6 +1,6 @@
 """The billing run: every due package gets its invoices, each in its own transaction.
 
-Safety (DESIGN.md §7): a package is taken under a row lock (`FOR UPDATE SKIP LOCKED` on
+Safety (docs/billing-rules.md §7): a package is taken under a row lock (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL; on SQLite a write at the start of the transaction makes it the single writer),
 and the unique key (package_id, boundary_at) refuses a second invoice for the same boundary
 whatever happens, so concurrent runs, retries and crashes can never double-bill. Because

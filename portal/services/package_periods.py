@@ -1,5 +1,5 @@
 """Where a package's periods lie: its anchor, the hold before period 0, the period of an
-instant (DESIGN.md §5). The pure rules are in `portal.billing.periods`.
+instant (docs/billing-rules.md §5). The pure rules are in `portal.billing.periods`.
 
 A ``holduntil`` hold anchors the periods at the first local midnight at or after it (no
 invoice before the hold ends). The time from the start to period 0 is one usage period

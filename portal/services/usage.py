@@ -1,6 +1,6 @@
 """Usage ingestion: the one path by which usage enters Meterbill (API, URL, CSV, portal).
 
-Rules (DESIGN.md §6): a record belongs to the period containing its `from` (one before its
+Rules (docs/billing-rules.md §6): a record belongs to the period containing its `from` (one before its
 line's start is refused, naming `from`: no period would ever bill it); a missing
 `from` is now and a missing `to` is `from`; `external_key` makes a record idempotent —
 a retry with the same key and content returns the original, the same key with other

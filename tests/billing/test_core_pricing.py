@@ -9,7 +9,7 @@ from portal.billing.pricing import (
     usage_charge, validate_pricemodel,
 )
 
-# DESIGN.md §3: 0–100 at 0.10, 101–1000 at 0.08, 1001+ at 0.05.
+# docs/billing-rules.md §3: 0–100 at 0.10, 101–1000 at 0.08, 1001+ at 0.05.
 DESIGN_TIERS = (
     Tier(D(0), D(100), D("0.10")),
     Tier(D(101), D(1000), D("0.08")),

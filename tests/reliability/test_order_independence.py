@@ -1,4 +1,4 @@
-"""DESIGN.md §7's invariant on stored invoices: whatever the interleaving of usage arrivals,
+"""docs/billing-rules.md §7's invariant on stored invoices: whatever the interleaving of usage arrivals,
 billing runs, voids and retries, after a final run the non-void charges of every
 (line, period) equal the price of that period's total usage."""
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""DESIGN.md §7's reconciliation on stored invoices, for every kind of history change.
+"""docs/billing-rules.md §7's reconciliation on stored invoices, for every kind of history change.
 
 Random histories of line adds, quantity changes and cancels (some exactly at the last billed
 boundary), a package cancel, price changes, voids, late usage (also after the final invoice)
