@@ -75,7 +75,7 @@ def deployed(app, db, tmp_path):
     port = free_port()
     env = scheduler_env(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "outbox",
                         SECRET_KEY="e2e-secret-key", TIMEZONE="UTC",
-                        IMPORTS_DIR=tmp_path / "imports")
+                        IMPORTS_DIR=tmp_path / "imports", PUBLIC_URL=f"http://127.0.0.1:{port}")
     run_command(["db", "upgrade"], env)
     web = Process([sys.executable, "-m", "gunicorn", "--workers", "2", "--timeout", "900",
                    "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "wsgi:app"],
@@ -156,6 +156,7 @@ def test_one_month_end_billed_mailed_and_downloadable(deployed):
     attached = next(mail.iter_attachments()).get_content()
     assert "18.05" in PdfReader(io.BytesIO(attached)).pages[0].extract_text()
 
+    assert invoice["url_pdflink"].startswith(base + "/r/invoice/")  # built from PUBLIC_URL
     with urllib.request.urlopen(invoice["url_pdflink"], timeout=30) as response:
         assert response.headers["Content-Type"].startswith("application/pdf")
         text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.read())).pages)

@@ -65,11 +65,16 @@ def test_generic_bulk_answers_400_for_that_sub_request(api, line, db):
     assert db.session.query(UsageRecord).count() == 1
 
 
-def test_csv_import_reports_the_row(api, line, db):
+def test_csv_import_reports_the_row(app, api, line, db, tmp_path, monkeypatch):
+    from portal.jobs import run_pending
+
+    monkeypatch.setitem(app.config, "IMPORTS_DIR", str(tmp_path))
     text = ("line_item_id,usage_value,from,external_key\n"
             f"{line.id},1,{INSIDE},r1\n{line.id},2,{BEFORE_START},r2\n")
-    report = body(api.post("/api/v3/usage/_action/import", data=text,
-                           headers={"Content-Type": "text/csv"}))["response"]
+    queued = api.post("/api/v3/usage/_action/import", data=text, headers={"Content-Type": "text/csv"})
+    assert queued.status_code == 202
+    assert run_pending(app) == {"done": 1}
+    report = body(api.get(f"/api/v3/usage_import/{body(queued)['response']['id']}"))["response"]
     assert (report["stored"], report["error_count"]) == (1, 1)
     assert report["errors"][0]["row"] == 2 and report["errors"][0]["field"] == "from"
     assert [r.external_key for r in db.session.query(UsageRecord)] == ["r1"]
