@@ -27,6 +27,9 @@ from portal.security import warn_at_startup
 from portal.services.jobs import billing_job, job_runner_job, mail_job
 
 log = logging.getLogger("meterbill.scheduler")
+# Every run of every job would be two INFO lines (the job runner runs every few seconds);
+# the jobs log what they did themselves.
+logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
 
 
 def build_scheduler(app, worker_id: str) -> BackgroundScheduler:

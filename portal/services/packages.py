@@ -253,6 +253,7 @@ def lock_package(package: Package) -> None:
     :param package: the package about to change.
     """
     if db.engine.dialect.name == "postgresql":
+        db.session.flush()  # the caller's pending changes are written first, not lost
         db.session.refresh(package, with_for_update=True)
 
 
