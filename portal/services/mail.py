@@ -133,10 +133,15 @@ def build_message(delivery: EmailDelivery) -> EmailMessage:
     invoice = db.session.get(Invoice, delivery.invoice_id)
     context = invoice_email_context(invoice, delivery.to_address)
     message = _headers(delivery, context["seller"])
+    template, filename = "invoice", f"invoice-{invoice.refnumber}.pdf"
     if invoice.is_credit_note:
-        return _credit_note_message(message, invoice)
-    message.set_content(render_template("email/invoice.txt", **context))
-    message.add_alternative(render_template("email/invoice.html", **context), subtype="html")
+        from portal.services.credit_notes import credit_note_context
+
+        # The credit's own figures; greeting, logo (cid:) and link as for an invoice.
+        context = {**credit_note_context(invoice), **context}
+        template, filename = "credit_note", f"credit-note-{invoice.number}.pdf"
+    message.set_content(render_template(f"email/{template}.txt", **context))
+    message.add_alternative(render_template(f"email/{template}.html", **context), subtype="html")
     if context["logo_image"] is not None:
         data, mimetype = context["logo_image"]
         maintype, _, subtype = mimetype.partition("/")
@@ -145,19 +150,7 @@ def build_message(delivery: EmailDelivery) -> EmailMessage:
                                                 cid=f"<{context['logo_cid']}>", disposition="inline",
                                                 filename=f"logo.{subtype}")
     message.add_attachment(render_invoice_pdf(invoice), maintype="application", subtype="pdf",
-                           filename=f"invoice-{invoice.refnumber}.pdf")
-    return message
-
-
-def _credit_note_message(message: EmailMessage, credit_note: Invoice) -> EmailMessage:
-    """A credit note's e-mail: its own texts and PDF."""
-    from portal.services.credit_notes import credit_note_context
-
-    context = credit_note_context(credit_note)
-    message.set_content(render_template("email/credit_note.txt", **context))
-    message.add_alternative(render_template("email/credit_note.html", **context), subtype="html")
-    message.add_attachment(render_invoice_pdf(credit_note), maintype="application", subtype="pdf",
-                           filename=f"credit-note-{credit_note.number}.pdf")
+                           filename=filename)
     return message
 
 

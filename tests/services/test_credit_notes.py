@@ -57,7 +57,11 @@ def test_credit_note_pdf_and_email(db, smtp_server):
     send_due_deliveries()
     message = next(m for m in smtp_server if "CN-0001" in m["Subject"])
     assert message["Subject"] == "Credit note CN-0001 from Meterbill Demo Merchant"
-    assert "Credit:           5.16 USD" in message.get_body(("plain",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert "Credit:           5.16 USD" in text
+    # As an invoice e-mail: the billing contact greeted, the online link, Date and Reply-To.
+    assert text.startswith("Hello Jane") and "View it online: http://localhost/r/invoice/" in text
+    assert message["Date"] and message["Message-ID"]
     attachment = next(message.iter_attachments())
     assert attachment.get_filename() == "credit-note-CN-0001.pdf"
     attached = PdfReader(io.BytesIO(attachment.get_content())).pages[0].extract_text()
