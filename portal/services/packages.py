@@ -23,6 +23,7 @@ from portal.billing.pricing import PriceModel
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Customer, Invoice, Item, LineItem, Package, QuantityChange
+from portal.services.change_log import log_history_change
 from portal.services import ensure_unique, merchant_tz
 from portal.services.catalog import build_tierset, field_prefix
 from portal.services.package_periods import (  # noqa: F401  (package_anchor: re-exported)
@@ -286,6 +287,7 @@ def withdraw_cancel(package: Package) -> Package:
 def _unschedule(package: Package) -> None:
     """Forget a scheduled cancel; the next invoice is again the next boundary."""
     cancel, package.cancel_at = package.cancel_at, None
+    log_history_change(package, cancel)  # the period it prorated is billed in full again
     if package.next_invoice_at == cancel:
         package.next_invoice_at = boundary_at_or_after(package, cancel)
 

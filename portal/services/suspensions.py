@@ -18,6 +18,7 @@ from portal.billing.errors import ValidationError
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Package, Suspension
+from portal.services.change_log import log_history_change
 from portal.services import merchant_tz
 from portal.services.packages import change_instant, require_open
 from portal.timeutil import format_datetime
@@ -87,9 +88,12 @@ def unsuspend_package(package: Package, at: datetime | None = None) -> Package:
     if suspension is None or package.status.startswith(("canceled", "expired")):
         raise ValidationError("package_id", f"package {package.id} is not suspended")
     end = now if at is None else change_instant(package, at, "suspendto_datetime", package.start_at)
+    # The instants that leave the history send the next invoice back to their periods.
     if end <= suspension.start_at:
+        log_history_change(package, suspension.start_at, suspension.end_at)
         package.suspensions.remove(suspension)  # never began: nothing of it is kept
     else:
+        log_history_change(package, suspension.end_at)
         suspension.end_at = end
     refresh_status(package, now)
     db.session.flush()
