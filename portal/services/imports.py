@@ -47,6 +47,8 @@ HEAD_BYTES = 1 << 16  # what the upload check reads to find the header row
 ERRORS_KEPT = 100
 PREVIEW, IMPORT = "preview", "import"
 IN_PROGRESS = ("uploaded", "running")
+# The status each pass runs from: a preview retried after a confirm must not touch the import.
+PHASE_STATUS = {PREVIEW: "uploaded", IMPORT: "running"}
 JOB_KIND = "csv_import"
 
 
@@ -200,8 +202,8 @@ def run_import_job(context: JobContext) -> None:
     """The `csv_import` job: one pass of one import, resumed where a dead worker stopped."""
     import_id, phase = context.payload["import_id"], context.payload["phase"]
     csv_import = db.session.get(CsvImport, import_id)
-    if csv_import is None or csv_import.status not in IN_PROGRESS:
-        return  # discarded, or already finished by an earlier attempt
+    if csv_import is None or csv_import.status != PHASE_STATUS[phase]:
+        return  # discarded, finished by an earlier attempt, or past this pass's phase
     run_pass(csv_import, phase, context)
 
 

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from support.api_client import body
-from factories import make_package
+from factories import make_package, utc
 from portal.jobs import run_pending
 from portal.models import CsvImport, Job, UsageRecord
 
@@ -86,6 +86,24 @@ def test_a_dry_run_stores_nothing_and_can_be_confirmed(app, api, line, db):
     assert api.post(f"/api/v3/usage_import/{import_id}/_action/confirm").status_code == 409
     run_pending(app)
     assert (state(api, import_id)["status"], stored(db)) == ("done", 3)
+
+
+def test_a_preview_retried_after_the_confirm_leaves_the_import_alone(app, api, line, db):
+    """A preview pass taken over after the merchant confirmed (its first worker died) must not
+    set the running import back to "validated" (a second confirm would import it twice)."""
+    from portal.jobs.queue import enqueue
+    from portal.services.imports import JOB_KIND, PREVIEW
+
+    import_id = upload(api, _file(line), "?dry_run=1")
+    run_pending(app)
+    assert api.post(f"/api/v3/usage_import/{import_id}/_action/confirm").status_code == 200
+    # The stale preview, due before the confirmed import job, so it runs first.
+    enqueue(JOB_KIND, {"import_id": import_id, "phase": PREVIEW}, run_after=utc(2015, 1, 1))
+    db.session.commit()
+    run_pending(app)
+    assert (state(api, import_id)["status"], stored(db)) == ("done", 3)
+    assert api.post(f"/api/v3/usage_import/{import_id}/_action/confirm").status_code == 409
+    assert stored(db) == 3
 
 
 def test_a_large_file_is_imported_in_committed_chunks(app, api, line, db):
