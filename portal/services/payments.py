@@ -207,6 +207,9 @@ def record_payment(customer: Customer, *, amount, paid_on: date, method: str = "
         raise ValidationError("amount", "must be more than 0")
     if method not in PAYMENT_METHODS:
         raise ValidationError("method", f"must be one of {', '.join(PAYMENT_METHODS)}")
+    _lock_customer(customer.id)  # a run applying credit to these invoices finishes first
+    for application in applications or []:
+        db.session.refresh(application.invoice)  # their balances as of the lock
     payment = Transaction(customer_id=customer.id, transaction_type="pay", currency=customer.currency,
                           amount_minor=to_minor(value, customer.currency), transaction_date=paid_on,
                           method=method, reference=reference)
