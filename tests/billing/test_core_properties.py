@@ -196,6 +196,14 @@ history_ops = st.lists(st.one_of(
     st.tuples(st.just("cancel"), st.integers(0, 3), st.booleans()),
     st.tuples(st.just("add"), st.booleans()),
     st.tuples(st.just("price"), st.integers(1, 9)),
+    # A suspension: starts j months after the last invoiced boundary (+ days, + hours; 0, 0:
+    # exactly on a boundary), ends never, on a later boundary, or days (and hours) later.
+    st.tuples(st.just("pause"), st.integers(0, 2), st.sampled_from([0, 0, 11]),
+              st.sampled_from([0, 0, 15]),
+              st.none() | st.tuples(st.just("boundary"), st.integers(1, 3))
+              | st.tuples(st.just("days"), st.integers(1, 70), st.sampled_from([0, 9]))),
+    # Unsuspend d days (+ hours) after the last invoiced boundary (maybe withdrawing it).
+    st.tuples(st.just("resume"), st.sampled_from([0, 0, 11, 40]), st.sampled_from([0, 0, 9])),
 ), max_size=25)
 
 
@@ -224,6 +232,7 @@ class Simulation:
                                None, (), (ANCHOR, "yrl"))]
         self.usage, self.log, self.invoices = [], [], []
         self.next_index, self.now = 0, start
+        self.pauses = ()  # the package's suspensions: every line has them as its `pauses`
 
     def priced(self):
         """Lines with the catalog's current models (the metered line keeps its own shape)."""
@@ -234,6 +243,11 @@ class Simulation:
 
     def billed_through(self):
         return MONTH[self.next_index - 1].start if self.next_index else MONTH[0].start
+
+    def suspend(self, pauses):
+        """The package's suspensions become `pauses`: every line is rebuilt with them."""
+        self.pauses = tuple(sorted(pauses, key=lambda pause: pause[0]))
+        self.lines = [replace(line, pauses=self.pauses) for line in self.lines]
 
     def aggregates(self, lines, periods, instant):
         totals = {}
@@ -294,9 +308,47 @@ class Simulation:
         elif kind == "add":
             self.lines.append(LineSpec(len(self.lines) + 1, 2, "Seats", "seat", "seats",
                                        self.models[1], False, change_at, None, None,
-                                       (QuantityChange(change_at, D(2)),)))
+                                       (QuantityChange(change_at, D(2)),), pauses=self.pauses))
         elif kind == "price":
             self.models = _models_of(op[1])
+        elif kind == "pause":
+            self.pause(*op[1:])
+        elif kind == "resume":
+            self.resume(*op[1:])
+
+    def pause(self, months, days, hours, until):
+        """Suspend from a start not before the last invoiced boundary (as the service
+        requires), so possibly inside the already billed current period."""
+        first = max(self.next_index - 1, 0) + months
+        start = MONTH[first].start + timedelta(days=days, hours=hours)
+        if until is None:
+            end = None
+        elif until[0] == "boundary":
+            end = MONTH[min(first + until[1], len(MONTH) - 1)].start
+        else:
+            end = start + timedelta(days=until[1], hours=until[2])
+        clash = any((e is None or e > start) and (end is None or s < end) for s, e in self.pauses)
+        if not clash:  # the service refuses overlapping suspensions
+            self.suspend(self.pauses + ((start, end),))
+
+    def resume(self, days, hours):
+        """Unsuspend at an instant not before the last invoiced boundary, as the service
+        does: the suspension in force now (else the next scheduled one) ends then, or is
+        withdrawn if it would end before it starts; the instants leaving the history are
+        logged, so the next invoice reconciles their periods again."""
+        at = self.billed_through() + timedelta(days=days, hours=hours)
+        pending = sorted((p for p in self.pauses if p[1] is None or p[1] > self.now),
+                         key=lambda p: p[0])
+        if not pending:
+            return
+        start, end = pending[0]
+        others = tuple(p for p in self.pauses if p != pending[0])
+        if at <= start:
+            self.log += [i for i in (start, end) if i is not None]
+            self.suspend(others)
+        else:
+            self.log += [end] if end is not None else []
+            self.suspend(others + ((start, at),))
 
     def first_models(self):
         models = {}
@@ -345,3 +397,27 @@ def test_billed_equals_target_after_any_history(pm, ops):
     for key in set(billed) | set(targets):
         assert billed.get(key, D(0)) == targets.get(key, D(0)), key
     assert all(len(used) == 1 for used in models.values())  # one model per billed period
+    _check_whole_period_pauses(sim, pm, targets)
+
+
+def _wholly_paused(pauses, start, end):
+    """Whether one suspension covers [start, end) (whole UTC days here)."""
+    return any(s <= start and (e is None or e >= end) for s, e in pauses)
+
+
+def _check_whole_period_pauses(sim, pm, targets):
+    """A line suspended for a whole period has no in-advance charge for it; its usage is
+    billed all the same, at its price and without the (wholly prorated out) minimum."""
+    end = MONTH[HORIZON].start
+    for line in sim.priced():
+        for period in line_advance_periods(line, MONTH[:HORIZON + 1], UTC):
+            if _wholly_paused(sim.pauses, period.start, period.end):
+                assert targets.get((line.line_item_id, period.start, "base"), D(0)) == 0
+                assert targets.get((line.line_item_id, period.start, "quantity"), D(0)) == 0
+        if line.is_metered:
+            for period in MONTH[:HORIZON]:
+                if _wholly_paused(sim.pauses, period.start, period.end):
+                    quantity = sim.aggregates([line], [period], end)[(line.line_item_id,
+                                                                     period.start)]
+                    usage = targets.get((line.line_item_id, period.start, "usage"), D(0))
+                    assert usage == quantize_money(price_quantity(pm, quantity), "USD")
