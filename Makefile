@@ -49,12 +49,17 @@ run: seed
 	  wait $$web 2>/dev/null; wait $$scheduler; \
 	  echo "Meterbill stopped"
 
+# The suite runs on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process); on
+# PostgreSQL each worker uses its own database beside DATABASE_URL's (test_gw0, test_gw1, ...).
+TEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal
+
 test: install-dev
 	bash scripts/ensure-chromium.sh
-	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-pg: install-dev
-	DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(PYTEST) $(PYTEST_ARGS)
 
 # Lint (ruff) and the layer contracts (import-linter), both configured in pyproject.toml.
 lint: install-dev

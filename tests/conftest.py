@@ -23,8 +23,28 @@ from support.database import clean_database
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
-        return normalize_database_url(url)
+        return _worker_database(normalize_database_url(url))
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'meterbill-test.db'}"
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (`test_gw0`, ...),
+    created beside the one in DATABASE_URL; SQLite files are per worker already."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith("postgresql"):
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _drop_everything() -> None:
