@@ -5,6 +5,7 @@ from flask import redirect, render_template, url_for
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from portal.billing.vocabulary import DocType, InvoiceStatus, PackageStatus
 from portal.customer import bp
 from portal.customer.access import contact, customer_id, own_invoice
 from portal.customer.helpers import page_number, portal_page
@@ -22,7 +23,7 @@ from portal.web import invoice_pdf_response
 
 
 INVOICES_PER_PAGE = 10
-ENDED_STATUSES = ("expired-expired",)
+ENDED_STATUSES = (PackageStatus.EXPIRED,)
 
 
 def current_packages(now) -> list[Package]:
@@ -38,8 +39,8 @@ def dashboard():
     """Dashboard: balance, open invoices, current packages with this period's estimate."""
     customer, now = contact().customer, utcnow()
     open_invoices = list(db.session.scalars(
-        select(Invoice).where(Invoice.customer_id == customer.id, Invoice.status == "open-unpaid",
-                              Invoice.doc_type == "invoice")
+        select(Invoice).where(Invoice.customer_id == customer.id, Invoice.status == InvoiceStatus.OPEN,
+                              Invoice.doc_type == DocType.INVOICE)
         .order_by(Invoice.due_date, Invoice.refnumber)))
     ctx = RunContext.load()
     packages = [(p, estimate_current_period(p, now, ctx)) for p in current_packages(now)]
@@ -51,7 +52,7 @@ def dashboard():
 @bp.get("/invoices")
 def invoices():
     """The customer's invoices, newest first, a page at a time (HTMX swaps the list)."""
-    stmt = (select(Invoice).where(Invoice.customer_id == customer_id(), Invoice.doc_type == "invoice")
+    stmt = (select(Invoice).where(Invoice.customer_id == customer_id(), Invoice.doc_type == DocType.INVOICE)
             .order_by(Invoice.date.desc(), Invoice.refnumber.desc()))
     listing = paginate(stmt, page_number(), INVOICES_PER_PAGE)
     return portal_page("customer/invoices.html", "partials/customer_invoice_list.html",

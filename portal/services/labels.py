@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from portal.billing.vocabulary import InvoiceStatus, PackageStatus
+
 VOCABULARIES: dict[str, dict[str, str]] = {
     "paycycle": {
         "dly": "Daily", "1wk": "Weekly", "2wk": "Every 2 weeks", "4wk": "Every 4 weeks",
@@ -30,9 +32,9 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "import_status": {"uploaded": "Checking", "validated": "Checked", "running": "Importing",
                       "done": "Done", "failed": "Failed"},
     "package_status": {
-        "active-current": "Active", "active-trial": "Trial", "active-overdue": "Overdue",
-        "suspended-suspended": "Suspended", "canceled-manual": "Cancelled",
-        "canceled-nonpayment": "Cancelled (non-payment)", "expired-expired": "Expired",
+        PackageStatus.CURRENT: "Active", PackageStatus.TRIAL: "Trial", PackageStatus.OVERDUE: "Overdue",
+        PackageStatus.SUSPENDED: "Suspended", PackageStatus.CANCELED: "Cancelled",
+        PackageStatus.CANCELED_NONPAYMENT: "Cancelled (non-payment)", PackageStatus.EXPIRED: "Expired",
     },
     # What a reader needs to know of an invoice: derived from status, payments and due date.
     "invoice_state": {"paid": "Paid", "void": "Void", "unpaid": "Unpaid", "partly-paid": "Partly paid",
@@ -57,9 +59,9 @@ def invoice_state(invoice, today: date | None = None) -> str:
     :param invoice: an Invoice (status, paid_minor, due_date).
     :param today: the merchant's local date (default: today in the merchant time zone).
     """
-    if invoice.status == "closed-paid":
+    if invoice.status == InvoiceStatus.PAID:
         return "paid"
-    if invoice.status == "void-void":
+    if invoice.status == InvoiceStatus.VOID:
         return "void"
     if today is None:
         from portal.db_types import utcnow

@@ -7,6 +7,7 @@ from portal.api.body import column_length, get_str
 from portal.api.format import dt, money
 from portal.api.query import Field, as_datetime, as_int, as_text
 from portal.api.registry import Resource, register
+from portal.billing.vocabulary import InvoiceStatus
 from portal.extensions import db
 from portal.models import Customer, Invoice
 from portal.services.customers import (
@@ -34,7 +35,7 @@ def invoiced_minor(customer: Customer) -> int:
     """What the customer was invoiced, over non-void invoices, in minor units."""
     return int(db.session.scalar(
         select(func.coalesce(func.sum(Invoice.total_minor), 0))
-        .where(Invoice.customer_id == customer.id, Invoice.status != "void-void")
+        .where(Invoice.customer_id == customer.id, Invoice.status != InvoiceStatus.VOID)
     ))
 
 

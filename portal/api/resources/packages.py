@@ -13,6 +13,7 @@ from portal.api.registry import Resource, register
 from portal.api.resources.items import nested, serialize_tierset
 from portal.billing.errors import ValidationError
 from portal.billing.money import parse_decimal
+from portal.billing.vocabulary import InvoiceStatus, PackageStatus
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Customer, Invoice, Item, LineItem, Package, Tierset
@@ -26,9 +27,9 @@ from portal.services.suspensions import pending_suspension, suspend_package, uns
 from portal.timeutil import parse_datetime
 
 STATUS_NAMES = {
-    "active-current": "Current", "active-trial": "Trial", "active-overdue": "Overdue",
-    "suspended-suspended": "Suspended", "canceled-manual": "Canceled manually",
-    "canceled-nonpayment": "Canceled due to non-payment", "expired-expired": "Expired",
+    PackageStatus.CURRENT: "Current", PackageStatus.TRIAL: "Trial", PackageStatus.OVERDUE: "Overdue",
+    PackageStatus.SUSPENDED: "Suspended", PackageStatus.CANCELED: "Canceled manually",
+    PackageStatus.CANCELED_NONPAYMENT: "Canceled due to non-payment", PackageStatus.EXPIRED: "Expired",
 }
 MAX_ID = 2**31 - 1  # ids are 32-bit; a larger number cannot name a row (nor reach SQLite)
 
@@ -58,7 +59,7 @@ def _totals(package: Package) -> tuple[int, int]:
     row = db.session.execute(
         select(func.coalesce(func.sum(Invoice.total_minor), 0),
                func.coalesce(func.sum(Invoice.paid_minor), 0))
-        .where(Invoice.package_id == package.id, Invoice.status != "void-void")).one()
+        .where(Invoice.package_id == package.id, Invoice.status != InvoiceStatus.VOID)).one()
     return int(row[0]), int(row[1])
 
 
