@@ -12,9 +12,10 @@ from portal.customer.helpers import portal_page, price_text
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Package
-from portal.services.charts import choose_period, usage_figure_json, usage_series
+from portal.presentation.figures import usage_figure_json
+from portal.presentation.formatting import format_money
+from portal.services.charts import choose_period, usage_series
 from portal.services.estimates import estimate_current_period
-from portal.services.invoice_view import format_money
 
 
 AGGREGATIONS = {"add": "sum of the period", "max": "maximum of the period", "lat": "latest value"}

@@ -7,7 +7,6 @@ from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-import portal.merchant.forms_common  # noqa: F401  (its Jinja filters: local_datetime)
 from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required

@@ -12,7 +12,7 @@ from portal.billing.errors import ValidationError
 from portal.billing.vocabulary import InvoiceStatus
 from portal.merchant.forms_common import choices, parse_day, text_or_none
 from portal.models.transactions import PAYMENT_METHODS
-from portal.services.invoice_view import format_money
+from portal.presentation.formatting import format_money
 from portal.services.listings import INVOICE_FILTER_STATUSES
 
 METHOD_LABELS = {"check": "Check", "ach": "ACH / bank transfer", "card": "Card", "cash": "Cash",

@@ -14,7 +14,6 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-import portal.merchant.forms_common  # noqa: F401  (its Jinja filters: local_datetime)
 from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required

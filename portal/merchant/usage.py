@@ -10,13 +10,13 @@ from flask import abort, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-import portal.merchant.forms_common  # noqa: F401  (its Jinja filters: local_datetime, qty_text)
+from portal.presentation.figures import usage_figure_json
+from portal.presentation.formatting import format_money
 from portal.billing.money import to_minor
 from portal.extensions import db
 from portal.merchant import bp
 from portal.models import LineItem, Package, UsageRecord
-from portal.services.charts import choose_period, usage_figure_json, usage_series
-from portal.services.invoice_view import format_money
+from portal.services.charts import choose_period, usage_series
 from portal.web import render_page
 
 PAGE_SIZE = 50

@@ -17,13 +17,14 @@ from portal.billing.vocabulary import DocType, InvoiceStatus, PaymentMethod, Tra
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Customer, Invoice, Transaction, TransactionApplication
+from portal.presentation.formatting import format_money
+from portal.presentation.labels import CREDIT_NOTE_STATUS_LABELS
 from portal.services import merchant_tz
 from portal.services.counters import next_number
-from portal.services.invoice_view import format_money, invoice_context
+from portal.services.invoice_view import invoice_context
 from portal.services.payments import apply_customer_credit, reverse_applications, settle_credit_note
 
 CREDIT_NOTE_SEQUENCE = "credit_note_number"
-STATUS_LABELS = {InvoiceStatus.OPEN: "Open credit", InvoiceStatus.PAID: "Applied", InvoiceStatus.VOID: "Void"}
 
 
 def issue_credit_note(document: Invoice) -> Invoice:
@@ -120,7 +121,7 @@ def credit_note_context(credit_note: Invoice) -> dict:
     credit = -credit_note.total_minor
     applied = -credit_note.paid_minor
     context.update(
-        credit_note=credit_note, status_label=STATUS_LABELS[credit_note.status],
+        credit_note=credit_note, status_label=CREDIT_NOTE_STATUS_LABELS[credit_note.status],
         line_periods=[_period_text(line) for line in credit_note.lines],
         credit=format_money(credit, c), applied=format_money(applied, c),
         credit_left=format_money(credit_note.balance_minor * -1, c),

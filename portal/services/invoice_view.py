@@ -13,23 +13,11 @@ from portal.billing.money import from_minor, minor_units, to_minor
 from portal.billing.vocabulary import InvoiceStatus
 from portal.extensions import db
 from portal.models import Customer, Invoice, Item, MerchantSettings
+from portal.presentation.formatting import format_money, format_quantity
+from portal.presentation.labels import INVOICE_STATUS_LABELS, invoice_state, label
 from portal.services.invoice_snapshot import build_snapshot, logo_image, snapshot_of
-from portal.services.labels import invoice_state, label
 from portal.services.settings import ensure_settings
 
-STATUS_LABELS = {InvoiceStatus.OPEN: "Unpaid", InvoiceStatus.PAID: "Paid", InvoiceStatus.VOID: "Void"}
-
-
-def format_money(minor: int, currency: str) -> str:
-    """"1,234.56 USD" style text of an amount in minor units."""
-    places = minor_units(currency)
-    return f"{from_minor(minor, currency):,.{places}f} {currency}"
-
-
-def format_quantity(value: Decimal) -> str:
-    """A quantity without trailing zeros ("361", "12.5")."""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 @dataclass(frozen=True)
@@ -153,7 +141,7 @@ def sample_invoice_context(today: date) -> dict:
     lines = [LineView(d, format_quantity(q), unit, f"{r:f}", format_money(to_minor(a, c), c), (), False)
              for d, q, unit, r, a in SAMPLE_LINES]
     return {"invoice": invoice, **_parties(snapshot), **_totals(invoice),
-            "status_label": STATUS_LABELS[InvoiceStatus.OPEN], "lines": lines}
+            "status_label": INVOICE_STATUS_LABELS[InvoiceStatus.OPEN], "lines": lines}
 
 
 def design_preview_context(today: date, design: dict, logo: str | None, accent: str) -> dict:

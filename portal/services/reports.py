@@ -14,14 +14,11 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import case, func, select
 
-from portal.billing.money import from_minor
 from portal.billing.periods import local_midnight
 from portal.billing.vocabulary import DocType, InvoiceStatus, TransactionType
 from portal.extensions import db
 from portal.models import CsvImport, Customer, Invoice, Item, LineItem, Transaction, UsageRecord
 from portal.services import merchant_tz
-from portal.services.invoice_view import format_money
-from portal.services.plotting import figure_json
 
 DUE_SOON_DAYS = 14
 CHART_MONTHS = 12
@@ -156,30 +153,6 @@ def monthly_revenue(today: date, months: int = CHART_MONTHS) -> list[MonthRevenu
             for c in currencies for back in range(months - 1, -1, -1)]
 
 
-def revenue_figure_json(months: list[MonthRevenue]) -> str:
-    """The Plotly figure (bars of invoiced and collected per month) as JSON text.
-
-    Amounts travel as exact JSON numbers on a linear axis; the hover shows them formatted.
-    """
-    import plotly.graph_objects as go
-
-    figure = go.Figure()
-    for currency in dict.fromkeys(m.currency for m in months):
-        rows = [m for m in months if m.currency == currency]
-        labels = [m.month.strftime("%b %Y") for m in rows]
-        for name, attr, colour in (("Invoiced", "invoiced_minor", "#2563eb"),
-                                   ("Collected", "collected_minor", "#16a34a")):
-            minors = [getattr(m, attr) for m in rows]
-            figure.add_bar(name=f"{name} ({currency})", x=labels, y=[from_minor(v, currency) for v in minors],
-                           customdata=[format_money(v, currency) for v in minors], marker_color=colour,
-                           hovertemplate="%{x}: %{customdata}<extra>" + name + "</extra>")
-    figure.update_layout(barmode="group", margin=dict(l=50, r=10, t=10, b=40), height=320,
-                         legend=dict(orientation="h", y=-0.2), xaxis=dict(type="category"),
-                         yaxis=dict(type="linear", rangemode="tozero"),
-                         paper_bgcolor="#ffffff", plot_bgcolor="#ffffff")
-    return figure_json(figure)
-
-
 @dataclass(frozen=True)
 class Dashboard:
     """Everything the dashboard shows, as of one instant."""
@@ -196,7 +169,7 @@ class Dashboard:
     latest_invoices: list
     latest_payments: list
     latest_imports: list[CsvImport]
-    chart_json: str
+    revenue: list[MonthRevenue]  # per month and currency, oldest first (the bar chart)
 
     @property
     def open_owed(self) -> dict[str, int]:
@@ -236,5 +209,5 @@ def dashboard(now: datetime) -> Dashboard:
         due_soon=invoices_due(today),
         latest_invoices=recent_invoices(), latest_payments=recent_payments(),
         latest_imports=recent_imports(),
-        chart_json=revenue_figure_json(monthly_revenue(today)),
+        revenue=monthly_revenue(today),
     )

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal.services.labels import VOCABULARIES, invoice_state, label
+from portal.presentation.labels import VOCABULARIES, invoice_state, label
 
 
 def _invoice(status="open-unpaid", paid=0, due=date(2015, 10, 31)):

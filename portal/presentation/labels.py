@@ -1,12 +1,18 @@
-"""Words shown for the codes stored in the database: one dict per vocabulary, used by the
-Jinja filters of both portals (`label`, `invoice_state`), so `ach` reads "Bank transfer
-(ACH)" and `mon` reads "Monthly" everywhere. A code missing from its vocabulary is shown
-as it is (never an error on a page)."""
+"""Words shown for the codes of `portal/billing/vocabulary.py`: one dict per vocabulary, used
+by the Jinja filters of both portals (`label`, `invoice_state`) and by the documents, so `ach`
+reads "Bank transfer (ACH)" and `mon` reads "Monthly" everywhere. A code missing from its
+vocabulary is shown as it is (never an error on a page)."""
 from __future__ import annotations
 
 from datetime import date
 
 from portal.billing.vocabulary import InvoiceStatus, PackageStatus
+
+# An invoice's stored status in words (its derived state, paid/overdue/..., is `invoice_state`).
+INVOICE_STATUS_LABELS = {InvoiceStatus.OPEN: "Unpaid", InvoiceStatus.PAID: "Paid", InvoiceStatus.VOID: "Void"}
+# A credit note's: open = credit left, paid = all of it applied.
+CREDIT_NOTE_STATUS_LABELS = {InvoiceStatus.OPEN: "Open credit", InvoiceStatus.PAID: "Applied",
+                             InvoiceStatus.VOID: "Void"}
 
 VOCABULARIES: dict[str, dict[str, str]] = {
     "paycycle": {
@@ -31,6 +37,8 @@ VOCABULARIES: dict[str, dict[str, str]] = {
                      "portal": "Portal"},
     "import_status": {"uploaded": "Checking", "validated": "Checked", "running": "Importing",
                       "done": "Done", "failed": "Failed"},
+    "invoice_status": INVOICE_STATUS_LABELS,
+    "credit_note_status": CREDIT_NOTE_STATUS_LABELS,
     "package_status": {
         PackageStatus.CURRENT: "Active", PackageStatus.TRIAL: "Trial", PackageStatus.OVERDUE: "Overdue",
         PackageStatus.SUSPENDED: "Suspended", PackageStatus.CANCELED: "Cancelled",
