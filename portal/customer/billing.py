@@ -18,7 +18,7 @@ from portal.services.invoice_email import invoice_recipients
 from portal.services.invoice_view import invoice_context
 from portal.services.links import invoice_links
 from portal.services.listings import invoice_payments, paginate
-from portal.services.payments import customer_balance_minor
+from portal.services.balances import customer_balance_minor
 from portal.web import invoice_pdf_response
 
 

@@ -13,12 +13,12 @@ from portal.merchant.forms_customers import (
     ContactForm, CustomerForm, contact_fields, customer_fields, customer_form_data,
 )
 from portal.models import Customer
+from portal.services.balances import balances_minor, customer_balance_minor
 from portal.services.credit_notes import customer_credit_notes
 from portal.services.customers import add_contact, create_customer, delete_customer, update_customer
 from portal.services.listings import (
-    balances_minor, customer_invoices, customer_packages, customer_payments, search_customers,
+    customer_invoices, customer_packages, customer_payments, search_customers,
 )
-from portal.services.payments import customer_balance_minor
 from portal.services.settings import ensure_settings
 
 FORM_PAGE = "merchant/customer_form.html"

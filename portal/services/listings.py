@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import exists, func, or_, select
 
-from portal.billing.vocabulary import DocType, InvoiceStatus, TransactionType
+from portal.billing.vocabulary import DocType, InvoiceStatus
 from portal.extensions import db
 from portal.models import (
     Contact, Customer, EmailDelivery, Invoice, Item, LineItem, Package, Transaction,
@@ -68,22 +68,6 @@ def search_customers(query: str = "", page: int = 1, per_page: int = PER_PAGE) -
             exists().where(Contact.customer_id == Customer.id, Contact.email.ilike(pattern, escape="\\")),
         ))
     return paginate(stmt, page, per_page)
-
-
-def balances_minor(customer_ids: list[int]) -> dict[int, int]:
-    """What each customer owes (as payments.customer_balance_minor): non-void invoice
-    totals minus payments, for these customers, in two grouped queries."""
-    if not customer_ids:
-        return {}
-    invoiced = dict(db.session.execute(
-        select(Invoice.customer_id, func.sum(Invoice.total_minor))
-        .where(Invoice.customer_id.in_(customer_ids), Invoice.status != InvoiceStatus.VOID)
-        .group_by(Invoice.customer_id)).all())
-    paid = dict(db.session.execute(
-        select(Transaction.customer_id, func.sum(Transaction.amount_minor))
-        .where(Transaction.customer_id.in_(customer_ids), Transaction.transaction_type == TransactionType.PAYMENT)
-        .group_by(Transaction.customer_id)).all())
-    return {cid: int(invoiced.get(cid) or 0) - int(paid.get(cid) or 0) for cid in customer_ids}
 
 
 def filter_invoices(*, status: str = "", date_from: date | None = None, date_to: date | None = None,

@@ -22,6 +22,7 @@ from portal.billing.vocabulary import DocType, InvoiceStatus, PaymentMethod, Tra
 from portal.extensions import db
 from portal.models import Customer, Invoice, Transaction, TransactionApplication
 from portal.models.transactions import PAYMENT_METHODS
+from portal.services import balances
 
 
 METHOD_ALIASES = {"crd": "card", "credit card": "card", "creditcard": "card", "chk": "check"}
@@ -244,11 +245,5 @@ def pay_invoice(invoice: Invoice, *, paid_on: date, method: str = PaymentMethod.
 
 
 def customer_balance_minor(customer: Customer) -> int:
-    """What the customer owes: non-void invoice totals, minus credit notes (negative
-    totals), minus payments (a negative result is credit the customer has)."""
-    invoiced = db.session.scalar(select(func.coalesce(func.sum(Invoice.total_minor), 0))
-                                 .where(Invoice.customer_id == customer.id, Invoice.status != InvoiceStatus.VOID))
-    paid = db.session.scalar(select(func.coalesce(func.sum(Transaction.amount_minor), 0))
-                             .where(Transaction.customer_id == customer.id,
-                                    Transaction.transaction_type == TransactionType.PAYMENT))
-    return int(invoiced) - int(paid)
+    """What the customer owes (negative: credit it has); see services/balances.py."""
+    return balances.customer_balance_minor(customer)
