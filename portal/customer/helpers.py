@@ -28,11 +28,6 @@ def merchant_name() -> str:
     return settings.company_name if settings is not None else "Meterbill"
 
 
-def page_number() -> int:
-    """The ?page= of the request (1 when missing or not a positive number)."""
-    page = request.args.get("page", 1, type=int)
-    return page if page and page > 0 else 1
-
 
 def price_text(line: LineItem, currency: str) -> list[str]:
     """How a package line is priced, in a few short phrases ("0.05 USD per minute").

@@ -5,7 +5,7 @@ from flask import redirect, render_template, url_for
 
 from portal.customer import bp
 from portal.customer.access import contact, customer_id, own_invoice
-from portal.customer.helpers import page_number, portal_page
+from portal.customer.helpers import portal_page
 from portal.db_types import utcnow
 from portal.services.balances import customer_balance_minor
 from portal.services.invoice_email import invoice_recipients
@@ -13,7 +13,7 @@ from portal.services.invoice_view import invoice_context
 from portal.services.links import invoice_links
 from portal.services.listings import invoice_payments
 from portal.services.self_service import current_estimates, invoice_history, open_invoices, payments_with_invoices
-from portal.web import invoice_pdf_response
+from portal.web import invoice_pdf_response, page_number
 
 INVOICES_PER_PAGE = 10
 

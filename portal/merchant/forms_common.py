@@ -83,10 +83,6 @@ def parse_day(value: str | None) -> date | None:
         return None
 
 
-def page_number() -> int:
-    """The ?page= of the request (1 when missing or not a number)."""
-    return request.args.get("page", 1, type=int) or 1
-
 
 def page(full: str, partial: str, **context):
     """render_page, except that an HTMX history restore gets the full page it expects."""
