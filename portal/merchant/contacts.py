@@ -55,7 +55,7 @@ def contact_make_billing(contact_id: int):
     """Make this contact the one invoices are sent to."""
     contact = db.get_or_404(Contact, contact_id)
     customer_id = contact.customer_id
-    return form_action(lambda: set_billing_contact(contact), failure="Not changed",
+    return form_action(lambda: set_billing_contact(contact), failure="Not changed: {}.",
                        refuse=lambda: (DETAIL_PAGE, CONTACTS_PARTIAL, _detail(db.session.get(Customer, customer_id))),
                        message=lambda _: f"Invoices now go to {contact.name or contact.id}.",
                        done=lambda _: _done(customer_id))
@@ -73,6 +73,6 @@ def contact_delete(contact_id: int):
         handover = f" Invoices now go to {successor.name or successor.id}." if was_billing and successor else ""
         return f"Contact {name} deleted.{handover}"
 
-    return form_action(lambda: delete_contact(contact), failure="Not deleted", message=deleted,
+    return form_action(lambda: delete_contact(contact), failure="Not deleted: {}.", message=deleted,
                        refuse=lambda: (DETAIL_PAGE, CONTACTS_PARTIAL, _detail(db.session.get(Customer, customer_id))),
                        done=lambda _: _done(customer_id))

@@ -98,7 +98,7 @@ def customer_update(customer_id: int):
 def customer_delete(customer_id: int):
     """Delete a customer without packages and invoices."""
     customer = db.get_or_404(Customer, customer_id)
-    return form_action(lambda: delete_customer(customer), failure="Not deleted",
+    return form_action(lambda: delete_customer(customer), failure="Not deleted: {}.",
                        refuse=lambda: (DETAIL_PAGE, DETAIL_PAGE, _detail(db.get_or_404(Customer, customer_id))),
                        message=f"Customer “{customer.company}” deleted.",
                        done=lambda _: redirect(url_for("merchant.customers")))

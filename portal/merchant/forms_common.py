@@ -110,7 +110,7 @@ def _refuse(refuse):
 
 
 def form_action(action, *, refuse, done, form: Form | None = None, message=None,
-                aliases: dict | None = None, failure: str = "Not saved", valid=None):
+                aliases: dict | None = None, failure: str = "Not saved: {}.", valid=None):
     """The one way a merchant form or button runs a service: validate → service → on a
     ValidationError roll back and answer 422, else commit, flash and answer.
 
@@ -119,7 +119,7 @@ def form_action(action, *, refuse, done, form: Form | None = None, message=None,
         the error (status 422).
     :param done: `(result) -> response` after the commit: a redirect, or the partial for HTMX.
     :param form: the posted form, validated first; the service's error is shown next to the
-        field it names. Without a form the error is flashed after `failure` ("Not deleted").
+        field it names. Without a form the error is flashed in `failure` ("Not deleted: {}.").
     :param message: flashed after the commit; a text or `(result) -> text`.
     :param aliases: service field name → form field name where they differ.
     :param valid: `(form) -> bool` instead of `form.validate()` (e.g. flagging every missing field).
@@ -133,7 +133,7 @@ def form_action(action, *, refuse, done, form: Form | None = None, message=None,
         if form is not None:
             attach_error(form, error, aliases)
         else:
-            flash(f"{failure}: {error.message}.", "error")
+            flash(failure.format(error.message), "error")
         return _refuse(refuse)
     db.session.commit()
     if message is not None:
