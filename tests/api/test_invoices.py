@@ -2,7 +2,7 @@
 from decimal import Decimal
 
 from support.api_client import body
-from factories_billing import make_october_invoice
+from support.factories import make_october_invoice
 from portal.models import EmailDelivery, Invoice
 
 

@@ -7,9 +7,11 @@ import re
 
 from pypdf import PdfReader
 
-from factories_credit import make_credited
+from support.factories import make_credited
 from portal.services.contact_access import set_contact_password
-from test_customer_support import BOB, JANE, PASSWORD, PortalClient
+from support.logins import BOB, JANE
+from support.logins import CONTACT_PASSWORD as PASSWORD
+from support.portal_client import PortalClient
 
 
 def _client(app, email):

@@ -2,7 +2,7 @@
 import re
 from decimal import Decimal
 
-from factories import make_package, make_voip_item
+from support.factories import make_package, make_voip_item
 from portal.models import Item
 
 TIERED = {

@@ -1,6 +1,6 @@
 """Customer pages: searchable list with HTMX pagination, detail, create/edit, contacts."""
-from factories import make_customer
-from factories_billing import make_october_invoice
+from support.factories import make_customer
+from support.factories import make_october_invoice
 from portal.models import Contact, Customer
 from portal.services.customers import create_customer
 
@@ -142,7 +142,7 @@ def test_viewer_cannot_delete_a_customer(viewer, db):
 
 
 def test_admin_sees_the_invite_button_and_viewer_does_not(app, db, admin, viewer):
-    from factories import make_customer
+    from support.factories import make_customer
 
     customer = make_customer()
     db.session.commit()

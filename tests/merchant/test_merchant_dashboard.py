@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from factories import make_customer, make_package, utc
-from factories_billing import make_october_invoice
+from support.factories import make_customer, make_package, utc
+from support.factories import make_october_invoice
 from portal.extensions import db as _db
 from portal.services import reports
 from portal.services.billing import run_billing

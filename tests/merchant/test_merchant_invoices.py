@@ -1,6 +1,6 @@
 """Invoice pages: filtered list, detail as printed, PDF, e-mail, void and payments."""
-from factories import make_customer, make_package, utc
-from factories_billing import make_october_invoice
+from support.factories import make_customer, make_package, utc
+from support.factories import make_october_invoice
 from portal.extensions import db as _db
 from portal.models import EmailDelivery, Invoice, Transaction
 from portal.services.billing import run_billing

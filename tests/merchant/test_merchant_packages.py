@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
-from factories import make_customer, make_package, make_voip_item, utc
+from support.factories import make_customer, make_package, make_voip_item, utc
 from portal.db_types import utcnow
 from portal.models import Invoice, LineItem, Package
 

@@ -2,13 +2,10 @@
 import io
 from decimal import Decimal
 
-from factories_billing import make_october_invoice
+from support.factories import SETTINGS_FORM as SETTINGS, make_october_invoice
 from portal.models import MerchantSettings
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-SETTINGS = {"company_name": "Meter Corp", "address": "1 Grid Road\nVolt City", "email": "billing@meter.example",
-            "phone": "", "default_currency": "EUR", "default_tax_rate": "8.25", "payment_terms_days": "15",
-            "accent_colour": "#0f766e", "footer_text": "Thank you!", "terms_text": "Pay within 15 days."}
 
 
 def _saved() -> MerchantSettings:

@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 
-from factories import make_package, make_voip_item, utc
+from support.factories import make_package, make_voip_item, utc
 from portal.extensions import db as _db
 from portal.models import UsageRecord
 from portal.services.packages import LineDraft, create_package

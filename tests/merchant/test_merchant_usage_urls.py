@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from factories import make_package
+from support.factories import make_package
 from portal.models import UsageUrl
 
 
