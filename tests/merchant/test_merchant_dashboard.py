@@ -30,11 +30,6 @@ def test_empty_dashboard_explains_what_to_do(admin, db):
     assert "0 open invoices" in page and page.count("Last month: 0.00 USD") == 2
 
 
-def test_anonymous_is_sent_to_login(client, db):
-    response = client.get("/merchant/")
-    assert response.status_code == 302 and "/merchant/login" in response.headers["Location"]
-
-
 def test_revenue_balance_due_and_activity(viewer, db, october_20):
     invoice = make_october_invoice()  # 10.00 dated 2015-09-01, 28.05 dated 2015-10-01
     pay_invoice(invoice, paid_on=date(2015, 10, 5), amount="8.05", method="check")

@@ -94,12 +94,6 @@ def test_unknown_or_unmetered_line_is_404(admin, db):
     assert admin.get(f"/merchant/lines/{package.line_items[0].id}/usage").status_code == 404
 
 
-def test_login_required(client, db):
-    line = _line(db)
-    response = client.get(f"/merchant/lines/{line.id}/usage")
-    assert response.status_code == 302 and "/merchant/login" in response.headers["Location"]
-
-
 @pytest.mark.parametrize("query, period, cost, record", [
     ("page=-3", "01 Oct 2015 – 31 Oct 2015", "0.35 USD", "7"),  # page 1 of the current period
     ("page=abc", "01 Oct 2015 – 31 Oct 2015", "0.35 USD", "7"),
