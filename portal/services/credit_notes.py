@@ -13,16 +13,18 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from portal.billing.vocabulary import DocType, InvoiceStatus, PaymentMethod, TransactionType
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Customer, Invoice, Transaction, TransactionApplication
+from portal.presentation.formatting import format_money
+from portal.presentation.labels import CREDIT_NOTE_STATUS_LABELS
 from portal.services import merchant_tz
 from portal.services.counters import next_number
-from portal.services.invoice_view import format_money, invoice_context
+from portal.services.invoice_view import invoice_context
 from portal.services.payments import apply_customer_credit, reverse_applications, settle_credit_note
 
 CREDIT_NOTE_SEQUENCE = "credit_note_number"
-STATUS_LABELS = {"open-unpaid": "Open credit", "closed-paid": "Applied", "void-void": "Void"}
 
 
 def issue_credit_note(document: Invoice) -> Invoice:
@@ -30,14 +32,14 @@ def issue_credit_note(document: Invoice) -> Invoice:
 
     :param document: a document with its lines and a negative total, not numbered yet.
     """
-    document.doc_type = "credit_note"
+    document.doc_type = DocType.CREDIT_NOTE
     document.refnumber = next_number(CREDIT_NOTE_SEQUENCE)
     document.due_date = document.date  # nothing is due on a credit note
     db.session.add(document)
     db.session.flush()
     db.session.add(Transaction(
-        customer_id=document.customer_id, transaction_type="cre", currency=document.currency,
-        amount_minor=-document.total_minor, transaction_date=document.date, method="other",
+        customer_id=document.customer_id, transaction_type=TransactionType.CREDIT, currency=document.currency,
+        amount_minor=-document.total_minor, transaction_date=document.date, method=PaymentMethod.OTHER,
         reference=document.number, credit_note_id=document.id))
     db.session.flush()
     apply_customer_credit(document.customer_id)
@@ -61,7 +63,7 @@ def void_credit_note(credit_note: Invoice) -> Invoice:
     if transaction is not None:
         reverse_applications(list(transaction.applications))
         transaction.voided_at = now
-    credit_note.status, credit_note.voided_at = "void-void", now
+    credit_note.status, credit_note.voided_at = InvoiceStatus.VOID, now
     credit_note.paid_minor = 0
     db.session.flush()
     return credit_note
@@ -80,14 +82,14 @@ def credit_applications(credit_note: Invoice) -> list[tuple[TransactionApplicati
 def customer_credit_notes(customer_id: int) -> list[Invoice]:
     """The customer's credit notes, newest first."""
     return list(db.session.scalars(
-        select(Invoice).where(Invoice.customer_id == customer_id, Invoice.doc_type == "credit_note")
+        select(Invoice).where(Invoice.customer_id == customer_id, Invoice.doc_type == DocType.CREDIT_NOTE)
         .order_by(Invoice.date.desc(), Invoice.refnumber.desc())))
 
 
 def all_credit_notes(limit: int = 200) -> list[Invoice]:
     """The latest credit notes of every customer, newest first."""
     return list(db.session.scalars(
-        select(Invoice).where(Invoice.doc_type == "credit_note")
+        select(Invoice).where(Invoice.doc_type == DocType.CREDIT_NOTE)
         .order_by(Invoice.date.desc(), Invoice.refnumber.desc()).limit(limit)))
 
 
@@ -119,7 +121,7 @@ def credit_note_context(credit_note: Invoice) -> dict:
     credit = -credit_note.total_minor
     applied = -credit_note.paid_minor
     context.update(
-        credit_note=credit_note, status_label=STATUS_LABELS[credit_note.status],
+        credit_note=credit_note, status_label=CREDIT_NOTE_STATUS_LABELS[credit_note.status],
         line_periods=[_period_text(line) for line in credit_note.lines],
         credit=format_money(credit, c), applied=format_money(applied, c),
         credit_left=format_money(credit_note.balance_minor * -1, c),

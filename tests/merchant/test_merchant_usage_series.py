@@ -9,14 +9,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from factories import make_customer, make_package, make_voip_item, utc
+from support.factories import make_customer, make_package, make_voip_item, utc
 from portal.billing.periods import local_floor_date, period_at
 from portal.billing.pricing import PriceModel
 from portal.extensions import db as _db
 from portal.models import UsageRecord
 from portal.services.billing_inputs import line_spec, usage_aggregate
 from portal.services.catalog import pricemodel_of, unit_price
-from portal.services.charts import choose_period, usage_figure_json, usage_series
+from portal.presentation.figures import usage_figure_json
+from portal.services.charts import choose_period, usage_series
 from portal.services.packages import LineDraft, cancel_package, create_package, package_anchor
 
 

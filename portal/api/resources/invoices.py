@@ -7,6 +7,7 @@ from portal.api.body import get_amount, get_local_date, get_str
 from portal.api.format import day, dt, money
 from portal.api.query import Field, as_datetime, as_int, as_text
 from portal.api.registry import Resource, register
+from portal.billing.vocabulary import DocType, InvoiceStatus
 from portal.db_types import utcnow
 from portal.models import Invoice, InvoiceLine
 from portal.services import merchant_tz
@@ -14,7 +15,7 @@ from portal.services.invoices import void_invoice
 from portal.services.links import invoice_links
 from portal.services.payments import pay_invoice, payment_method
 
-STATUS_NAMES = {"open-unpaid": "Unpaid", "closed-paid": "Paid", "void-void": "Void"}
+STATUS_NAMES = {InvoiceStatus.OPEN: "Unpaid", InvoiceStatus.PAID: "Paid", InvoiceStatus.VOID: "Void"}
 
 FIELDS = {
     "invoice_id": Field(Invoice.id, as_int),
@@ -59,7 +60,7 @@ def serialize(invoice: Invoice) -> dict:
         "payments": money(invoice.paid_minor, c), "balance": money(invoice.balance_minor, c),
         "invoice_status_str": invoice.status, "invoice_status_state": invoice.status[0],
         "invoice_status_name": STATUS_NAMES[invoice.status],
-        "is_paid": invoice.status == "closed-paid", "is_void": invoice.status == "void-void",
+        "is_paid": invoice.status == InvoiceStatus.PAID, "is_void": invoice.status == InvoiceStatus.VOID,
         "void_datetime": dt(invoice.voided_at), "write_datetime": dt(invoice.created_at),
         **invoice_links(invoice.id),
         "line_items": [serialize_line(line, c) for line in invoice.lines],
@@ -94,7 +95,7 @@ def email(invoice: Invoice, data: dict) -> dict:
 
 def invoices_only():
     """Credit notes are rows of the same table, shown as `cre` transactions instead."""
-    return select(Invoice).where(Invoice.doc_type == "invoice")
+    return select(Invoice).where(Invoice.doc_type == DocType.INVOICE)
 
 
 register(Resource(

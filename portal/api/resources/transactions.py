@@ -7,6 +7,7 @@ from portal.api.envelope import ApiError
 from portal.api.format import day, dt, money
 from portal.api.query import Field, as_datetime, as_int, as_text, get_by_id
 from portal.api.registry import Resource, register
+from portal.billing.vocabulary import TransactionType
 from portal.db_types import utcnow
 from portal.models import Customer, Invoice, Transaction
 from portal.services import merchant_tz
@@ -31,7 +32,7 @@ def serialize(payment: Transaction) -> dict:
     """A payment or credit memo as ChargeOver's transaction (applications with their time)."""
     c = payment.currency
     applied = sum(a.amount_minor for a in payment.applications)
-    is_credit = payment.transaction_type == "cre"
+    is_credit = payment.transaction_type == TransactionType.CREDIT
     return {
         "transaction_id": payment.id, "customer_id": payment.customer_id,
         "transaction_type": payment.transaction_type,
