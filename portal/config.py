@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -113,3 +114,23 @@ def load_settings() -> dict:
     if os.environ.get("SECURE_COOKIES"):
         settings["SECURE_COOKIES"] = _bool("SECURE_COOKIES")
     return settings
+
+
+# Seconds between two runs of each scheduler job when nothing is configured.
+DEFAULT_SECONDS = {"BILLING": 300, "MAIL": 60, "JOBS": 5}
+
+
+def interval_seconds(config: Mapping, job: str) -> int:
+    """Seconds between two runs of a scheduler job: SCHEDULER_<JOB>_SECONDS when set,
+    else SCHEDULER_<JOB>_MINUTES × 60 when set, else the default.
+
+    :param config: the app's settings.
+    :param job: "BILLING", "MAIL" or "JOBS".
+    """
+    seconds = config.get(f"SCHEDULER_{job}_SECONDS")
+    if seconds:
+        return max(1, int(seconds))
+    minutes = config.get(f"SCHEDULER_{job}_MINUTES")
+    if minutes:
+        return max(1, int(minutes) * 60)
+    return DEFAULT_SECONDS[job]

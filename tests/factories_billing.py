@@ -4,7 +4,7 @@ from __future__ import annotations
 from factories import make_package, utc
 from portal.extensions import db
 from portal.models import Invoice
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.usage import record_usage
 
 

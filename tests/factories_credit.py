@@ -18,7 +18,7 @@ from datetime import date
 from factories import make_customer, make_package, make_voip_item, utc
 from portal.extensions import db
 from portal.models import Customer, Invoice, Package
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.packages import cancel_package
 from portal.services.payments import pay_invoice
 

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from factories import make_customer, make_package, make_voip_item, utc
 from portal.billing.pricing import PriceModel
 from portal.models import Invoice
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.catalog import unit_price
 from portal.services.customers import update_customer
 from portal.services.pdf import render_invoice_pdf

@@ -17,7 +17,7 @@ import schemathesis
 from support.api_client import body
 from portal.db_types import utcnow
 from portal.extensions import db as _db
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (

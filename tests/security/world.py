@@ -11,7 +11,7 @@ from merchant.conftest import PASSWORD, login
 from portal.models import CsvImport
 from portal.services.accounts import create_staff_user
 from portal.services.apikeys import create_api_key
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.contact_access import set_contact_password
 from portal.services.customers import add_contact, create_customer
 from portal.services.links import invoice_token
