@@ -72,6 +72,13 @@ def load_settings() -> dict:
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "billing@meterbill.local"),
         "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox")),
+        # The mail job: e-mails per minute at most unless the merchant sets its own rate
+        # (Settings), SMTP connections used in parallel, PDF-rendering processes (0: one per
+        # CPU) and where rendered PDFs are kept per invoice version.
+        "MAIL_RATE_PER_MINUTE": _int("MAIL_RATE_PER_MINUTE", 1200),
+        "MAIL_CONNECTIONS": _int("MAIL_CONNECTIONS", 4),
+        "PDF_PROCESSES": _int("PDF_PROCESSES", 0),
+        "PDF_CACHE_DIR": os.environ.get("PDF_CACHE_DIR", str(INSTANCE_DIR / "pdf-cache")),
         "SCHEDULER_BILLING_MINUTES": int(os.environ.get("SCHEDULER_BILLING_MINUTES", "5")),
         # Seconds win over minutes when set (tests and the as-deployed test use seconds).
         "SCHEDULER_BILLING_SECONDS": _optional_int("SCHEDULER_BILLING_SECONDS"),

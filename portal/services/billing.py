@@ -181,10 +181,18 @@ def _queue_email(invoice: Invoice, package: Package, ctx: RunContext) -> None:
 
 
 def _periods(package: Package, instants, hold: bool = False) -> list[Period]:
-    """The package periods containing these instants: the hold before period 0 (a usage
-    period only) when `hold`, none before the package's start."""
-    periods = (package_usage_period(package, i) for i in instants)
-    return [p for p in periods if p is not None and (hold or p.index >= 0)]
+    """The distinct package periods containing these instants, in order: the hold before
+    period 0 (a usage period only) when `hold`, none before the package's start."""
+    found: list[Period] = []
+    for instant in sorted(set(instants)):
+        # The change log names many instants of few periods: each period is found once
+        # (a period search walks the boundaries; 200 usage rows must not mean 200 walks).
+        if found and found[-1].start <= instant < found[-1].end:
+            continue
+        period = package_usage_period(package, instant)
+        if period is not None:
+            found.append(period)
+    return [p for p in found if hold or p.index >= 0]
 
 
 def _history_periods(package: Package) -> list[Period]:

@@ -114,8 +114,12 @@ def _headers(delivery: EmailDelivery, seller: dict | None = None) -> EmailMessag
     return message
 
 
-def build_message(delivery: EmailDelivery) -> EmailMessage:
-    """The MIME message: text and HTML alternatives, and the invoice PDF for an invoice."""
+def build_message(delivery: EmailDelivery, pdf: bytes | None = None) -> EmailMessage:
+    """The MIME message: text and HTML alternatives, and the invoice PDF for an invoice.
+
+    :param pdf: the invoice's PDF when the caller rendered it already (the mail job renders
+        PDFs in parallel processes); else it is rendered (or read from the cache) here.
+    """
     if delivery.kind == "message":
         message = _headers(delivery)
         message.set_content(delivery.body_text or "")
@@ -141,7 +145,8 @@ def build_message(delivery: EmailDelivery) -> EmailMessage:
         message.get_body(("html",)).add_related(data, maintype=maintype, subtype=subtype,
                                                 cid=f"<{context['logo_cid']}>", disposition="inline",
                                                 filename=f"logo.{subtype}")
-    message.add_attachment(render_invoice_pdf(invoice), maintype="application", subtype="pdf",
+    message.add_attachment(pdf if pdf is not None else render_invoice_pdf(invoice),
+                           maintype="application", subtype="pdf",
                            filename=filename)
     return message
 
