@@ -24,7 +24,7 @@ from portal import create_app
 from portal.jobs import interval_seconds
 from portal.jobs.runner import new_worker_id
 from portal.security import warn_at_startup
-from portal.services.jobs import billing_job, job_runner_job, mail_job
+from portal.jobs.scheduled import billing_job, job_runner_job, mail_job
 
 log = logging.getLogger("meterbill.scheduler")
 # Every run of every job would be two INFO lines (the job runner runs every few seconds);

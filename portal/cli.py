@@ -12,8 +12,8 @@ from portal.extensions import db
 from portal.jobs.cli import jobs_cli
 from portal.models import STAFF_ROLES
 from portal.services import merchant_tz
-from portal.services.billing_runs import record_billing_run
-from portal.services.billing_workers import run_billing_parallel
+from portal.jobs.billing_runs import record_billing_run
+from portal.jobs.billing_workers import run_billing_parallel
 from portal.timeutil import format_datetime, parse_datetime
 
 users_cli = AppGroup("users", help="Manage staff logins of the merchant portal.")

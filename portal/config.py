@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +72,13 @@ def load_settings() -> dict:
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "billing@meterbill.local"),
         "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox")),
+        # The mail job: e-mails per minute at most unless the merchant sets its own rate
+        # (Settings), SMTP connections used in parallel, PDF-rendering processes (0: one per
+        # CPU) and where rendered PDFs are kept per invoice version.
+        "MAIL_RATE_PER_MINUTE": _int("MAIL_RATE_PER_MINUTE", 1200),
+        "MAIL_CONNECTIONS": _int("MAIL_CONNECTIONS", 4),
+        "PDF_PROCESSES": _int("PDF_PROCESSES", 0),
+        "PDF_CACHE_DIR": os.environ.get("PDF_CACHE_DIR", str(INSTANCE_DIR / "pdf-cache")),
         "SCHEDULER_BILLING_MINUTES": int(os.environ.get("SCHEDULER_BILLING_MINUTES", "5")),
         # Seconds win over minutes when set (tests and the as-deployed test use seconds).
         "SCHEDULER_BILLING_SECONDS": _optional_int("SCHEDULER_BILLING_SECONDS"),
@@ -113,3 +121,23 @@ def load_settings() -> dict:
     if os.environ.get("SECURE_COOKIES"):
         settings["SECURE_COOKIES"] = _bool("SECURE_COOKIES")
     return settings
+
+
+# Seconds between two runs of each scheduler job when nothing is configured.
+DEFAULT_SECONDS = {"BILLING": 300, "MAIL": 60, "JOBS": 5}
+
+
+def interval_seconds(config: Mapping, job: str) -> int:
+    """Seconds between two runs of a scheduler job: SCHEDULER_<JOB>_SECONDS when set,
+    else SCHEDULER_<JOB>_MINUTES × 60 when set, else the default.
+
+    :param config: the app's settings.
+    :param job: "BILLING", "MAIL" or "JOBS".
+    """
+    seconds = config.get(f"SCHEDULER_{job}_SECONDS")
+    if seconds:
+        return max(1, int(seconds))
+    minutes = config.get(f"SCHEDULER_{job}_MINUTES")
+    if minutes:
+        return max(1, int(minutes) * 60)
+    return DEFAULT_SECONDS[job]

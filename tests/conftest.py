@@ -74,6 +74,7 @@ def app(tmp_path_factory):
         "PUBLIC_URL": "http://localhost",
         "TRUSTED_HOSTS": ["localhost", "127.0.0.1"],
         "OUTBOX_DIR": str(outbox),
+        "PDF_CACHE_DIR": str(tmp_path_factory.mktemp("pdf-cache")),
         # Limits stay on (login and device pings are rate-limited); each test starts afresh.
         "RATELIMIT_ENABLED": True,
         "MAIL_SERVER": "",

@@ -5,8 +5,8 @@ import base64
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional
 
 from portal.billing.errors import ValidationError
 from portal.billing.money import MINOR_UNITS
@@ -15,7 +15,7 @@ from portal.models import MerchantSettings
 from portal.presentation.formatting import format_quantity
 from portal.services.invoice_view import DESIGN_FIELDS, logo_data_uri
 from portal.services.settings import (
-    ACCENT_COLOUR, LOGO_MAX_BYTES, logo_mimetype, tax_rate_from_percent,
+    ACCENT_COLOUR, LOGO_MAX_BYTES, MAX_MAIL_RATE, logo_mimetype, tax_rate_from_percent,
 )
 
 PAYMENT_TERMS = {0: "Due on receipt", 15: "Net 15", 30: "Net 30"}
@@ -39,13 +39,15 @@ class SettingsForm(FlaskForm):
     footer_text = TextAreaField("Footer", validators=[Length(max=2000)], render_kw={"rows": 2})
     terms_text = TextAreaField("Terms", validators=[Length(max=4000)], render_kw={"rows": 3})
     email_zero_invoices = BooleanField("E-mail invoices whose total is zero")
+    mail_rate_per_minute = IntegerField("E-mails per minute at most",
+                                        validators=[Optional(), NumberRange(min=1, max=MAX_MAIL_RATE)])
 
 
 def settings_form_data(settings: MerchantSettings) -> dict:
     """The saved settings as the form's initial data (the tax rate in percent)."""
     data = {name: getattr(settings, name) for name in (*TEXT_FIELDS, "default_currency",
                                                        "payment_terms_days", "accent_colour",
-                                                       "email_zero_invoices")}
+                                                       "email_zero_invoices", "mail_rate_per_minute")}
     data["default_tax_rate"] = format_quantity(settings.default_tax_rate * 100)
     return data
 
@@ -63,6 +65,7 @@ def settings_fields(form: SettingsForm) -> dict:
     fields = {name: form[name].data for name in (*TEXT_FIELDS, "default_currency",
                                                  "payment_terms_days", "accent_colour")}
     fields["email_zero_invoices"] = bool(form.email_zero_invoices.data)
+    fields["mail_rate_per_minute"] = form.mail_rate_per_minute.data
     fields["default_tax_rate"] = tax_rate_from_percent((form.default_tax_rate.data or "0").strip() or "0")
     return {**fields, "logo": uploaded_logo(form), "remove_logo": bool(form.remove_logo.data)}
 

@@ -18,7 +18,7 @@ from portal.merchant.forms_packages import (
     set_item_choices,
 )
 from portal.models import Customer, Package
-from portal.services.billing import bill_package_now
+from portal.jobs.billing import bill_package_now
 from portal.services.listings import package_invoices
 from portal.services.packages import (
     cancel_line, cancel_package, change_line_quantity, create_package, is_invoiced, package_line,

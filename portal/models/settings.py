@@ -17,6 +17,7 @@ class MerchantSettings(db.Model):
     __table_args__ = (
         CheckConstraint("id = 1", name="single_row"),
         CheckConstraint("payment_terms_days >= 0", name="terms"),
+        CheckConstraint("mail_rate_per_minute IS NULL OR mail_rate_per_minute > 0", name="mail_rate"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -34,6 +35,8 @@ class MerchantSettings(db.Model):
     terms_text: Mapped[str | None] = mapped_column(Text)
     # A zero-total invoice (e.g. metered usage of nothing) is recorded; e-mailed only if set.
     email_zero_invoices: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # E-mails sent per minute at most (the mail server's limit); None: MAIL_RATE_PER_MINUTE.
+    mail_rate_per_minute: Mapped[int | None] = mapped_column(Integer)
 
 
 class Counter(db.Model):

@@ -6,7 +6,9 @@ and the unique key (package_id, boundary_at) refuses a second invoice for the sa
 whatever happens, so concurrent runs, retries and crashes can never double-bill. Because
 the invoice is a reconciliation (target − already billed), a run after downtime catches up
 one invoice per missed boundary, and late usage or voided charges are settled on the next
-invoice. This service commits (one transaction per invoice): it is the transaction owner.
+invoice. This service only flushes: `portal.jobs.billing` owns the transactions (one per
+invoice: the lock, the invoice, its lines, its e-mail and the package's next date commit
+together).
 
 Which periods an invoice reconciles (no time window): the current one (in advance), the one
 that just ended (usage), every period that contains an instant of a line's history (start,
@@ -18,11 +20,9 @@ cancelled package is billed again, on an "adjustment" invoice, whenever its log 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, or_, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.billing.errors import ValidationError
@@ -39,24 +39,12 @@ from portal.services.invoices import write_invoice
 from portal.services.mail import queue_issued_invoice_email
 from portal.services.packages import end_package, package_anchor
 from portal.services.package_periods import package_hold_period, package_usage_period
-from portal.services.suspensions import sync_suspension_states
 
 log = logging.getLogger("meterbill.billing")
 # A suspended package is billed too: its suspended days are prorated out, its usage billed.
 BILLABLE_STATUSES = (*ACTIVE_PACKAGE_STATUSES, PackageStatus.SUSPENDED, PackageStatus.CANCELED,
                      PackageStatus.CANCELED_NONPAYMENT)
 _NO_PRICE = PriceModel("fla")
-# Boundaries billed for one package in one call; the rest waits for the next call or run.
-MAX_BOUNDARIES_PER_CALL = 100
-
-
-@dataclass
-class RunSummary:
-    """What a run did."""
-
-    packages: int = 0
-    invoice_ids: list[int] = field(default_factory=list)
-    failures: int = 0
 
 
 def _finalized(now: datetime):
@@ -82,82 +70,27 @@ def due_package_ids(now: datetime, shard: tuple[int, int] = (0, 1)) -> list[int]
         due, changed = due.where(Package.id % n == k), changed.where(Package.id % n == k)
     ids = list(db.session.scalars(due.order_by(Package.next_invoice_at, Package.id)))
     ids += db.session.scalars(changed.order_by(Package.id))
-    # End the transaction before taking locks; the run owns its transactions, so whatever
-    # the caller left pending is committed here rather than silently lost.
-    db.session.commit()
     return ids
 
 
-def run_billing(now: datetime, shard: tuple[int, int] = (0, 1)) -> RunSummary:
-    """Bill every package due as of `now`, catching up every missed boundary.
+def invoice_next_boundary(package_id: int, now: datetime, ctx: RunContext) -> tuple[bool, int | None]:
+    """Lock the package, write its next due invoice and advance it; flushes (the caller,
+    `portal.jobs.billing`, commits: one transaction per invoice).
 
-    :param now: the run's instant (the scheduler passes the current time).
-    :param shard: (k, n) to bill only the k-th of n shards (see `run_billing_parallel`).
+    :returns: (whether another boundary is already due, the new invoice's id or None);
+        (False, None) when the package is not due any more or another run holds it.
     """
-    summary = RunSummary()
-    ctx = RunContext.load()
-    sync_suspension_states(now)  # committed by due_package_ids
-    for package_id in due_package_ids(now, shard):
-        summary.packages += 1
-        try:
-            summary.invoice_ids += bill_due(package_id, now, ctx)
-        except Exception:  # one broken package must not stop the others
-            db.session.rollback()
-            summary.failures += 1
-            log.exception("Billing package %s failed", package_id)
-    return summary
-
-
-def bill_due(package_id: int, now: datetime, ctx: RunContext | None = None) -> list[int]:
-    """The invoices of one package due as of `now`, at most MAX_BOUNDARIES_PER_CALL of them
-    (a daily package restarted years back must not hold a request or a run for minutes;
-    the next call or run carries on where this one stopped); returns their ids."""
-    ctx = ctx or RunContext.load()
-    invoice_ids = []
-    for _ in range(MAX_BOUNDARIES_PER_CALL):
-        still_due, invoice_id = bill_next_boundary(package_id, now, ctx)
-        if invoice_id is not None:
-            invoice_ids.append(invoice_id)
-        if not still_due:
-            break
-    return invoice_ids
-
-
-def bill_package_now(package: Package, now: datetime) -> list[Invoice]:
-    """The API/portal action "invoice now": bill what is due as of `now`.
-
-    Nothing is billed early: a package whose next boundary is in the future gets no
-    invoice (its usage period has not ended).
-    :param package: the package.
-    :param now: the instant.
-    """
-    ids = bill_due(package.id, now, RunContext.load())
-    return [db.session.get(Invoice, i) for i in ids]
-
-
-def bill_next_boundary(package_id: int, now: datetime, ctx: RunContext) -> tuple[bool, int | None]:
-    """Write the package's next due invoice and advance it, in one transaction.
-
-    :returns: (whether another boundary is already due, the new invoice's id or None).
-    """
-    try:
-        package = _lock_due(package_id, now)
-        if package is None:
-            db.session.rollback()
-            return False, None
-        if package.next_invoice_at is None:
-            invoice = _invoice_changes(package, now, ctx)
-        else:
-            invoice = _invoice_boundary(package, ctx)
-        invoice_id = invoice.id if invoice is not None else None
-        still_due = package.next_invoice_at is not None and package.next_invoice_at <= now
-        db.session.commit()
-        return still_due, invoice_id
-    except IntegrityError:
-        # Another process wrote this boundary's invoice first: nothing to do here.
-        db.session.rollback()
-        log.info("Package %s: boundary already invoiced by another run", package_id)
+    package = _lock_due(package_id, now)
+    if package is None:
         return False, None
+    if package.next_invoice_at is None:
+        invoice = _invoice_changes(package, now, ctx)
+    else:
+        invoice = _invoice_boundary(package, ctx)
+    db.session.flush()
+    invoice_id = invoice.id if invoice is not None else None
+    still_due = package.next_invoice_at is not None and package.next_invoice_at <= now
+    return still_due, invoice_id
 
 
 def _lock_due(package_id: int, now: datetime) -> Package | None:
@@ -249,10 +182,18 @@ def _queue_email(invoice: Invoice, package: Package, ctx: RunContext) -> None:
 
 
 def _periods(package: Package, instants, hold: bool = False) -> list[Period]:
-    """The package periods containing these instants: the hold before period 0 (a usage
-    period only) when `hold`, none before the package's start."""
-    periods = (package_usage_period(package, i) for i in instants)
-    return [p for p in periods if p is not None and (hold or p.index >= 0)]
+    """The distinct package periods containing these instants, in order: the hold before
+    period 0 (a usage period only) when `hold`, none before the package's start."""
+    found: list[Period] = []
+    for instant in sorted(set(instants)):
+        # The change log names many instants of few periods: each period is found once
+        # (a period search walks the boundaries; 200 usage rows must not mean 200 walks).
+        if found and found[-1].start <= instant < found[-1].end:
+            continue
+        period = package_usage_period(package, instant)
+        if period is not None:
+            found.append(period)
+    return [p for p in found if hold or p.index >= 0]
 
 
 def _history_periods(package: Package) -> list[Period]:

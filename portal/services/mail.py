@@ -1,22 +1,16 @@
-"""Invoice e-mails: queued as deliveries, sent by the mail job through SMTP or to an outbox.
-
-Never twice: a delivery is *claimed* (a conditional UPDATE that only one process can win)
-before it is sent, and marked sent right after. If a process dies between the send and the
-mark, the claim expires and the message is sent again with the same Message-ID, which lets
-the receiving side recognise the duplicate. Failures are retried with exponential backoff
-(1, 2, 4, 8 minutes ...) up to MAX_ATTEMPTS, then the delivery is `failed`.
+"""Invoice e-mails: queued as deliveries (flushed in the caller's transaction), built as
+MIME messages and handed to SMTP or an outbox; the mail job (`portal.jobs.mail`) claims,
+sends and records them, owning those commits.
 """
 from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app, render_template
-from sqlalchemy import select, update
 
 from portal.billing.errors import ValidationError
 from portal.db_types import utcnow
@@ -28,8 +22,6 @@ from portal.services.pdf import render_invoice_pdf
 from portal.services.settings import ensure_settings
 
 log = logging.getLogger("meterbill.mail")
-MAX_ATTEMPTS = 6
-CLAIM_SECONDS = 300
 
 
 def queue_invoice_email(invoice: Invoice, to_address: str | None = None, *,
@@ -122,8 +114,12 @@ def _headers(delivery: EmailDelivery, seller: dict | None = None) -> EmailMessag
     return message
 
 
-def build_message(delivery: EmailDelivery) -> EmailMessage:
-    """The MIME message: text and HTML alternatives, and the invoice PDF for an invoice."""
+def build_message(delivery: EmailDelivery, pdf: bytes | None = None) -> EmailMessage:
+    """The MIME message: text and HTML alternatives, and the invoice PDF for an invoice.
+
+    :param pdf: the invoice's PDF when the caller rendered it already (the mail job renders
+        PDFs in parallel processes); else it is rendered (or read from the cache) here.
+    """
     if delivery.kind == "message":
         message = _headers(delivery)
         message.set_content(delivery.body_text or "")
@@ -149,12 +145,13 @@ def build_message(delivery: EmailDelivery) -> EmailMessage:
         message.get_body(("html",)).add_related(data, maintype=maintype, subtype=subtype,
                                                 cid=f"<{context['logo_cid']}>", disposition="inline",
                                                 filename=f"logo.{subtype}")
-    message.add_attachment(render_invoice_pdf(invoice), maintype="application", subtype="pdf",
+    message.add_attachment(pdf if pdf is not None else render_invoice_pdf(invoice),
+                           maintype="application", subtype="pdf",
                            filename=filename)
     return message
 
 
-def _transport(message: EmailMessage) -> None:
+def transport(message: EmailMessage) -> None:
     """Send through SMTP when MAIL_SERVER is set, else write an .eml file to the outbox."""
     config = current_app.config
     if not config["MAIL_SERVER"]:
@@ -169,53 +166,3 @@ def _transport(message: EmailMessage) -> None:
         if config["MAIL_USERNAME"]:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         smtp.send_message(message)
-
-
-def _claim(delivery_id: int, now: datetime) -> bool:
-    """Take a due delivery for CLAIM_SECONDS; only one process can win it."""
-    result = db.session.execute(
-        update(EmailDelivery)
-        .where(EmailDelivery.id == delivery_id, EmailDelivery.status == "pending",
-               EmailDelivery.next_attempt_at <= now)
-        .values(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS),
-                attempts=EmailDelivery.attempts + 1)
-    )
-    db.session.commit()
-    return result.rowcount == 1
-
-
-def send_delivery(delivery_id: int, now: datetime) -> str | None:
-    """Claim, send and record one delivery; returns its new status (None if not claimed)."""
-    if not _claim(delivery_id, now):
-        return None
-    delivery = db.session.get(EmailDelivery, delivery_id)
-    try:
-        _transport(build_message(delivery))
-    except Exception as exc:  # SMTP, network or rendering failure: retry later
-        db.session.rollback()
-        delivery = db.session.get(EmailDelivery, delivery_id)
-        delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        delivery.status = "failed" if delivery.attempts >= MAX_ATTEMPTS else "pending"
-        delivery.next_attempt_at = now + timedelta(minutes=2 ** (delivery.attempts - 1))
-        log.warning("Delivery %s to %s failed (attempt %s): %s", delivery.id,
-                    delivery.to_address, delivery.attempts, delivery.last_error)
-    else:
-        delivery.status, delivery.sent_at, delivery.last_error = "sent", utcnow(), None
-    db.session.commit()
-    return delivery.status
-
-
-def send_due_deliveries(now: datetime | None = None, limit: int = 100) -> dict[str, int]:
-    """Send every pending delivery that is due (the mail job); returns counts by status."""
-    now = now or utcnow()
-    ids = list(db.session.scalars(
-        select(EmailDelivery.id).where(EmailDelivery.status == "pending",
-                                       EmailDelivery.next_attempt_at <= now)
-        .order_by(EmailDelivery.id).limit(limit)))
-    db.session.rollback()
-    counts: dict[str, int] = {}
-    for delivery_id in ids:
-        status = send_delivery(delivery_id, now)
-        if status is not None:
-            counts[status] = counts.get(status, 0) + 1
-    return counts

@@ -19,7 +19,8 @@ MAX_TERMS_DAYS = 365
 TEXT_LIMITS = {"company_name": 255, "email": 255, "phone": 60, "address": 2000,
                "footer_text": 2000, "terms_text": 4000}
 SETTINGS_FIELDS = (*TEXT_LIMITS, "default_currency", "default_tax_rate", "payment_terms_days",
-                   "accent_colour", "email_zero_invoices")
+                   "accent_colour", "email_zero_invoices", "mail_rate_per_minute")
+MAX_MAIL_RATE = 100_000
 
 
 def ensure_settings() -> MerchantSettings:
@@ -82,6 +83,10 @@ def _clean(name: str, value):
     if name == "email_zero_invoices":
         if not isinstance(value, bool):
             raise ValidationError(name, "must be true or false")
+        return value
+    if name == "mail_rate_per_minute":
+        if value is not None and (not isinstance(value, int) or not 1 <= value <= MAX_MAIL_RATE):
+            raise ValidationError(name, f"must be a number of e-mails per minute between 1 and {MAX_MAIL_RATE}")
         return value
     if name == "payment_terms_days":
         if not isinstance(value, int) or not 0 <= value <= MAX_TERMS_DAYS:

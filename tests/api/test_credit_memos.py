@@ -9,7 +9,7 @@ from support.api_client import body
 from support.factories import utc
 from support.factories import make_credited
 from portal.models import Invoice
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 
 
 def test_credit_memo_is_a_cre_transaction_with_its_amount(api, db):

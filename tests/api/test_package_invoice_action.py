@@ -6,7 +6,7 @@ from support.factories import make_package, utc
 
 
 def test_invoice_action_bills_what_is_due_in_both_url_forms(api, db):
-    from portal.services.billing import MAX_BOUNDARIES_PER_CALL
+    from portal.jobs.billing import MAX_BOUNDARIES_PER_CALL
 
     package = make_package(start=utc(2015, 9, 1))
     db.session.commit()
@@ -26,7 +26,7 @@ def test_invoice_action_bills_what_is_due_in_both_url_forms(api, db):
 
 
 def test_cancel_then_run_gives_the_final_invoice(api, db):
-    from portal.services.billing import run_billing
+    from portal.jobs.billing import run_billing
     from portal.services.usage import record_usage
 
     package = make_package(start=utc(2015, 9, 1))

@@ -19,7 +19,7 @@ from portal.models import Contact, EmailDelivery, Package
 from portal.services import merchant_tz
 from portal.services.charts import choose_period
 from portal.services.contact_access import invite_contact, set_contact_password
-from portal.services.mail import send_due_deliveries
+from portal.jobs.mail import send_due_deliveries
 from portal.services.usage import record_usage
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ from portal.db_types import utcnow
 from portal.extensions import db as _db
 from portal.models import CsvImport, Customer, Invoice, LineItem
 from portal.services.apikeys import create_api_key
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.demo import (
     DEMO_CONTACT_EMAIL,
     DEMO_CONTACT_PASSWORD,

@@ -9,7 +9,7 @@ import pytest
 from support.factories import make_customer, make_package, utc
 from support.factories import make_october_invoice
 from portal.models import Contact, Invoice, Package
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.contact_access import set_contact_password
 from support.logins import BOB, CONTACT_PASSWORD, JANE, STAFF_PASSWORD
 from support.portal_client import PortalClient, staff_login

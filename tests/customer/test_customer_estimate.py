@@ -8,7 +8,7 @@ from decimal import Decimal
 from support.factories import make_package, make_voip_item, utc
 from portal.billing.pricing import PriceModel, Tier
 from portal.models import Counter, Invoice, InvoiceLine
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.estimates import estimate_current_period
 from portal.services.packages import cancel_package
 from portal.services.suspensions import suspend_package

@@ -13,7 +13,7 @@ from support.logins import JANE
 from support.portal_client import PortalClient
 from portal.models import EmailDelivery
 from portal.services.contact_access import contact_from_token, make_token
-from portal.services.mail import send_due_deliveries
+from portal.jobs.mail import send_due_deliveries
 
 NEW_PASSWORD = "a-brand-new-password"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from support.api_client import body
-from portal.services.mail import send_due_deliveries
+from portal.jobs.mail import send_due_deliveries
 
 ROOT = Path(__file__).resolve().parents[2]
 

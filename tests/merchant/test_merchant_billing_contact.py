@@ -5,8 +5,8 @@ import pytest
 from support.api_client import body
 from support.factories import make_customer, make_package, utc
 from portal.models import Contact, Customer, EmailDelivery
-from portal.services.billing import run_billing
-from portal.services.mail import send_due_deliveries
+from portal.jobs.billing import run_billing
+from portal.jobs.mail import send_due_deliveries
 
 GLOBEX = {"company": "Globex", "currency": "USD", "bill_addr1": "5 Rue Haute", "bill_city": "Lyon",
           "superuser_name": "Hank Scorpio", "superuser_email": "hank@globex.example"}

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from support.factories import utc
 from support.factories import make_credited
 from portal.models import EmailDelivery, Invoice
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 
 
 def test_list_customer_page_detail_and_pdf(admin, db):

@@ -10,7 +10,7 @@ from support.factories import make_customer, make_package, utc
 from support.factories import make_october_invoice
 from portal.extensions import db as _db
 from portal.services import reports
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.payments import pay_invoice
 from portal.services.usage import record_usage
 

@@ -3,7 +3,7 @@ from support.factories import make_customer, make_package, utc
 from support.factories import make_october_invoice
 from portal.extensions import db as _db
 from portal.models import EmailDelivery, Invoice, Transaction
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.usage import record_usage
 
 PAYMENT = {"amount": "28.05", "paid_on": "2015-10-20", "method": "check", "reference": "CHK 1001"}

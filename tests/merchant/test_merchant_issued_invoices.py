@@ -4,7 +4,7 @@ from support.factories import utc
 from support.factories import issue_then_change, pdf_text, zero_total_invoice
 
 from portal.models import EmailDelivery, Invoice
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.links import invoice_token
 from portal.services.pdf import render_invoice_pdf
 from portal.services.settings import ensure_settings

@@ -4,7 +4,7 @@ VoIP, started 2015-09-01) was billed by the Oct 1 run."""
 import pytest
 
 from support.factories import make_package, utc
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 
 NOW = utc(2015, 10, 10, 12)
 

@@ -88,3 +88,14 @@ def test_live_preview_reports_a_bad_logo_and_keeps_going(admin, db):
 def test_save_needs_the_csrf_token(admin, db):
     assert admin.post("/merchant/settings", SETTINGS, csrf=False).status_code == 400
     assert _saved() is None or _saved().company_name != "Meter Corp"
+
+
+def test_mail_rate_is_a_setting_with_the_server_default_when_empty(admin, db):
+    page = admin.get("/merchant/settings").get_data(as_text=True)
+    assert "E-mails per minute at most" in page and "the server&#39;s default, 1200 per minute" in page
+    assert admin.post("/merchant/settings", dict(SETTINGS, mail_rate_per_minute="600")).status_code == 302
+    assert _saved().mail_rate_per_minute == 600
+    response = admin.post("/merchant/settings", dict(SETTINGS, mail_rate_per_minute="0"))
+    assert response.status_code == 422 and "Number must be between 1 and 100000" in response.get_data(as_text=True)
+    assert admin.post("/merchant/settings", dict(SETTINGS, mail_rate_per_minute="")).status_code == 302
+    assert _saved().mail_rate_per_minute is None

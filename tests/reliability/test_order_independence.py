@@ -12,7 +12,7 @@ from support.factories import make_customer, make_voip_item, utc
 from portal.billing.money import to_minor
 from portal.billing.pricing import PriceModel, Tier, usage_charge
 from portal.models import Invoice, InvoiceLine
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.invoices import void_invoice
 from portal.services.packages import LineDraft, create_package
 from portal.services.usage import record_usage

@@ -22,7 +22,7 @@ from portal.billing.pricemodel import pricemodel_from_data
 from portal.billing.pricing import PriceModel, Tier
 from portal.models import Invoice, InvoiceLine, LineItem, Package
 from portal.services import merchant_tz
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.billing_context import RunContext
 from portal.services.billing_inputs import line_spec
 from portal.services.catalog import unit_price, update_item

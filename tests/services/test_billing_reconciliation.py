@@ -8,7 +8,7 @@ from decimal import Decimal
 from support.factories import make_package, make_voip_item, utc
 from portal.billing.pricing import PriceModel
 from portal.models import BillingChange, Invoice, Package
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.catalog import unit_price, update_item
 from portal.services.invoices import void_invoice
 from portal.services.packages import (

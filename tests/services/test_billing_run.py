@@ -5,7 +5,7 @@ import pytest
 
 from support.factories import make_package, utc
 from portal.models import Invoice, Package
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.invoices import void_invoice
 from portal.services.usage import record_usage
 
@@ -167,7 +167,7 @@ def test_settings_row_creation_survives_a_concurrent_twin(db):
 
 
 def test_catch_up_is_capped_per_call_and_resumes(db, monkeypatch):
-    import portal.services.billing as billing
+    import portal.jobs.billing as billing
 
     monkeypatch.setattr(billing, "MAX_BOUNDARIES_PER_CALL", 3)
     package = make_package(paycycle="dly")

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from support.factories import make_package, utc
 from portal.db_types import utcnow
 from portal.models import BillingRun
-from portal.services import billing as billing_service
-from portal.services.jobs import billing_job
+from portal.jobs import billing as billing_service
+from portal.jobs.scheduled import billing_job
 
 
 def runs(db) -> list[BillingRun]:
@@ -49,7 +49,7 @@ def test_a_run_that_crashes_is_recorded_as_such(app, db, monkeypatch):
     def crash(now, shard=(0, 1)):
         raise ConnectionError("database went away")
 
-    monkeypatch.setattr("portal.services.jobs.run_billing", crash)
+    monkeypatch.setattr("portal.jobs.scheduled.run_billing", crash)
     with pytest.raises(ConnectionError):
         billing_job(app)
     [run] = runs(db)

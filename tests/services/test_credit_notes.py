@@ -11,10 +11,10 @@ from sqlalchemy import select
 from support.factories import utc
 from support.factories import make_credited
 from portal.models import Counter, EmailDelivery, Invoice, Transaction, TransactionApplication
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.credit_notes import credit_note_transaction
 from portal.services.invoices import void_invoice
-from portal.services.mail import send_due_deliveries
+from portal.jobs.mail import send_due_deliveries
 from portal.services.payments import customer_balance_minor, customer_credit_minor
 from portal.services.pdf import render_invoice_pdf
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from support.factories import make_package, utc
 from portal.models import Invoice, Package
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.packages import cancel_package
 from portal.services.usage import record_usage
 

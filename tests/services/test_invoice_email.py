@@ -6,7 +6,7 @@ from support.factories import make_october_invoice
 from support.factories import PNG, zero_total_invoice
 from portal.models import EmailDelivery
 from portal.services.links import invoice_links
-from portal.services.mail import send_due_deliveries
+from portal.jobs.mail import send_due_deliveries
 from portal.services.settings import ensure_settings, update_settings
 
 PUBLIC = "https://billing.northwind.example"

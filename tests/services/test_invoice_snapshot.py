@@ -9,7 +9,7 @@ from support.factories import make_customer, make_package, utc
 from support.factories import ADDRESS, NEW, OLD, PNG, issue_then_change, pdf_text
 from portal.extensions import db as _db
 from portal.models import Customer, Invoice
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.pdf import render_invoice_pdf
 from portal.services.settings import ensure_settings, update_settings
 

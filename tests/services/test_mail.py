@@ -7,7 +7,8 @@ from pypdf import PdfReader
 from support.factories import make_october_invoice
 from portal.db_types import utcnow
 from portal.models import EmailDelivery
-from portal.services.mail import MAX_ATTEMPTS, queue_invoice_email, send_due_deliveries
+from portal.services.mail import queue_invoice_email
+from portal.jobs.mail import MAX_ATTEMPTS, send_due_deliveries
 
 
 def test_invoice_email_is_sent_once_with_html_text_and_pdf(db, smtp_server):
@@ -64,7 +65,7 @@ def test_failures_are_retried_with_backoff_then_given_up(db, app):
 
 
 def test_a_claimed_delivery_is_not_sent_by_another_worker(db, smtp_server):
-    from portal.services.mail import _claim, send_delivery
+    from portal.jobs.mail import _claim, send_delivery
 
     invoice = make_october_invoice()
     db.session.query(EmailDelivery).delete()

@@ -47,7 +47,7 @@ def test_tiered_usage_shows_its_tiers(db):
     from portal.billing.pricing import PriceModel, Tier
     from support.factories import make_package, make_voip_item, utc
     from portal.models import Invoice
-    from portal.services.billing import run_billing
+    from portal.jobs.billing import run_billing
     from portal.services.usage import record_usage
 
     tiers = (Tier(Decimal(0), Decimal(100), Decimal("0.10")),

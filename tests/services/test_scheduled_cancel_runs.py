@@ -10,7 +10,7 @@ import pytest
 from support.api_client import body
 from support.factories import make_package, utc
 from portal.models import Invoice, Package
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 
 NOW = utc(2015, 10, 10, 12)
 

@@ -8,7 +8,7 @@ import pytest
 from support.api_client import body
 from support.factories import make_package, utc
 from portal.models import Invoice, Package
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.invoices import void_invoice
 from portal.services.suspensions import suspend_package
 

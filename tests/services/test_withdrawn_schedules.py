@@ -6,7 +6,7 @@ import pytest
 
 from support.factories import make_package, utc
 from portal.models import Invoice
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.packages import cancel_package, withdraw_cancel
 from portal.services.suspensions import suspend_package, unsuspend_package
 

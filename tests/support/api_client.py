@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from portal.db_types import utcnow
 from portal.extensions import db as _db
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 
 
 class ApiClient:

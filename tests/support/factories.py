@@ -18,7 +18,7 @@ from portal.extensions import db
 from portal.models import CsvImport, Customer, Invoice, Package
 from portal.services.accounts import create_staff_user
 from portal.services.apikeys import create_api_key
-from portal.services.billing import run_billing
+from portal.jobs.billing import run_billing
 from portal.services.catalog import create_item, unit_price
 from portal.services.contact_access import set_contact_password
 from portal.services.customers import add_contact, create_customer, update_customer

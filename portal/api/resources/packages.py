@@ -241,7 +241,7 @@ def upgrade(package: Package, data: dict) -> bool:
 
 def invoice(package: Package, data: dict) -> dict:
     """POST package/N/_action/invoice: bill what is due now; answers the new invoice ids."""
-    from portal.services.billing import bill_package_now
+    from portal.jobs.billing import bill_package_now
 
     documents = bill_package_now(package, utcnow())
     ids = [d.id for d in documents if not d.is_credit_note]

@@ -7,9 +7,9 @@ import time
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.jobs import run_pending
-from portal.services.billing import RunSummary, run_billing
-from portal.services.billing_runs import record_billing_run
-from portal.services.mail import send_due_deliveries
+from portal.jobs.billing import RunSummary, run_billing
+from portal.jobs.billing_runs import record_billing_run
+from portal.jobs.mail import send_due_deliveries
 
 log = logging.getLogger("meterbill.jobs")
 

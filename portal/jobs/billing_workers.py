@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing
 from datetime import datetime
 
-from portal.services.billing import RunSummary, run_billing
+from portal.jobs.billing import RunSummary, run_billing
 
 
 def _worker(config: dict, now: datetime, shard: tuple[int, int]) -> tuple[int, list[int], int]:
