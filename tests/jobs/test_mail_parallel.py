@@ -4,7 +4,7 @@ import io
 
 from pypdf import PdfReader
 
-from factories_billing import make_october_invoice
+from support.factories import make_october_invoice
 from portal.jobs import mail as mail_job
 from portal.jobs.mail import mail_rate, send_due_deliveries
 from portal.jobs.mail_sender import RatePace
