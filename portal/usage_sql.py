@@ -13,6 +13,8 @@ import json
 from datetime import datetime
 from functools import lru_cache
 
+from sqlalchemy import text
+
 from portal.billing.money import MICRO
 from portal.models import UsageRecord
 
@@ -69,3 +71,31 @@ def _insert_values(connection, rows: list, constants: tuple) -> list:
            + _ON_CONFLICT)
     params = tuple(value for row in rows for value in (*row, *constants))
     return connection.exec_driver_sql(sql, params).all()
+
+
+_CHECKED = (_INSERT + "SELECT l.id, :value, :from_at, :to_at, CAST(:usage_type AS VARCHAR), :external_key, "
+            ":source, :now FROM line_items l JOIN items i ON i.id = l.item_id "
+            "JOIN packages p ON p.id = l.package_id WHERE {line} AND i.is_metered "
+            "AND l.subscribe_at <= :from_at AND (l.cancel_at IS NULL OR l.cancel_at > :from_at) "
+            "AND (p.cancel_at IS NULL OR p.cancel_at > :from_at){typed}" + _ON_CONFLICT)
+_CHECKED_SQL = {(by_key, typed): text(_CHECKED.format(
+    line="l.external_key = :line" if by_key else "l.id = :line",
+    typed=" AND i.usage_type = CAST(:usage_type AS VARCHAR)" if typed else ""))
+    for by_key in (False, True) for typed in (False, True)}
+
+
+def insert_checked(connection, usage, line: int | str, source: str, now: datetime):
+    """Insert one record in ONE statement that also checks its line (metered, started,
+    not cancelled at `from`, of the record's type); (id, line id) if stored, else None
+    (the line failed a check or the key is taken: the caller finds out which, slowly).
+
+    :param usage: the record's value, from_at, to_at, usage_type, external_key.
+    :param line: the line's id (int) or external key (str).
+    """
+    stored = datetime_converter(connection.dialect)
+    params = {"line": line, "value": int(usage.value * MICRO), "from_at": stored(usage.from_at),
+              "to_at": stored(usage.to_at), "usage_type": usage.usage_type,
+              "external_key": usage.external_key, "source": source, "now": stored(now)}
+    sql = _CHECKED_SQL[(isinstance(line, str), usage.usage_type is not None)]
+    row = connection.execute(sql, params).first()
+    return None if row is None else (row[0], row[1])

@@ -31,9 +31,9 @@ from portal.extensions import db
 from portal.models import UsageRecord
 from portal.services import merchant_tz
 from portal.services.usage_input import (  # noqa: F401  (the usage API of services)
-    LineLookup, LineRef, UsageInput, check_usage, find_line, instant, text_field,
-    validate_usage)
-from portal.usage_sql import insert_usages as _insert_rows
+    LineLookup, LineRef, UsageInput, check_usage, find_line, instant, parse_fields, plain_line,
+    text_field, validate_usage)
+from portal.usage_sql import insert_checked, insert_usages as _insert_rows
 
 
 class Result(StrEnum):
@@ -108,18 +108,39 @@ def store_usage(usage: UsageInput, source: str = "api") -> UsageResult:
     now = utcnow()
     (new_id,) = insert_usages([usage], source, now)
     if new_id is not None:
-        return UsageResult(_persistent(new_id, usage, source, now), created=True)
+        return UsageResult(_persistent(new_id, usage.line.id, usage, source, now), created=True)
     return _replayed(_by_key(usage.line.id, usage.external_key), usage)
 
 
 def record_usage(raw: dict, source: str = "api") -> UsageResult:
-    """Validate and store one raw usage record (the single-record channels)."""
-    return store_usage(validate_usage(raw), source)
+    """Validate and store one raw usage record (the single-record channels); flushes.
+
+    The common case — a valid new record — takes ONE statement that checks the line and
+    inserts; anything else (an invalid record, a retried key) goes the full way, which
+    names the error or answers the retry.
+    """
+    checked = _record_checked(raw, source) if isinstance(raw, dict) else None
+    return checked or store_usage(validate_usage(raw), source)
 
 
-def _persistent(new_id: int, usage: UsageInput, source: str, now: datetime) -> UsageRecord:
+def _record_checked(raw: dict, source: str) -> UsageResult | None:
+    now = utcnow()
+    line = plain_line(raw)
+    usage = parse_fields(raw, merchant_tz(), now) if line is not None else None
+    if usage is None:
+        return None
+    db.session.flush()  # the check reads the lines as this session changed them
+    stored = insert_checked(db.session.connection(), usage, line, source, now)
+    if stored is None:
+        return None
+    new_id, line_id = stored
+    return UsageResult(_persistent(new_id, line_id, usage, source, now), created=True)
+
+
+def _persistent(new_id: int, line_id: int, usage: UsageInput, source: str,
+                now: datetime) -> UsageRecord:
     """The inserted row as a persistent ORM object, without reading it back."""
-    record = UsageRecord(id=new_id, line_item_id=usage.line.id, usage_value=usage.value,
+    record = UsageRecord(id=new_id, line_item_id=line_id, usage_value=usage.value,
                          from_at=usage.from_at, to_at=usage.to_at, usage_type=usage.usage_type,
                          external_key=usage.external_key, source=source, created_at=now)
     make_transient_to_detached(record)

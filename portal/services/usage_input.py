@@ -20,6 +20,7 @@ from portal.billing.money import MAX_USAGE_VALUE, parse_usage_value
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Item, LineItem, Package
+from portal.models.catalog import USAGE_TYPES
 from portal.services import merchant_tz
 from portal.timeutil import format_datetime, parse_datetime
 
@@ -30,7 +31,7 @@ _PLAIN_VALUE = re.compile(r"[0-9]{1,13}(?:\.[0-9]{1,6})?")
 class UsageInput(NamedTuple):
     """A validated usage record, ready to store (a tuple: batches make thousands)."""
 
-    line: LineRef
+    line: LineRef | None  # None: parsed by `parse_fields`, its line not checked yet
     value: Decimal
     from_at: datetime
     to_at: datetime
@@ -195,6 +196,34 @@ def check_usage(raw: dict, line: LineRef, tz, now: datetime) -> UsageInput:
         raise ValidationError("type", f"must be '{line.usage_type}' for this item")
     key = text_field(raw.get("external_key"), "external_key")
     return UsageInput(line, value, from_at, to_at, usage_type, key, from_given)
+
+
+def parse_fields(raw: dict, tz, now: datetime) -> UsageInput | None:
+    """The record's own fields typed, its line not looked at (`line` is None); None when
+    any is not plainly valid (the caller then takes `validate_usage`, which names the
+    error in the order the rules check them)."""
+    try:
+        value = usage_value(raw.get("usage_value"))
+        from_given = raw.get("from") not in (None, "")
+        from_at = instant(raw["from"], "from", tz) if from_given else now
+        to_at = instant(raw["to"], "to", tz) if raw.get("to") not in (None, "") else from_at
+        key = text_field(raw.get("external_key"), "external_key")
+    except ValidationError:
+        return None
+    usage_type = raw.get("type")
+    usage_type = None if usage_type in (None, "") else usage_type
+    if to_at < from_at or (usage_type is not None and usage_type not in USAGE_TYPES):
+        return None
+    return UsageInput(None, value, from_at, to_at, usage_type, key, from_given)
+
+
+def plain_line(raw: dict) -> int | str | None:
+    """The id or external key naming the record's line, None when it is not plainly valid."""
+    try:
+        kind, line = _line_ref(raw)
+    except ValidationError:
+        return None
+    return None if kind == "id" and not 0 < line <= MAX_LINE_ID else line
 
 
 def validate_usage(raw: dict, line: LineItem | LineRef | None = None) -> UsageInput:
