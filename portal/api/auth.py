@@ -32,5 +32,6 @@ def require_api_key():
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         mark_used(public_key, key, now)
-        db.session.commit()
+    if db.session().in_transaction():
+        db.session.commit()  # the key's lookup or use (once a second at most): the view starts afresh
     return None

@@ -23,7 +23,6 @@ from typing import NamedTuple
 from sqlalchemy import Integer, String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
 
 from portal.billing.errors import Conflict, DomainError, ValidationError
 from portal.db_types import utcnow
@@ -45,11 +44,25 @@ class Result(StrEnum):
     CONFLICT = "conflict"  # its key holds other content, or the database refused it
 
 
+class StoredUsage(NamedTuple):
+    """A stored usage record's columns (read-only; not an ORM object: no identity map)."""
+
+    id: int
+    line_item_id: int
+    usage_value: Decimal
+    from_at: datetime
+    to_at: datetime
+    usage_type: str | None
+    external_key: str | None
+    source: str
+    created_at: datetime
+
+
 @dataclass(frozen=True)
 class UsageResult:
     """The stored (or previously stored) record and whether this call created it."""
 
-    record: UsageRecord
+    record: StoredUsage
     created: bool
 
 
@@ -138,14 +151,10 @@ def _record_checked(raw: dict, source: str) -> UsageResult | None:
 
 
 def _persistent(new_id: int, line_id: int, usage: UsageInput, source: str,
-                now: datetime) -> UsageRecord:
-    """The inserted row as a persistent ORM object, without reading it back."""
-    record = UsageRecord(id=new_id, line_item_id=line_id, usage_value=usage.value,
-                         from_at=usage.from_at, to_at=usage.to_at, usage_type=usage.usage_type,
-                         external_key=usage.external_key, source=source, created_at=now)
-    make_transient_to_detached(record)
-    db.session.add(record)
-    return record
+                now: datetime) -> StoredUsage:
+    """The inserted row as the caller sees it, without reading it back."""
+    return StoredUsage(new_id, line_id, usage.value, usage.from_at, usage.to_at,
+                       usage.usage_type, usage.external_key, source, now)
 
 
 def _by_key(line_id: int, key: str | None) -> UsageRecord | None:
@@ -158,7 +167,8 @@ def _by_key(line_id: int, key: str | None) -> UsageRecord | None:
 def _replayed(existing: UsageRecord, usage: UsageInput) -> UsageResult:
     if not same_content(existing, usage):
         raise key_conflict(existing)
-    return UsageResult(existing, created=False)
+    return UsageResult(StoredUsage(*(getattr(existing, name) for name in StoredUsage._fields)),
+                       created=False)
 
 
 def ingest_batch(raws: list, source: str = "bulk", dry_run: bool = False) -> list[Outcome]:

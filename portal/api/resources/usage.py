@@ -95,7 +95,11 @@ def serialize(record: UsageRecord) -> dict:
 @bp.post("/usage")
 def create_usage():
     """Store one record: 201 {"id": N}; a retry of the same key and content 200, same id."""
-    result = record_usage(json_body(), source="api")
+    data = json_body()
+    if not db.session().in_transaction():
+        # A new record is one statement (atomic by itself): no BEGIN/COMMIT round trips.
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    result = record_usage(data, source="api")
     record_id = result.record.id
     db.session.commit()
     location = external_url("api.get_object", obj="usage", object_id=record_id)
