@@ -258,25 +258,34 @@ def csv_file(workdir: Path, lines: list[int], rows: int) -> Path:
     return path
 
 
-def run_csv(port: int, seed: dict, path: Path, master: int) -> dict:
-    """Stream the file in 64 KB blocks; the peak RSS is that of the worker that grew most."""
-    before = {pid: peak_rss_mb(pid) for pid in worker_pids(master)}
+def run_csv(port: int, seed: dict, path: Path, url: str) -> dict:
+    """Upload the file (202 + the import's id), then run the queued job the way the
+    scheduler does (`flask jobs run`, its own process) and read the import's counts.
+    Time: from the upload to the job's end; CPU and peak RSS: the job process's."""
     started = time.perf_counter()
     with path.open("rb") as body:
         status, answer = request(port, "POST", "/api/v3/usage/_action/import", body, seed["auth"],
                                  {"Content-Type": "text/csv",
                                   "Content-Length": str(path.stat().st_size)})
+    if status != 202:
+        raise SystemExit(f"import upload answered {status}: {answer}")
+    import_id = answer["response"]["id"]
+    job = subprocess.Popen([str(GUNICORN.parent / "flask"), "--app", "wsgi", "jobs", "run"],
+                           cwd=ROOT, env={**os.environ, "DATABASE_URL": url},
+                           stdout=subprocess.DEVNULL)
+    _, _, usage = os.wait4(job.pid, 0)
     seconds = time.perf_counter() - started
-    after = {pid: peak_rss_mb(pid) for pid in worker_pids(master)}
-    served = max(after, key=lambda pid: after[pid] - before.get(pid, 0))
-    report = answer["response"] if status == 200 else {}
-    rows = report.get("rows", 0)
+    _, answer = request(port, "GET", f"/api/v3/usage_import/{import_id}", None, seed["auth"])
+    report = answer["response"]
+    rows = report["rows"]
+    cpu = usage.ru_utime + usage.ru_stime
     return {"records": rows, "seconds": seconds, "rate": rows / seconds,
-            "note": f"stored {report.get('stored')}, errors {report.get('error_count')}; "
-                    f"worker peak RSS {after[served]:.0f} MB"}
+            "note": f"{report['status']}: stored {report['stored']}, errors "
+                    f"{report['error_count']}; job CPU {cpu * 1e6 / max(rows, 1):.1f} us/row, "
+                    f"peak RSS {usage.ru_maxrss / 1024:.0f} MB"}
 
 
-def raw_rows(lines: list[int], rows: int, sqlite: bool):
+def raw_rows(lines: list[int], rows: int, sqlite: bool, prefix: str = "raw"):
     """The CSV's rows as the table stores them (micro-units, naive UTC), keys `raw-N`."""
     # SQLite holds datetimes as SQLAlchemy writes them: text with microseconds.
     as_stored = (lambda t: t.strftime("%Y-%m-%d %H:%M:%S.%f")) if sqlite else (lambda t: t)
@@ -284,10 +293,10 @@ def raw_rows(lines: list[int], rows: int, sqlite: bool):
     for i in range(rows):
         start = as_stored(START + timedelta(seconds=i))
         yield (lines[i % len(lines)], (i % 977) * 1_000_000 + 500_000, start, start,
-               f"raw-{i}", "csv", now)
+               f"{prefix}-{i}", "csv", now)
 
 
-def run_baseline(url: str, seed: dict, rows: int) -> dict:
+def run_baseline(url: str, seed: dict, rows: int, prefix: str = "raw") -> dict:
     columns = "line_item_id, usage_value, from_at, to_at, external_key, source, created_at"
     started = time.perf_counter()
     if url.startswith("sqlite"):
@@ -295,14 +304,14 @@ def run_baseline(url: str, seed: dict, rows: int) -> dict:
 
         with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
             conn.executemany(f"INSERT INTO usage_records ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             raw_rows(seed["lines"], rows, sqlite=True))
+                             raw_rows(seed["lines"], rows, sqlite=True, prefix=prefix))
         how = "sqlite3 executemany, one transaction"
     else:
         import psycopg
 
         with psycopg.connect(url.replace("+psycopg", "")) as conn, conn.cursor() as cur:
             with cur.copy(f"COPY usage_records ({columns}) FROM STDIN") as copy:
-                for row in raw_rows(seed["lines"], rows, sqlite=False):
+                for row in raw_rows(seed["lines"], rows, sqlite=False, prefix=prefix):
                     copy.write_row(row)
         how = "psycopg COPY"
     seconds = time.perf_counter() - started
@@ -311,6 +320,45 @@ def run_baseline(url: str, seed: dict, rows: int) -> dict:
 
 # --- main ----------------------------------------------------------------------------------
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (from /proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run_single(port: int, seed: dict, args, workdir: Path, master: int) -> dict:
+    """Single POSTs, with the gunicorn workers' CPU per request."""
+    workers = worker_pids(master)
+    before = cpu_seconds(workers)
+    result = run_wrk(port, seed, args, workdir)
+    cpu = cpu_seconds(workers) - before
+    result["note"] += f"; server CPU {cpu * 1000 / max(result['records'], 1):.2f} ms/request"
+    return result
+
+
+def single_baseline(url: str, seed: dict, seconds: float) -> dict:
+    """The same insert as one prepared statement per row, autocommit, one connection."""
+    if url.startswith("sqlite"):
+        return {"records": 0, "seconds": 0, "rate": 0, "note": "(PostgreSQL only)"}
+    import psycopg
+
+    sql = ("INSERT INTO usage_records (line_item_id, usage_value, from_at, to_at, external_key, "
+           "source, created_at) VALUES (%s, %s, %s, %s, %s, 'api', now())")
+    done, lines = 0, seed["lines"]
+    started, cpu = time.perf_counter(), time.process_time()
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True, prepare_threshold=0) as conn:
+        while time.perf_counter() - started < seconds:
+            conn.execute(sql, (lines[done % len(lines)], 1_250_000, START, START, f"one-{done}"))
+            done += 1
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"records": done, "seconds": elapsed, "rate": done / elapsed,
+            "note": f"prepared single-row INSERT, 1 connection; client CPU "
+                    f"{cpu * 1000 / max(done, 1):.2f} ms/insert"}
+
+
 def bench_database(kind: str, args, workdir: Path) -> list[tuple]:
     url = sqlite_url(workdir) if kind == "sqlite" else postgresql_url(args.pg_url)
     print(f"\n== {kind}: migrating and seeding {url}")
@@ -318,19 +366,27 @@ def bench_database(kind: str, args, workdir: Path) -> list[tuple]:
     path = csv_file(workdir, seed["lines"], args.csv_rows)
     server, port = start_gunicorn(url, args, workdir / f"gunicorn-{kind}.log")
     results = []
+    copy_how = "psycopg COPY" if kind == "postgresql" else "executemany"
     try:
         wait_ready(port, seed["auth"], server)
-        for channel, target, run in (
-                ("single POST", "1,000/s", lambda: run_wrk(port, seed, args, workdir)),
-                ("bulk 1000/call", "20,000/s", lambda: run_bulk(port, seed, args)),
-                ("CSV import", "50,000/s, 300 MB", lambda: run_csv(port, seed, path, server.pid))):
+        for channel, target, run, baseline in (
+                ("single POST", ">= 1,000/s, <= 2 ms CPU",
+                 lambda: run_single(port, seed, args, workdir, server.pid),
+                 lambda: single_baseline(url, seed, min(args.duration, 5))),
+                ("bulk 1000/call", ">= 60 % of " + copy_how, lambda: run_bulk(port, seed, args),
+                 lambda: run_baseline(url, seed, args.records, "rawbulk")),
+                ("CSV import", ">= 60 %, <= 150 MB", lambda: run_csv(port, seed, path, url),
+                 lambda: run_baseline(url, seed, args.csv_rows, "rawcsv"))):
             print(f"  {channel} ...", flush=True)
-            results.append((kind, channel, target, run()))
+            load = os.getloadavg()[0]
+            figure = run()
+            figure["load"] = (load, os.getloadavg()[0])
+            base = baseline()
+            base["load"] = figure["load"]
+            results.append((kind, channel, target, figure, base))
     finally:
         server.terminate()
         server.wait(30)
-    print("  raw insert baseline ...", flush=True)
-    results.append((kind, "raw insert (baseline)", "", run_baseline(url, seed, args.csv_rows)))
     return results
 
 
@@ -338,12 +394,15 @@ def print_table(results: list[tuple], args, load_at_start: float) -> None:
     print(f"\nmachine: {os.cpu_count()} CPUs, load average {load_at_start:.2f} at the start, "
           f"{os.getloadavg()[0]:.2f} at the end; gunicorn: {args.workers} {args.worker_class} "
           f"workers; {args.clients} client connections\n")
-    header = (f"{'db':<11}{'channel':<23}{'records':>10}{'seconds':>9}{'records/s':>11}  "
-              f"{'target':<18}notes")
+    header = (f"{'db':<11}{'channel':<16}{'records':>10}{'seconds':>8}{'rec/s':>9}"
+              f"{'baseline/s':>11}{'ratio':>7}{'load':>11}  {'target':<24}notes")
     print(header + "\n" + "-" * len(header))
-    for kind, channel, target, r in results:
-        print(f"{kind:<11}{channel:<23}{r['records']:>10,}{r['seconds']:>9.2f}{r['rate']:>11,.0f}"
-              f"  {target:<18}{r['note']}")
+    for kind, channel, target, r, base in results:
+        ratio = f"{r['rate'] / base['rate']:.0%}" if base["rate"] else "-"
+        load = f"{r['load'][0]:.1f}-{r['load'][1]:.1f}"
+        print(f"{kind:<11}{channel:<16}{r['records']:>10,}{r['seconds']:>8.2f}{r['rate']:>9,.0f}"
+              f"{base['rate']:>11,.0f}{ratio:>7}{load:>11}  {target:<24}{r['note']}")
+        print(f"{'':<27}baseline: {base['note']}")
 
 
 def main() -> None:

@@ -55,6 +55,11 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
+    elif not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+        from portal.db_pool import ping_idle_connections
+
+        with app.app_context():
+            ping_idle_connections(db.engine, float(app.config.get("DB_PING_IDLE_SECONDS", 10)))
 
 
 def _tune_sqlite(app: Flask) -> None:

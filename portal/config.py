@@ -111,7 +111,8 @@ def load_settings() -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No ping per checkout: portal.db_pool pings only connections idle > 10 s.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
     }
     for name in ("SECRET_KEY",):
         if os.environ.get(name):

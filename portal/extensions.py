@@ -1,4 +1,5 @@
 """Flask extensions, created once and bound to the app in `create_app`."""
+from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -31,3 +32,11 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@limiter.request_filter
+def _api_is_unlimited() -> bool:
+    """The API has no rate limit: skip the limiter's whole per-request check for it
+    (`limiter.exempt` alone still resolves limits on every call); logins and device
+    pings keep theirs."""
+    return request.blueprint == "api"

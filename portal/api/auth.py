@@ -9,7 +9,7 @@ from portal.api import bp
 from portal.api.envelope import ApiError
 from portal.db_types import utcnow
 from portal.extensions import db
-from portal.services.apikeys import authenticate
+from portal.services.apikeys import mark_used, verify_api_key
 
 PUBLIC_ENDPOINTS = {"api.openapi_document"}
 # Recording "last used" at most once a minute keeps reads from writing on every request.
@@ -24,12 +24,14 @@ def require_api_key():
     credentials = request.authorization
     if credentials is None or credentials.type != "basic":
         raise ApiError(401, "Invalid or incorrect authorization [Missing (basic) authorization header.]")
-    key = authenticate(credentials.username or "", credentials.password or "")
+    public_key = credentials.username or ""
+    key = verify_api_key(public_key, credentials.password or "")
     if key is None:
         raise ApiError(401, "Invalid or incorrect authorization [Unknown or revoked API key.]")
     g.api_key_id = key.id
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        key.last_used_at = now
-        db.session.commit()
+        mark_used(public_key, key, now)
+    if db.session().in_transaction():
+        db.session.commit()  # the key's lookup or use (once a second at most): the view starts afresh
     return None

@@ -9,9 +9,8 @@ from werkzeug.exceptions import HTTPException
 
 from portal.api import bp
 from portal.api.envelope import ApiError, error_response
-from portal.billing.errors import ValidationError
+from portal.billing.errors import Conflict, NotFound, ValidationError
 from portal.extensions import db
-from portal.services.usage import UsageConflict
 
 log = logging.getLogger("meterbill.api")
 
@@ -30,11 +29,18 @@ def validation_error(error: ValidationError):
     return error_response(400, str(error), {"field": error.field})
 
 
-@bp.errorhandler(UsageConflict)
-def usage_conflict(error: UsageConflict):
-    """The same external_key with different content: 409."""
+@bp.errorhandler(Conflict)
+def conflict(error: Conflict):
+    """The input clashes with stored data (e.g. an external_key with other content): 409."""
     db.session.rollback()
-    return error_response(409, str(error), {"field": "external_key", "id": error.existing.id})
+    return error_response(409, str(error), error.details())
+
+
+@bp.errorhandler(NotFound)
+def not_found(error: NotFound):
+    """The input names something that does not exist: 404 naming the field."""
+    db.session.rollback()
+    return error_response(404, str(error), {"field": error.field})
 
 
 @bp.errorhandler(IntegrityError)

@@ -1,9 +1,10 @@
-"""The dispatch table's entries: each job kind and the service function that runs it."""
+"""The dispatch table's entries: each job kind and the function that runs it."""
 from portal.jobs.runner import register
 
 
 def register_all() -> None:
     """Put every job kind's handler in the table (idempotent; run before each run)."""
-    from portal.services import imports
+    from portal.jobs import csv_import
+    from portal.services.imports import JOB_KIND
 
-    register(imports.JOB_KIND, imports.run_import_job, imports.import_job_failed)
+    register(JOB_KIND, csv_import.run_import_job, csv_import.import_job_failed)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
+from portal.billing.errors import TooLarge, Unreadable, UnsupportedFormat, ValidationError
 from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
@@ -38,6 +39,13 @@ def _list_page(error: str | None = None, status: int = 200):
     return response
 
 
+def _upload_status(error: ValidationError) -> int:
+    for kind, status in ((TooLarge, 413), (UnsupportedFormat, 415), (Unreadable, 422)):
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
 @bp.get("/imports")
 def imports():
     """The upload form and the recent imports."""
@@ -51,9 +59,9 @@ def import_upload():
     """Store the uploaded file on disk, check its header, queue its dry run."""
     try:
         csv_import = service.save_upload(request.files.get("file"), created_by_id=current_user.id)
-    except service.UploadError as error:
+    except ValidationError as error:
         db.session.rollback()
-        return _list_page(error.message, error.status)
+        return _list_page(error.message, _upload_status(error))
     service.start_validation(csv_import.id)
     db.session.commit()
     return redirect(url_for("merchant.import_detail", import_id=csv_import.id), 303)

@@ -3,19 +3,39 @@
 The private key is 256 random bits, so a fast SHA-256 digest is as safe to store as a
 slow password hash (nothing to brute-force) and keeps every API request cheap; it is
 compared in constant time.
+
+Verified keys are cached in the process for API_KEY_CACHE_SECONDS (default 1 s), so a
+busy API client costs one key lookup per second per worker instead of one per request.
+Revoking a key clears this process's cache at once; other worker processes refuse the
+key when their entry expires, at most API_KEY_CACHE_SECONDS later.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+import time
+from typing import NamedTuple
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import select, update
 
 from portal.billing.errors import ValidationError
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import ApiKey
+
+
+class VerifiedKey(NamedTuple):
+    """What a request needs of its key: its id and when it was last recorded as used."""
+
+    id: int
+    last_used_at: object  # aware datetime or None
+
+
+def _cache() -> dict:
+    """public key -> (secret digest, VerifiedKey, expiry on the monotonic clock)."""
+    return current_app.extensions.setdefault("meterbill.api_keys", {})
 
 
 def _digest(private_key: str) -> str:
@@ -49,7 +69,34 @@ def revoke_api_key(public_key: str) -> ApiKey:
         raise ValidationError("public_key", f"no API key {public_key}")
     key.revoked_at = key.revoked_at or utcnow()
     db.session.flush()
+    _cache().clear()
     return key
+
+
+def verify_api_key(public_key: str, private_key: str) -> VerifiedKey | None:
+    """The active key matching both halves, else None; from the cache while it is fresh."""
+    digest = _digest(private_key or "")
+    cache = _cache()
+    entry = cache.get(public_key)
+    if entry is not None and entry[2] > time.monotonic():
+        return entry[1] if hmac.compare_digest(entry[0], digest) else None
+    key = authenticate(public_key, private_key)
+    if key is None:
+        cache.pop(public_key, None)
+        return None
+    verified = VerifiedKey(key.id, key.last_used_at)
+    ttl = float(current_app.config.get("API_KEY_CACHE_SECONDS", 1.0))
+    if ttl > 0:
+        cache[public_key] = (key.secret_hash, verified, time.monotonic() + ttl)
+    return verified
+
+
+def mark_used(public_key: str, key: VerifiedKey, now) -> None:
+    """Record that the key was used at `now` (one UPDATE; the caller commits)."""
+    db.session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    entry = _cache().get(public_key)
+    if entry is not None:
+        _cache()[public_key] = (entry[0], key._replace(last_used_at=now), entry[2])
 
 
 def authenticate(public_key: str, private_key: str) -> ApiKey | None:

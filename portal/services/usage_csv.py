@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from collections.abc import Callable, Iterator
 
 from portal.billing.errors import ValidationError
-from portal.services.usage import ingest_batch
+from portal.services.usage import Result, ingest_batch
 
 COLUMNS = ("line_item_id", "line_item_external_key", "usage_value", "from", "to",
            "external_key", "type")
@@ -141,12 +141,12 @@ def _count(chunk: list, outcomes: list, report: ImportReport) -> None:
             report.add_error(row, None, raw, line)
             continue
         outcome = next(outcomes)
-        if outcome.code == 201:
+        if outcome.result is Result.CREATED:
             report.stored += 1
-        elif outcome.code == 200:
+        elif outcome.result is Result.REPLAYED:
             report.duplicates += 1
         else:
-            report.add_error(row, (outcome.details or {}).get("field"), outcome.message, line)
+            report.add_error(row, outcome.error.field, str(outcome.error), line)
 
 
 def _records(reader, report: ImportReport) -> Iterator[list[str]]:

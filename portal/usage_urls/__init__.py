@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from portal.billing.errors import ValidationError
+from portal.billing.errors import Conflict, ValidationError
 from portal.db_types import utcnow
 from portal.extensions import csrf, db, limiter
-from portal.services.usage import UsageConflict, record_usage
+from portal.services.usage import record_usage
 from portal.services.usage_urls import resolve
 
 bp = Blueprint("usage_urls", __name__)
@@ -48,7 +48,7 @@ def ping(token: str):
     except ValidationError as error:
         db.session.rollback()
         return jsonify(ok=False, error=str(error), field=error.field), 400
-    except UsageConflict as conflict:
+    except Conflict as conflict:
         db.session.rollback()
         return jsonify(ok=False, error=str(conflict), field="external_key"), 409
     usage_url.last_used_at = utcnow()

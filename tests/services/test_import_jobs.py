@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from support.factories import make_package, utc
 from portal.db_types import utcnow
-from portal.jobs import run_pending
+from portal.jobs import csv_import as csv_import_job, run_pending
 from portal.models import CsvImport, Job, UsageRecord
 from portal.services import imports as service
 
@@ -37,7 +37,7 @@ def queue_import(db, line, rows: int, bad_every: int = 0) -> int:
 
 
 def die_after_chunks(monkeypatch, chunks: int) -> None:
-    original = service._Progress.__call__
+    original = csv_import_job._Progress.__call__
     calls = []
 
     def progress(self, report):
@@ -46,7 +46,7 @@ def die_after_chunks(monkeypatch, chunks: int) -> None:
         if len(calls) == chunks:
             raise WorkerDied()  # ...then the process is killed
 
-    monkeypatch.setattr(service._Progress, "__call__", progress)
+    monkeypatch.setattr(csv_import_job._Progress, "__call__", progress)
 
 
 def test_a_dead_import_is_resumed_by_another_worker_and_counts_each_row_once(app, db, monkeypatch):

@@ -4,9 +4,9 @@ from decimal import Decimal
 import pytest
 
 from support.factories import make_package, make_voip_item, utc
-from portal.billing.errors import ValidationError
+from portal.billing.errors import Conflict, ValidationError
 from portal.models import UsageRecord
-from portal.services.usage import UsageConflict, record_usage
+from portal.services.usage import record_usage
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_retry_with_same_key_and_content_counts_once(db, line):
 
 def test_same_key_with_other_content_is_a_conflict(db, line):
     record_usage(_usage(line, external_key="call-1"))
-    with pytest.raises(UsageConflict, match="call-1"):
+    with pytest.raises(Conflict, match="call-1"):
         record_usage(_usage(line, external_key="call-1", usage_value="362"))
     assert db.session.query(UsageRecord).count() == 1
 
@@ -123,6 +123,7 @@ def test_ingest_batch_dry_run_sorts_out_duplicates_and_stores_nothing(db, line):
     outcomes = ingest_batch([_usage(line, external_key="new"), _usage(line, external_key="new"),
                              _usage(line, external_key="old"), _usage(line, usage_value="-1"),
                              _usage(line, external_key="old", usage_value="1")], dry_run=True)
-    assert [(o.code, o.id) for o in outcomes][:3] == [(201, None), (200, None), (200, 1)]
-    assert [o.code for o in outcomes][3:] == [400, 409]
+    assert [(o.result, o.id) for o in outcomes][:3] == [("created", None), ("replayed", None),
+                                                        ("replayed", 1)]
+    assert [o.result for o in outcomes][3:] == ["invalid", "conflict"]
     assert db.session.query(UsageRecord).count() == 1

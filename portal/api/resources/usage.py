@@ -16,12 +16,12 @@ from portal.api.envelope import ApiError, accepted, respond
 from portal.api.format import dt
 from portal.api.query import Field
 from portal.api.registry import Resource, register
-from portal.billing.errors import ValidationError
+from portal.billing.errors import Conflict, TooLarge, ValidationError
 from portal.billing.money import parse_usage_value
 from portal.extensions import db
 from portal.models import Item, LineItem, UsageRecord
 from portal.services import merchant_tz
-from portal.services.usage import Outcome, ingest_batch, instant, record_usage, text_field
+from portal.services.usage import Outcome, Result, ingest_batch, instant, record_usage, text_field
 from portal.services import imports
 from portal.services.links import external_url
 
@@ -95,7 +95,11 @@ def serialize(record: UsageRecord) -> dict:
 @bp.post("/usage")
 def create_usage():
     """Store one record: 201 {"id": N}; a retry of the same key and content 200, same id."""
-    result = record_usage(json_body(), source="api")
+    data = json_body()
+    if not db.session().in_transaction():
+        # A new record is one statement (atomic by itself): no BEGIN/COMMIT round trips.
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    result = record_usage(data, source="api")
     record_id = result.record.id
     db.session.commit()
     location = external_url("api.get_object", obj="usage", object_id=record_id)
@@ -118,19 +122,29 @@ def bulk_records(data) -> list:
     return data
 
 
+RESULT_CODES = {Result.CREATED: 201, Result.REPLAYED: 200, Result.INVALID: 400,
+                Result.CONFLICT: 409}
+
+
 def result_entry(outcome: Outcome) -> dict:
     """One record's result, shaped like an envelope: code, status, message, id, details."""
-    return {"code": outcome.code, "status": "OK" if outcome.code < 400 else "Error",
-            "message": outcome.message, "id": outcome.id, "details": outcome.details or {}}
+    code, error = RESULT_CODES[outcome.result], outcome.error
+    if error is None:
+        details = {}
+    else:
+        details = error.details() if isinstance(error, Conflict) else {"field": error.field}
+    return {"code": code, "status": "OK" if code < 400 else "Error",
+            "message": "" if error is None else str(error), "id": outcome.id, "details": details}
 
 
 def bulk():
     """POST /usage/_action/bulk: up to 1000 records; one result per record, in order."""
     outcomes = ingest_batch(bulk_records(json_body(expect=(list, dict))), source="bulk")
     db.session.commit()
-    codes = [o.code for o in outcomes]
-    counts = {"stored": codes.count(201), "duplicates": codes.count(200),
-              "errors": len(codes) - codes.count(201) - codes.count(200)}
+    results = [o.result for o in outcomes]
+    stored, duplicates = results.count(Result.CREATED), results.count(Result.REPLAYED)
+    counts = {"stored": stored, "duplicates": duplicates,
+              "errors": len(results) - stored - duplicates}
     return respond(200, [result_entry(o) for o in outcomes], details=counts)
 
 
@@ -147,9 +161,9 @@ def import_csv():
     try:
         csv_import = imports.save_stream(request.stream, "api-upload.csv",
                                          "uploaded" if dry_run else "running")
-    except imports.UploadError as error:
+    except ValidationError as error:
         db.session.rollback()
-        raise ApiError(413 if error.status == 413 else 400, error.message,
+        raise ApiError(413 if isinstance(error, TooLarge) else 400, error.message,
                        {"field": error.field}) from None
     (imports.start_validation if dry_run else imports.start_import)(csv_import.id)
     db.session.commit()
