@@ -8,8 +8,8 @@ The scheduler's rollup job (`portal.jobs.rollups`, which owns the transactions) 
 2. `roll_days(first, end)`: the rollups of [first, end) from the raw rows, ONE grouped
    query (+ a join for the latest record), served by the (line, from) index.
 3. `apply_late_usage(state)`: the days named in `usage_rollup_dirty` are recomputed from
-   their raw rows, one query per run of consecutive days of a line: proportional to what
-   changed, never a scan of history.
+   their raw rows (runs of consecutive days of a line, 200 runs per query, each range served
+   by the (line, from) index): proportional to what changed, never a scan of history.
 A change of the merchant zone (`TIMEZONE`) empties the rollups; they are rebuilt from history.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, delete, func, insert, select, text
+from sqlalchemy import and_, delete, func, insert, or_, select, text
 
 from portal.billing.periods import local_floor_date, local_midnight
 from portal.extensions import db
@@ -26,6 +26,7 @@ from portal.services import merchant_tz
 from portal.services.usage_days import day_index_expression, day_starts
 
 CHUNK_DAYS = 31  # days rolled per transaction (a fresh build of a long history commits as it goes)
+LATE_BATCH = 200  # runs of (line, days) recomputed by one query
 
 
 def tz_name() -> str:
@@ -113,6 +114,20 @@ def _runs_of_days(days: set[date]) -> list[tuple[date, date]]:
     return [(first, end) for first, end in runs]
 
 
+def _recompute(runs: list[tuple[int, date, date]]) -> None:
+    """Rewrite the rollups of (line, [first, end)) runs of days: ONE grouped query."""
+    tz = merchant_tz()
+    days = day_starts(min(run[1] for run in runs), max(run[2] for run in runs), tz)
+    ranges = [and_(UsageRecord.line_item_id == line_id, UsageRecord.from_at >= local_midnight(first, tz),
+                   UsageRecord.from_at < local_midnight(end, tz)) for line_id, first, end in runs]
+    rows = _day_rows(days, or_(*ranges))
+    db.session.execute(delete(UsageDayRollup).where(or_(*(
+        and_(UsageDayRollup.line_item_id == line_id, UsageDayRollup.day >= first, UsageDayRollup.day < end)
+        for line_id, first, end in runs))))
+    if rows:
+        db.session.execute(insert(UsageDayRollup), rows)
+
+
 def apply_late_usage(state: UsageRollupState) -> int:
     """Recompute the rolled days that received usage since they were rolled; returns how
     many (line, day) were recomputed. Log rows of days not rolled yet stay."""
@@ -126,12 +141,8 @@ def apply_late_usage(state: UsageRollupState) -> int:
     by_line: dict[int, set[date]] = defaultdict(set)
     for line_id, at in logged:
         by_line[line_id].add(local_floor_date(at, tz))
-    for line_id, days in by_line.items():
-        for first, end in _runs_of_days(days):
-            rows = _day_rows(day_starts(first, end, tz), UsageRecord.line_item_id == line_id)
-            db.session.execute(delete(UsageDayRollup).where(
-                UsageDayRollup.line_item_id == line_id, UsageDayRollup.day >= first, UsageDayRollup.day < end))
-            if rows:
-                db.session.execute(insert(UsageDayRollup), rows)
+    runs = [(line_id, first, end) for line_id, days in by_line.items() for first, end in _runs_of_days(days)]
+    for index in range(0, len(runs), LATE_BATCH):
+        _recompute(runs[index:index + LATE_BATCH])
     db.session.flush()
     return sum(len(days) for days in by_line.values())
