@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, func, or_, select
 
 from portal.billing.periods import local_floor_date, local_midnight
 from portal.extensions import db
@@ -148,3 +148,11 @@ def line_days(line_id: int, usage_type: str, days: list, window: tuple) -> tuple
             value = rollup.total if usage_type == "add" else rollup.peak
             rows.append((index, billable, value, rollup.records, None, None))
     return rows, _ranges(days, set(clean))
+
+
+def rollup_status() -> dict:
+    """For /health: the last rolled local day (None: none) and the late records waiting."""
+    rolled = db.session.scalar(select(UsageRollupState.rolled_before).where(UsageRollupState.id == 1))
+    waiting = db.session.scalar(select(func.count()).select_from(UsageRollupDirty))
+    last = None if rolled is None else (rolled - timedelta(days=1)).isoformat()
+    return {"rolled_through": last, "late_waiting": int(waiting or 0)}

@@ -27,6 +27,7 @@ from portal.services.usage_days import day_index_expression, day_starts
 
 CHUNK_DAYS = 31  # days rolled per transaction (a fresh build of a long history commits as it goes)
 LATE_BATCH = 200  # runs of (line, days) recomputed by one query
+LOCK_TIMEOUT_MS = 2000  # how long the start of logging waits for inserts in flight
 
 
 def tz_name() -> str:
@@ -50,13 +51,13 @@ def locked_state() -> UsageRollupState:
     return state
 
 
-def start_logging(state: UsageRollupState, today: date, lock_timeout_ms: int = 2000) -> bool:
+def start_logging(state: UsageRollupState, today: date) -> bool:
     """Log late usage for every day before `today`; False when nothing changed."""
     target = local_midnight(today, merchant_tz())
     if state.log_before is not None and state.log_before >= target:
         return False
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"))
+        db.session.execute(text(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}"))
         db.session.execute(text("LOCK TABLE usage_records IN SHARE MODE"))
     state.log_before = target
     db.session.flush()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from factories import make_customer, make_voip_item, utc
 from portal.extensions import db as _db
@@ -14,6 +15,7 @@ from portal.jobs.rollups import roll_usage
 from portal.models import UsageDayRollup, UsageRecord, UsageRollupDirty, UsageRollupState
 from portal.services.charts import choose_period, usage_series
 from portal.services.packages import LineDraft, create_package
+from portal.services import usage_rollups
 from portal.services.reports import usage_by_item
 from support.database import clean_database
 
@@ -53,7 +55,7 @@ def _raw_figures(lines):
         _db.session.rollback()
 
 
-def test_rollups_hold_every_aggregation_and_late_usage_corrects_its_day(app, db, monkeypatch):
+def test_rollups_hold_every_aggregation_and_late_usage_corrects_its_day(app, db, client, monkeypatch):
     monkeypatch.setitem(app.config, "TIMEZONE", ZONE)
     add_line, max_line, lat_line = _lines()
     for line in (add_line, max_line, lat_line):
@@ -80,6 +82,7 @@ def test_rollups_hold_every_aggregation_and_late_usage_corrects_its_day(app, db,
     db.session.expire_all()
     assert db.session.get(UsageDayRollup, (add_line.id, date(2015, 10, 21))).total == Decimal("114.5")
     assert _figures([add_line]) == _raw_figures([add_line])
+    assert client.get("/health").get_json()["rollups"] == {"rolled_through": "2015-10-22", "late_waiting": 0}
 
 
 def test_a_new_zone_rebuilds_the_rollups(app, db, monkeypatch):
@@ -119,3 +122,27 @@ def test_rollups_plus_remainder_equal_the_raw_records(app, db, monkeypatch, oper
     roll_usage(utc(2015, 12, 5))
     assert db.session.scalars(select(UsageRollupDirty)).all() == []
     assert _figures(lines) == _raw_figures(lines)
+
+
+def test_an_insert_in_flight_is_never_lost_between_rolling_and_logging(app, db, monkeypatch):
+    """A record of yesterday inserted (not yet committed) before the job starts logging late
+    usage: the job waits for it (SHARE lock) and, timed out, rolls nothing; once committed,
+    the next run rolls it. Without the lock it would be neither rolled nor logged."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL): SQLite has one writer at a time")
+    monkeypatch.setattr(usage_rollups, "LOCK_TIMEOUT_MS", 100)
+    line = _lines()[0]
+    _add(line, "1", utc(2015, 10, 20))
+    db.session.commit()
+    other = _db.engine.connect()
+    pending = other.begin()
+    other.execute(text("INSERT INTO usage_records (line_item_id, usage_value, from_at, to_at, source, "
+                       "created_at) VALUES (:line, 4000000, '2015-10-22 12:00', '2015-10-22 12:00', "
+                       "'api', now())"), {"line": line.id})
+    assert roll_usage(utc(2015, 10, 23, 12)).waiting
+    assert db.session.scalars(select(UsageDayRollup)).all() == []
+    pending.commit()
+    other.close()
+    run = roll_usage(utc(2015, 10, 23, 12))
+    assert run.days == 3, run
+    assert db.session.get(UsageDayRollup, (line.id, date(2015, 10, 22))).total == Decimal(4)
