@@ -30,8 +30,10 @@ def _add(line, value, at):
 
 def _lines():
     kinds = [make_voip_item(name=f"{kind} item", usage_type=kind) for kind in ("add", "max", "lat")]
-    package = create_package(make_customer(), [LineDraft(item=item) for item in kinds],
-                             start_at=utc(2015, 10, 1, 4))
+    # The `max` line's trial ends at 23:00 local on 2 November (24-hour days across the DST
+    # change): that day is cut by the billing window and is read raw.
+    package = create_package(make_customer(), [LineDraft(item=item, trial_days=33 if item.usage_type == "max" else 0)
+                                               for item in kinds], start_at=utc(2015, 10, 1, 4))
     _db.session.commit()
     return package.line_items
 
@@ -111,6 +113,8 @@ def test_rollups_plus_remainder_equal_the_raw_records(app, db, monkeypatch, oper
     monkeypatch.setitem(app.config, "TIMEZONE", ZONE)
     clean_database()
     lines = _lines()
+    lines[2].cancel_at = utc(2015, 11, 7, 15, 30)  # the `lat` line ends mid-day
+    db.session.commit()
     for kind, index, value, hours, edge in operations:
         at = START + timedelta(hours=hours)
         if kind == "usage":  # often at a local midnight, or a microsecond before it
