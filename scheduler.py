@@ -6,7 +6,8 @@ handler only sets an event, the main thread then shuts the scheduler down (waiti
 running job) and logs "Scheduler stopped". (Shutting a BlockingScheduler down from inside
 a signal handler interrupted its own loop: SchedulerNotRunningError, "release unlocked
 lock".) Intervals: SCHEDULER_BILLING_SECONDS (or _MINUTES), SCHEDULER_MAIL_SECONDS,
-SCHEDULER_JOBS_SECONDS. Each job runs with `coalesce=True` and `max_instances=1`;
+SCHEDULER_JOBS_SECONDS, SCHEDULER_ROLLUPS_SECONDS (usage rollups, default 60). Each job
+runs with `coalesce=True` and `max_instances=1`;
 running several scheduler processes is safe because the jobs themselves are (one invoice
 per package and period is enforced by the database; background jobs are claimed).
 """
@@ -24,7 +25,7 @@ from portal import create_app
 from portal.jobs import interval_seconds
 from portal.jobs.runner import new_worker_id
 from portal.security import warn_at_startup
-from portal.jobs.scheduled import billing_job, job_runner_job, mail_job
+from portal.jobs.scheduled import billing_job, job_runner_job, mail_job, rollup_job
 
 log = logging.getLogger("meterbill.scheduler")
 # Every run of every job would be two INFO lines (the job runner runs every few seconds);
@@ -46,6 +47,8 @@ def build_scheduler(app, worker_id: str) -> BackgroundScheduler:
                       args=[app], id="mail", next_run_time=now + timedelta(seconds=1), **common)
     scheduler.add_job(job_runner_job, "interval", seconds=interval_seconds(app.config, "JOBS"),
                       args=[app, worker_id], id="jobs", next_run_time=now, **common)
+    scheduler.add_job(rollup_job, "interval", seconds=interval_seconds(app.config, "ROLLUPS"),
+                      args=[app], id="rollups", next_run_time=now + timedelta(seconds=2), **common)
     return scheduler
 
 

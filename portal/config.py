@@ -84,6 +84,7 @@ def load_settings() -> dict:
         "SCHEDULER_BILLING_SECONDS": _optional_int("SCHEDULER_BILLING_SECONDS"),
         "SCHEDULER_MAIL_SECONDS": _optional_int("SCHEDULER_MAIL_SECONDS"),
         "SCHEDULER_JOBS_SECONDS": _optional_int("SCHEDULER_JOBS_SECONDS"),
+        "SCHEDULER_ROLLUPS_SECONDS": _optional_int("SCHEDULER_ROLLUPS_SECONDS"),
         # Background jobs: a running job's heartbeat period, the age after which another
         # worker takes it over, and how many times it is tried before it is failed.
         "JOBS_HEARTBEAT_SECONDS": int(os.environ.get("JOBS_HEARTBEAT_SECONDS", "10")),
@@ -125,7 +126,7 @@ def load_settings() -> dict:
 
 
 # Seconds between two runs of each scheduler job when nothing is configured.
-DEFAULT_SECONDS = {"BILLING": 300, "MAIL": 60, "JOBS": 5}
+DEFAULT_SECONDS = {"BILLING": 300, "MAIL": 60, "JOBS": 5, "ROLLUPS": 60}
 
 
 def interval_seconds(config: Mapping, job: str) -> int:
@@ -133,7 +134,7 @@ def interval_seconds(config: Mapping, job: str) -> int:
     else SCHEDULER_<JOB>_MINUTES × 60 when set, else the default.
 
     :param config: the app's settings.
-    :param job: "BILLING", "MAIL" or "JOBS".
+    :param job: "BILLING", "MAIL", "JOBS" or "ROLLUPS".
     """
     seconds = config.get(f"SCHEDULER_{job}_SECONDS")
     if seconds:

@@ -1,6 +1,8 @@
 """Exact column types: no float ever reaches the database, on SQLite as on PostgreSQL.
 
 - `MicroUnits`: a Decimal quantity stored as an integer of millionths (docs/billing-rules.md §2).
+- `MicroTotal`: a Decimal sum of micro-units: NUMERIC(38) on PostgreSQL (a sum may pass
+  64 bits), BIGINT on SQLite (whose own SUM stops at 64 bits anyway).
 - `DecimalText`: a rate or catalog price stored as canonical decimal text.
 - `UTCDateTime`: an aware datetime stored as naive UTC, returned aware (SQLite keeps no zone).
 Money on invoices and payments is stored as integers of the currency's minor unit in
@@ -11,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, DateTime, Integer, String
+from sqlalchemy import BigInteger, DateTime, Integer, Numeric, String
 from sqlalchemy.types import TypeDecorator
 
 from portal.billing.money import from_micro, to_micro
@@ -25,6 +27,22 @@ class MicroUnits(TypeDecorator):
 
     impl = BigInteger
     cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else to_micro(Decimal(value))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else from_micro(int(value))
+
+
+class MicroTotal(TypeDecorator):
+    """Decimal sum with at most 6 decimals <-> an integer of micro-units, exact on both databases."""
+
+    impl = Numeric(38, 0)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(BigInteger() if dialect.name == "sqlite" else Numeric(38, 0))
 
     def process_bind_param(self, value, dialect):
         return None if value is None else to_micro(Decimal(value))

@@ -12,7 +12,8 @@ def test_health_checks_the_database(client, db):
     response = client.get("/health")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok", "scheduler": "ok",
-                                   "jobs": {"waiting": 0, "running": 0, "failed": 0}}
+                                   "jobs": {"waiting": 0, "running": 0, "failed": 0},
+                                   "rollups": {"rolled_through": None, "late_waiting": 0}}
 
 
 def test_health_reports_an_unreachable_database(tmp_path):

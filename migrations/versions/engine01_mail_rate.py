@@ -1,14 +1,14 @@
 """merchant setting: e-mails per minute at most
 
 Revision ID: engine01
-Revises: billing01
+Revises: house01
 Create Date: 2026-11-30 19:40:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'engine01'
-down_revision = 'billing01'
+down_revision = 'house01'
 branch_labels = None
 depends_on = None
 

@@ -10,6 +10,7 @@ from portal.jobs import run_pending
 from portal.jobs.billing import RunSummary, run_billing
 from portal.jobs.billing_runs import record_billing_run
 from portal.jobs.mail import send_due_deliveries
+from portal.jobs.rollups import roll_usage
 
 log = logging.getLogger("meterbill.jobs")
 
@@ -47,3 +48,16 @@ def job_runner_job(app, worker_id: str) -> dict[str, int]:
     if counts:
         log.info("Job runner: %s", ", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
     return counts
+
+
+def rollup_job(app):
+    """Roll the closed days' usage and correct the days that received late usage."""
+    with app.app_context():
+        try:
+            run = roll_usage(utcnow())
+        finally:
+            db.session.remove()
+        if run.days or run.late:
+            log.info("Rollup job: %s day(s) rolled (%s rows), %s late (line, day) recomputed",
+                     run.days, run.rows, run.late)
+        return run

@@ -8,6 +8,7 @@ from portal.extensions import db, login_manager
 from portal.jobs.queue import queue_counts
 from portal.main import bp
 from portal.services.billing_runs import scheduler_status
+from portal.services.usage_rollup_reads import rollup_status
 
 
 @login_manager.user_loader
@@ -34,4 +35,4 @@ def health():
         return jsonify(status="error", database="unavailable", detail=type(exc).__name__), 503
     scheduler = scheduler_status(current_app.config)
     return jsonify(status="ok" if scheduler.healthy else "degraded", database="ok",
-                   scheduler=scheduler.state, jobs=queue_counts())
+                   scheduler=scheduler.state, jobs=queue_counts(), rollups=rollup_status())

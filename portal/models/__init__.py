@@ -11,6 +11,7 @@ from portal.models.packages import LineItem, Package, QuantityChange, Suspension
 from portal.models.settings import Counter, MerchantSettings
 from portal.models.transactions import Transaction, TransactionApplication
 from portal.models.usage import UsageRecord
+from portal.models.usage_rollups import UsageDayRollup, UsageRollupDirty, UsageRollupState
 from portal.models.usage_urls import UsageUrl
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "EmailDelivery", "Invoice", "InvoiceLine", "InvoiceLogo", "LineItem", "Package", "QuantityChange", "Suspension",
     "Counter", "MerchantSettings", "Transaction", "TransactionApplication", "UsageRecord",
     "CsvImport", "UsageUrl", "BillingRun", "Job", "JOB_STATUSES",
+    "UsageDayRollup", "UsageRollupDirty", "UsageRollupState",
 ]

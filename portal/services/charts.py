@@ -3,28 +3,20 @@
 `usage_series(line, period)` answers daily buckets, the cumulative billable aggregate and
 the cost so far from ONE aggregate query, whatever the number of records.
 
-Daily buckets in the merchant zone, portable to SQLite and PostgreSQL (no SQL time zone
-functions, which SQLite lacks): Python computes the period's local midnights (UTC
-instants, DST-aware, as the billing core does) and splits them into runs of regular
-86,400-second days; a day whose length differs (the 23- or 25-hour day of a DST change)
-is a run of its own. In SQL, a CASE picks the run of `from_at` and the day index is
-    run's first day + (epoch(from_at) - epoch(run start)) / 86400   (integer division)
-or the run's only day for an irregular one. Exact across DST changes and zones whose
-midnight falls in a gap, cheap (a handful of CASE branches), and served by the
-(line_item_id, from_at) index. A second flag marks records inside the billing window
+Daily buckets in the merchant zone (`usage_days`). A second flag marks records inside the billing window
 (trial and cancel excluded, as `billing_inputs.usage_aggregate` counts them) so that the
 cumulative line and the cost equal what the invoice will charge.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, and_, case, cast, func, literal, null, select
+from sqlalchemy import and_, case, func, literal, null, select
 
 from portal.billing.money import quantize_money
-from portal.billing.periods import Period, local_floor_date, local_midnight, period_at, period_containing
+from portal.billing.periods import Period, period_at, period_containing
 from portal.billing.pricing import price_quantity, usage_charge
 from portal.billing.proration import billable_interval
 from portal.db_types import utcnow
@@ -34,9 +26,8 @@ from portal.services import merchant_tz
 from portal.services.billing_inputs import line_spec
 from portal.services.catalog import pricemodel_of
 from portal.services.packages import package_anchor
-
-DAY_SECONDS = 86400
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+from portal.services.usage_days import day_index_expression, local_days
+from portal.services.usage_rollup_reads import line_days, raw_ranges
 
 
 @dataclass(frozen=True)
@@ -94,52 +85,6 @@ def choose_period(line: LineItem, index: int | None = None, now: datetime | None
     return PeriodChoice(period_at(anchor, package.paycycle, chosen, tz), first, last)
 
 
-def local_days(period: Period, tz) -> list[tuple[date, datetime]]:
-    """Each local date of the period with the UTC instant it starts (the first one starts
-    at the period start), plus a closing (date, period end) sentinel."""
-    first, last = local_floor_date(period.start, tz), local_floor_date(period.end, tz)
-    if local_midnight(last, tz) < period.end:
-        last += timedelta(days=1)  # a period ending mid-day (never for full periods)
-    days = [(first + timedelta(days=n), local_midnight(first + timedelta(days=n), tz))
-            for n in range((last - first).days)]
-    days[0] = (first, period.start)
-    return days + [(last, period.end)]
-
-
-def _runs(days: list[tuple[date, datetime]]) -> list[tuple[int, datetime, datetime, bool]]:
-    """(first day index, start, end, regular) runs: regular runs are 86,400-second days."""
-    runs: list[list] = []
-    for index in range(len(days) - 1):
-        start, end = days[index][1], days[index + 1][1]
-        regular = (end - start).total_seconds() == DAY_SECONDS
-        if runs and regular and runs[-1][3]:
-            runs[-1][2] = end
-        else:
-            runs.append([index, start, end, regular])
-    return [tuple(run) for run in runs]
-
-
-def _epoch_seconds(column):
-    """Whole seconds since 1970 of a naive-UTC timestamp column, on either database."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(func.extract("epoch", column)), BigInteger)
-    # SQLite rounds fractions to milliseconds (23:59:59.9999 would become the next day):
-    # the whole seconds are read from the text form SQLAlchemy stores, "YYYY-MM-DD HH:MM:SS.ffffff".
-    return cast(func.strftime("%s", func.substr(column, 1, 19)), BigInteger)
-
-
-def day_index_expression(days: list[tuple[date, datetime]]):
-    """SQL: the index in `days` of the local day that contains `from_at`."""
-    seconds = _epoch_seconds(UsageRecord.from_at)
-    branches = []
-    for first, start, end, regular in _runs(days):
-        offset = int((start - _EPOCH).total_seconds())
-        value = (literal(first, BigInteger) + (seconds - literal(offset, BigInteger)) // DAY_SECONDS
-                 if regular else literal(first, BigInteger))
-        branches.append((UsageRecord.from_at < end, value))
-    return branches[0][1] if len(branches) == 1 else case(*branches[:-1], else_=branches[-1][1])
-
-
 def _spec(line: LineItem):
     """The billing core's view of the line, with the price model in force on it."""
     return line_spec(line, pricemodel_of(line.tierset))
@@ -154,14 +99,18 @@ def billing_window(line: LineItem, period: Period) -> tuple[datetime, datetime]:
 
 
 def _grouped_rows(line: LineItem, period: Period, days: list) -> list:
-    """(day, billable, value, records, from_at, id) per (day, billable) group: ONE query."""
+    """(day, billable, value, records, from_at, id) per (day, billable) group: the rolled
+    days from their rollups, the others (today, late usage, edges) by ONE query."""
     start, end = billing_window(line, period)
+    rolled, ranges = line_days(line.id, line.item.usage_type, days, (start, end))
+    if not ranges:
+        return rolled
     billable = (case((and_(UsageRecord.from_at >= start, UsageRecord.from_at < end), 1), else_=0)
                 if start < end else literal(0))
     inner = select(day_index_expression(days).label("day"), billable.label("billable"),
                    UsageRecord.usage_value.label("value"), UsageRecord.from_at, UsageRecord.id) \
         .where(UsageRecord.line_item_id == line.id, UsageRecord.from_at >= period.start,
-               UsageRecord.from_at < period.end).subquery()
+               UsageRecord.from_at < period.end, raw_ranges(ranges)).subquery()
     group = (inner.c.day, inner.c.billable)
     if line.item.usage_type == "lat":
         # The latest record of each group (by from, then arrival), found by a window function.
@@ -173,7 +122,7 @@ def _grouped_rows(line: LineItem, period: Period, days: list) -> list:
     else:
         total = (func.sum if line.item.usage_type == "add" else func.max)(inner.c.value)
         stmt = select(*group, total, func.count(), null(), null()).group_by(*group)
-    return db.session.execute(stmt).all()
+    return rolled + db.session.execute(stmt).all()
 
 
 def _combine(usage_type: str, values: list) -> Decimal | None:

@@ -1,6 +1,7 @@
 """Figures of the merchant dashboard: revenue, open balance, usage, due invoices, activity.
 
-Every figure is one aggregate query (GROUP BY in the database), whatever the table sizes;
+Every figure is one aggregate query (GROUP BY in the database), whatever the table sizes
+(usage: one on the day rollups and one on the records of the days not rolled);
 Python only formats the few rows that come back. Months are calendar months in the
 merchant time zone: invoice and payment dates are already local dates, and usage instants
 are compared with local midnights. Money stays in integer minor units, per currency.
@@ -12,13 +13,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 
-from portal.billing.periods import local_midnight
+from portal.billing.periods import local_floor_date, local_midnight
 from portal.billing.vocabulary import DocType, InvoiceStatus, TransactionType
 from portal.extensions import db
-from portal.models import CsvImport, Customer, Invoice, Item, LineItem, Transaction, UsageRecord
+from portal.models import CsvImport, Customer, Invoice, Item, LineItem, Transaction, UsageDayRollup, UsageRecord
 from portal.services import merchant_tz
+from portal.services.usage_rollup_reads import raw_part, rolled_days, rolled_part
 
 DUE_SOON_DAYS = 14
 CHART_MONTHS = 12
@@ -89,19 +91,34 @@ def open_balance_by_currency(today: date) -> dict[str, tuple[int, int, int]]:
     return {currency: (int(owed), int(count), int(late or 0)) for currency, owed, count, late in rows}
 
 
+def _item_rows(source, total, peak, records, line_column, where) -> list:
+    """(item id, name, plural, units, usage type, total, peak, records) per item of `source`."""
+    return list(db.session.execute(
+        select(Item.id, Item.name, Item.units_plural, Item.units, Item.usage_type, total, peak, records)
+        .select_from(source).join(LineItem, LineItem.id == line_column).join(Item, Item.id == LineItem.item_id)
+        .where(where).group_by(Item.id, Item.name, Item.units_plural, Item.units, Item.usage_type)))
+
+
 def usage_by_item(start: datetime, end: datetime) -> list[UsageFigure]:
-    """Usage recorded for periods starting in [start, end), per item (largest total first)."""
-    total = func.sum(UsageRecord.usage_value)
-    rows = db.session.execute(
-        select(Item.id, Item.name, Item.units_plural, Item.units, Item.usage_type, total,
-               func.max(UsageRecord.usage_value), func.count(UsageRecord.id))
-        .join(LineItem, LineItem.id == UsageRecord.line_item_id)
-        .join(Item, Item.id == LineItem.item_id)
-        .where(UsageRecord.from_at >= start, UsageRecord.from_at < end)
-        .group_by(Item.id, Item.name, Item.units_plural, Item.units, Item.usage_type)
-        .order_by(total.desc(), Item.name))
-    return [UsageFigure(item_id, name, plural or units or "", usage_type, value, peak, count)
-            for item_id, name, plural, units, usage_type, value, peak, count in rows]
+    """Usage recorded for periods starting in [start, end) (local midnights), per item
+    (largest total first): the rolled days from their rollups, the rest from the records."""
+    tz = merchant_tz()
+    first, stop = local_floor_date(start, tz), local_floor_date(end, tz)
+    rolled = rolled_days(first, stop)
+    rows = _item_rows(UsageRecord, func.sum(UsageRecord.usage_value), func.max(UsageRecord.usage_value),
+                      func.count(UsageRecord.id), UsageRecord.line_item_id,
+                      and_(UsageRecord.from_at >= start, UsageRecord.from_at < end, raw_part(rolled, first, stop)))
+    if rolled.clean_end(first, stop) > first:
+        rows += _item_rows(UsageDayRollup, func.sum(UsageDayRollup.total), func.max(UsageDayRollup.peak),
+                           func.sum(UsageDayRollup.records), UsageDayRollup.line_item_id,
+                           rolled_part(rolled, first, stop))
+    figures: dict[int, UsageFigure] = {}
+    for item_id, name, plural, units, usage_type, value, peak, count in rows:
+        known = figures.get(item_id)
+        if known is not None:
+            value, peak, count = value + known.total, max(peak, known.peak), count + known.records
+        figures[item_id] = UsageFigure(item_id, name, plural or units or "", usage_type, value, peak, int(count))
+    return sorted(figures.values(), key=lambda figure: (-figure.total, figure.name))
 
 
 def invoices_due(today: date, days: int = DUE_SOON_DAYS, limit: int = 10) -> list:
