@@ -15,7 +15,9 @@ from portal.services.invoice_view import format_money
 from portal.services.listings import INVOICE_FILTER_STATUSES
 
 METHOD_LABELS = {"check": "Check", "ach": "ACH / bank transfer", "card": "Card", "cash": "Cash",
-                 "other": "Other"}
+                 "other": "Other", "visa": "Visa", "mastercard": "Mastercard",
+                 "american-express": "American Express", "discover": "Discover",
+                 "paypal": "PayPal", "credit": "Credit"}
 STATUS_FILTER_LABELS = {"": "All statuses", "open-unpaid": "Unpaid", "overdue": "Overdue",
                         "closed-paid": "Paid", "void-void": "Void"}
 

@@ -13,7 +13,9 @@ from portal.extensions import db
 from portal.models.catalog import in_list
 
 TRANSACTION_TYPES = ("pay", "ref", "cre")
-PAYMENT_METHODS = ("check", "ach", "card", "cash", "other")
+# Ours, then ChargeOver's gateway_method values of a payment received outside Meterbill.
+PAYMENT_METHODS = ("check", "ach", "card", "cash", "other", "visa", "mastercard",
+                   "american-express", "discover", "paypal", "credit")
 
 
 class Transaction(db.Model):
@@ -32,10 +34,13 @@ class Transaction(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     transaction_date: Mapped[date] = mapped_column(Date)
-    method: Mapped[str] = mapped_column(String(10), default="other")
+    method: Mapped[str] = mapped_column(String(20), default="other")
     reference: Mapped[str | None] = mapped_column(String(255))
     # A `cre` transaction is the money side of one credit note (its amount = the credit).
     credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    # A `ref` transaction: the payment or credit memo whose unapplied money it paid back
+    # (None: the customer's credit, oldest first).
+    refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"), index=True)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -61,8 +61,9 @@ def seed_objects(api) -> dict:
     invoices = body(api.get("/api/v3/invoice?order=invoice_id:ASC"))["response"]
     assert invoices, "the billing run made no invoice"
     ids["invoice_id"] = invoices[0]["invoice_id"]
-    ids["transaction_id"] = body(api.post(
-        f"/api/v3/invoice/{ids['invoice_id']}/_action/pay", json={"amount": "1.00"}))["response"]["id"]
+    ids["transaction_id"] = body(api.post("/api/v3/transaction", json={
+        "customer_id": ids["customer_id"], "amount": "1.00", "gateway_method": "visa",
+        "applied_to": [{"invoice_id": ids["invoice_id"], "applied": "1.00"}]}))["response"]["id"]
     ids["import_id"] = _csv_import(api, line["line_item_id"], start)
     return ids
 
@@ -165,7 +166,8 @@ FOUND = [
     ("POST", "/api/v3/transaction", {"customer_id": 1, "amount": 7.2e213}, "amount"),
     ("POST", "/api/v3/transaction", {"customer_id": 1, "amount": 1,
                                      "transaction_date": "0001-01-01T00:00:00+14:00"}, "transaction_date"),
-    ("POST", "/api/v3/invoice/1/_action/pay", {"date": "9999-12-31T23:59:59-14:00"}, "date"),
+    ("POST", "/api/v3/invoice", {"customer_id": 1, "date": "9999-12-31T23:59:59-14:00",
+                                 "line_items": [{"descrip": "x", "line_rate": 1}]}, "date"),
 ]
 
 
