@@ -23,7 +23,7 @@ class AppliedToInvoice:
     matches (an EXISTS per comparison, so lists and counts stay one row per transaction)."""
 
     type = BigInteger()
-    _column = TransactionApplication.invoice_id
+    _column = TransactionApplication.__table__.c.invoice_id  # a Core column (no descriptor)
 
     def _any(self, clause):
         return exists().where(TransactionApplication.transaction_id == Transaction.id, clause)
