@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
         INSTANCE_PATH (or the environment's) moves the instance folder (generated key, SQLite).
     """
     from portal import security
+    from portal.presentation.formatting import register_filters
 
     config = config or {}
     instance = config.get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or PROJECT_ROOT / "instance"
@@ -37,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     _init_extensions(app)
     security.install_guards(app)
     _register_blueprints(app)
+    register_filters(app)
     _register_cli(app)
     return app
 

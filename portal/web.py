@@ -17,6 +17,12 @@ SECURITY_HEADERS = {
 }
 
 
+def page_number() -> int:
+    """The ?page= of the request: a positive number, else 1 (lists clamp it to their last page)."""
+    page = request.args.get("page", 1, type=int)
+    return page if page and page > 0 else 1
+
+
 def render_page(full: str, partial: str, **context):
     """The full page, or only its partial for an HTMX request; varies on HX-Request.
 

@@ -2,7 +2,7 @@
 invoice token and external key
 
 Revision ID: money01
-Revises: billing01
+Revises: house01
 Create Date: 2026-11-30 19:20:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'money01'
-down_revision = 'billing01'
+down_revision = 'house01'
 branch_labels = None
 depends_on = None
 

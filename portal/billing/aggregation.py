@@ -8,8 +8,9 @@ from decimal import Decimal, localcontext
 
 from portal.billing.errors import ValidationError
 from portal.billing.money import EXACT
+from portal.billing.vocabulary import UsageType
 
-USAGE_TYPES = ("add", "max", "lat")
+USAGE_TYPES = tuple(UsageType)
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,9 @@ def _latest(samples: list[UsageSample]) -> Decimal:
 
 
 _AGGREGATORS: dict[str, Callable[[list[UsageSample]], Decimal]] = {
-    "add": _add,
-    "max": _max,
-    "lat": _latest,
+    UsageType.SUM: _add,
+    UsageType.MAXIMUM: _max,
+    UsageType.LATEST: _latest,
 }
 
 

@@ -13,20 +13,21 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from dateutil.relativedelta import relativedelta
 
 from portal.billing.errors import ValidationError
+from portal.billing.vocabulary import Paycycle
 
 # One step of each paycycle; a dispatch table rather than a class per cycle.
-PAYCYCLES: dict[str, relativedelta] = {
-    "dly": relativedelta(days=1),
-    "1wk": relativedelta(weeks=1),
-    "2wk": relativedelta(weeks=2),
-    "4wk": relativedelta(weeks=4),
-    "mon": relativedelta(months=1),
-    "2mn": relativedelta(months=2),
-    "qtr": relativedelta(months=3),
-    "six": relativedelta(months=6),
-    "yrl": relativedelta(years=1),
-    "2yr": relativedelta(years=2),
-    "3yr": relativedelta(years=3),
+PAYCYCLES: dict[Paycycle, relativedelta] = {
+    Paycycle.DAILY: relativedelta(days=1),
+    Paycycle.WEEKLY: relativedelta(weeks=1),
+    Paycycle.BIWEEKLY: relativedelta(weeks=2),
+    Paycycle.FOUR_WEEKS: relativedelta(weeks=4),
+    Paycycle.MONTHLY: relativedelta(months=1),
+    Paycycle.TWO_MONTHS: relativedelta(months=2),
+    Paycycle.QUARTERLY: relativedelta(months=3),
+    Paycycle.SIX_MONTHS: relativedelta(months=6),
+    Paycycle.YEARLY: relativedelta(years=1),
+    Paycycle.TWO_YEARS: relativedelta(years=2),
+    Paycycle.THREE_YEARS: relativedelta(years=3),
 }
 
 # Mean Gregorian month (365.2425 / 12 days); only used to guess an index, then corrected.

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal.billing.vocabulary import DocType
 from portal.extensions import db
 from portal.models import Contact, Invoice, LineItem, Package
 
@@ -47,7 +48,7 @@ def own_credit_note(credit_note_id: int) -> Invoice:
     """The customer's credit note with this id; 404 otherwise."""
     credit_note = db.session.scalar(select(Invoice).where(
         Invoice.id == credit_note_id, Invoice.customer_id == customer_id(),
-        Invoice.doc_type == "credit_note"))
+        Invoice.doc_type == DocType.CREDIT_NOTE))
     return credit_note if credit_note is not None else abort(404)
 
 

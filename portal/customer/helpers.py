@@ -1,8 +1,6 @@
-"""Formatting shared by the portal's pages: Jinja filters (prefixed `portal_`) and price text."""
+"""What the portal's pages share: status words and the merchant's name for templates, price
+text, HTMX-aware pages and the 404 page (Jinja filters: `portal/presentation/formatting.py`)."""
 from __future__ import annotations
-
-from datetime import datetime
-from decimal import Decimal
 
 from flask import make_response, render_template, request
 
@@ -10,56 +8,18 @@ from portal.billing.money import to_minor
 from portal.customer import bp
 from portal.extensions import db
 from portal.models import LineItem, MerchantSettings
-from portal.services import labels, merchant_tz
+from portal.presentation.formatting import format_money, format_quantity
+from portal.presentation.labels import VOCABULARIES
 from portal.services.catalog import pricemodel_of
-from portal.services.invoice_view import STATUS_LABELS, format_money, format_quantity
 from portal.web import render_page
 
-PACKAGE_STATUS_LABELS = labels.VOCABULARIES["package_status"]
-PAYCYCLE_WORDS = labels.VOCABULARIES["paycycle_unit"]
-
-
-@bp.app_template_filter("portal_money")
-def money_filter(minor: int | None, currency: str) -> str:
-    """Jinja: minor units as "1,234.56 USD"."""
-    return format_money(minor or 0, currency)
-
-
-@bp.app_template_filter("portal_amount")
-def amount_filter(amount: Decimal | None, currency: str) -> str:
-    """Jinja: an exact amount rounded half-up to the currency, as "28.05 USD"."""
-    return format_money(to_minor(amount or Decimal(0), currency), currency)
-
-
-@bp.app_template_filter("portal_qty")
-def quantity_filter(value: Decimal | None) -> str:
-    """Jinja: a quantity without trailing zeros."""
-    return "" if value is None else format_quantity(value)
-
-
-@bp.app_template_filter("portal_date")
-def date_filter(instant: datetime | None) -> str:
-    """Jinja: an instant's local date in the merchant time zone ("" for none)."""
-    return "" if instant is None else instant.astimezone(merchant_tz()).date().isoformat()
-
-
-@bp.app_template_filter("portal_label")
-def label_filter(code: str | None, vocabulary: str) -> str:
-    """Jinja: the words for a stored code ("ach" → "Bank transfer (ACH)"); see services.labels."""
-    return labels.label(code, vocabulary)
-
-
-@bp.app_template_filter("portal_invoice_state")
-def invoice_state_filter(invoice) -> str:
-    """Jinja: paid, void, unpaid, partly-paid, overdue or overdue-partly-paid."""
-    return labels.invoice_state(invoice)
+PAYCYCLE_WORDS = VOCABULARIES["paycycle_unit"]
 
 
 @bp.context_processor
 def portal_labels() -> dict:
-    """Status words of invoices and packages, and the merchant's name, for portal templates."""
-    return {"invoice_status_labels": STATUS_LABELS, "package_status_labels": PACKAGE_STATUS_LABELS,
-            "paycycle_words": PAYCYCLE_WORDS, "portal_merchant_name": merchant_name}
+    """The merchant's name, for portal templates (read when a page shows it)."""
+    return {"portal_merchant_name": merchant_name}
 
 
 def merchant_name() -> str:
@@ -67,11 +27,6 @@ def merchant_name() -> str:
     settings = db.session.get(MerchantSettings, 1)
     return settings.company_name if settings is not None else "Meterbill"
 
-
-def page_number() -> int:
-    """The ?page= of the request (1 when missing or not a positive number)."""
-    page = request.args.get("page", 1, type=int)
-    return page if page and page > 0 else 1
 
 
 def price_text(line: LineItem, currency: str) -> list[str]:

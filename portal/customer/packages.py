@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 from flask import render_template, request
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from portal.billing.money import to_minor
 from portal.customer import bp
 from portal.customer.access import customer_id, own_metered_line, own_package
 from portal.customer.helpers import portal_page, price_text
 from portal.db_types import utcnow
-from portal.extensions import db
 from portal.models import Package
-from portal.services.charts import choose_period, usage_figure_json, usage_series
+from portal.presentation.figures import usage_figure_json
+from portal.presentation.formatting import format_money
+from portal.services.charts import choose_period, usage_series
 from portal.services.estimates import estimate_current_period
-from portal.services.invoice_view import format_money
+from portal.services.self_service import all_packages
 
 
 AGGREGATIONS = {"add": "sum of the period", "max": "maximum of the period", "lat": "latest value"}
@@ -23,10 +22,7 @@ AGGREGATIONS = {"add": "sum of the period", "max": "maximum of the period", "lat
 @bp.get("/packages")
 def packages():
     """Every package of the customer, current and past."""
-    rows = list(db.session.scalars(
-        select(Package).where(Package.customer_id == customer_id())
-        .options(selectinload(Package.line_items)).order_by(Package.id.desc())))
-    return render_template("customer/packages.html", packages=rows)
+    return render_template("customer/packages.html", packages=all_packages(customer_id()))
 
 
 def _package_context(package: Package) -> dict:

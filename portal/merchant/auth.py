@@ -5,11 +5,10 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_user, logout_user
 
 from portal.billing.errors import ValidationError
-from portal.db_types import utcnow
 from portal.extensions import db, limiter
 from portal.merchant import bp
 from portal.merchant.forms import LoginForm, PasswordForm
-from portal.services.accounts import authenticate, change_password as set_new_password
+from portal.services.accounts import change_own_password, staff_login
 from portal.web import safe_next
 
 LOGIN_LIMIT = "10 per minute; 50 per hour"
@@ -21,10 +20,9 @@ def login():
     """Staff login form."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate("staff", form.email.data, form.password.data)
+        user = staff_login(form.email.data, form.password.data)
         if user is not None:
             login_user(user, remember=form.remember.data)
-            user.last_login_at = utcnow()
             db.session.commit()
             return redirect(safe_next(request.args.get("next"), "/merchant", url_for("merchant.dashboard")))
         flash("Wrong e-mail or password.", "error")
@@ -45,10 +43,7 @@ def change_password():
     """Change one's own password."""
     form = PasswordForm()
     if form.validate_on_submit():
-        if not current_user.check_password(form.current.data):
-            form.current.errors.append("This is not your current password.")
-        else:
-            return _password_changed(form)
+        return _password_changed(form)
     status = 400 if request.method == "POST" else 200
     return render_template("merchant/password.html", form=form), status
 
@@ -57,10 +52,10 @@ def _password_changed(form: PasswordForm):
     """Store the new password; every other session ends, this browser stays logged in."""
     user = current_user._get_current_object()
     try:
-        set_new_password(user, form.new.data)
+        change_own_password(user, form.current.data, form.new.data)
     except ValidationError as error:
         db.session.rollback()
-        form.new.errors.append(error.message)
+        (form.current if error.field == "current" else form.new).errors.append(error.message)
         return render_template("merchant/password.html", form=form), 400
     db.session.commit()
     remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies

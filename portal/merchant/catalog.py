@@ -1,7 +1,7 @@
 """The catalog: items, their price models with a tier editor, and a price calculator."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from portal.billing.errors import ValidationError
 from portal.extensions import db
@@ -22,12 +22,6 @@ from portal.services.settings import ensure_settings
 FORM_PAGE = "merchant/item_form.html"
 CALCULATOR_START = "100"
 
-
-def _item(item_id: int) -> Item:
-    item = db.session.get(Item, item_id)
-    if item is None:
-        abort(404)
-    return item
 
 
 def _form_page(form: ItemForm, item: Item | None):
@@ -92,7 +86,7 @@ def item_create():
 @bp.get("/items/<int:item_id>")
 def item_edit(item_id: int):
     """An item's form (read-only for viewers), with the price calculator."""
-    item = _item(item_id)
+    item = db.get_or_404(Item, item_id)
     form = ItemForm(data=item_form_data(item))
     return render_template(FORM_PAGE, **_form_page(form, item))
 
@@ -101,7 +95,7 @@ def item_edit(item_id: int):
 @admin_required
 def item_update(item_id: int):
     """Save an item through the catalog service (a changed price model is a new tierset)."""
-    item = _item(item_id)
+    item = db.get_or_404(Item, item_id)
     form = ItemForm()
     ok, _ = _checked(form, lambda: update_item(item, pricing=_new_pricing(item, form), **item_fields(form)))
     if not ok:
@@ -115,7 +109,7 @@ def item_update(item_id: int):
 @admin_required
 def item_delete(item_id: int):
     """Delete an item no package or invoice uses."""
-    item = _item(item_id)
+    item = db.get_or_404(Item, item_id)
     name = item.name
     try:
         delete_item(item)

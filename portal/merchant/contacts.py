@@ -1,7 +1,7 @@
 """A customer's contacts: edit in place (HTMX), delete, and pick the billing contact."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 
 from portal.billing.errors import ValidationError
 from portal.extensions import db
@@ -15,12 +15,6 @@ from portal.services.customers import delete_contact, set_billing_contact, updat
 
 CONTACTS_PARTIAL = "partials/merchant_customer_contacts.html"
 
-
-def _contact(contact_id: int) -> Contact:
-    contact = db.session.get(Contact, contact_id)
-    if contact is None:
-        abort(404)
-    return contact
 
 
 def _customer_page(customer_id: int, **context):
@@ -40,7 +34,7 @@ def _done(customer_id: int, message: str):
 @bp.get("/contacts/<int:contact_id>/edit")
 def contact_edit(contact_id: int):
     """The contacts section with this contact's row as a form (read-only for viewers)."""
-    contact = _contact(contact_id)
+    contact = db.get_or_404(Contact, contact_id)
     return _customer_page(contact.customer_id, editing=contact.id,
                           edit_form=ContactForm(data=contact_form_data(contact)))
 
@@ -49,7 +43,7 @@ def contact_edit(contact_id: int):
 @admin_required
 def contact_update(contact_id: int):
     """Save a contact (the billing contact's changes reach the customer's main contact)."""
-    contact = _contact(contact_id)
+    contact = db.get_or_404(Contact, contact_id)
     customer_id, form = contact.customer_id, ContactForm()
     ok, _ = submit(form, lambda: update_contact(contact, **contact_fields(form)))
     if not ok:
@@ -62,7 +56,7 @@ def contact_update(contact_id: int):
 @admin_required
 def contact_make_billing(contact_id: int):
     """Make this contact the one invoices are sent to."""
-    contact = _contact(contact_id)
+    contact = db.get_or_404(Contact, contact_id)
     try:
         set_billing_contact(contact)
     except ValidationError as error:
@@ -76,7 +70,7 @@ def contact_make_billing(contact_id: int):
 @admin_required
 def contact_delete(contact_id: int):
     """Delete a contact; the billing contact hands over to another one (or is refused)."""
-    contact = _contact(contact_id)
+    contact = db.get_or_404(Contact, contact_id)
     customer_id, name = contact.customer_id, contact.name or str(contact.id)
     was_billing = contact.is_billing_contact
     try:

@@ -1,37 +1,32 @@
 """Customers: searchable list, detail (contacts, packages, invoices, payments), forms."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from portal.billing.errors import ValidationError
 from portal.extensions import db
 from portal.merchant.invitations import invitations_sent
 from portal.merchant import bp
 from portal.merchant.access import admin_required
-from portal.merchant.forms_common import page, page_number, refused, submit
+from portal.merchant.forms_common import page, refused, submit
 from portal.merchant.forms_customers import (
     ContactForm, CustomerForm, contact_fields, customer_fields, customer_form_data,
 )
 from portal.models import Customer
+from portal.services.balances import balances_minor, customer_balance_minor
 from portal.services.credit_notes import customer_credit_notes
 from portal.services.customers import add_contact, create_customer, delete_customer, update_customer
 from portal.services.listings import (
-    balances_minor, customer_invoices, customer_packages, customer_payments, search_customers,
+    customer_invoices, customer_packages, customer_payments, search_customers,
 )
-from portal.services.payments import customer_balance_minor
 from portal.services.settings import ensure_settings
+from portal.web import page_number
 
 FORM_PAGE = "merchant/customer_form.html"
 DETAIL_PAGE = "merchant/customer.html"
 # The billing contact's errors belong to the form's main-contact fields.
 CONTACT_ALIASES = {"email": "superuser_email", "phone": "superuser_phone"}
 
-
-def _customer(customer_id: int) -> Customer:
-    customer = db.session.get(Customer, customer_id)
-    if customer is None:
-        abort(404)
-    return customer
 
 
 def _detail(customer: Customer, contact_form: ContactForm | None = None, **contacts) -> dict:
@@ -76,13 +71,13 @@ def customer_create():
 @bp.get("/customers/<int:customer_id>")
 def customer(customer_id: int):
     """A customer with contacts, packages, invoices, payments and balance."""
-    return render_template(DETAIL_PAGE, **_detail(_customer(customer_id)))
+    return render_template(DETAIL_PAGE, **_detail(db.get_or_404(Customer, customer_id)))
 
 
 @bp.get("/customers/<int:customer_id>/edit")
 def customer_edit(customer_id: int):
     """The form of an existing customer."""
-    customer = _customer(customer_id)
+    customer = db.get_or_404(Customer, customer_id)
     return render_template(FORM_PAGE, form=CustomerForm(data=customer_form_data(customer)),
                            customer=customer)
 
@@ -91,7 +86,7 @@ def customer_edit(customer_id: int):
 @admin_required
 def customer_update(customer_id: int):
     """Save a customer through the customers service."""
-    customer = _customer(customer_id)
+    customer = db.get_or_404(Customer, customer_id)
     form = CustomerForm()
     ok, _ = submit(form, lambda: update_customer(customer, **customer_fields(form)), CONTACT_ALIASES)
     if not ok:
@@ -105,14 +100,14 @@ def customer_update(customer_id: int):
 @admin_required
 def customer_delete(customer_id: int):
     """Delete a customer without packages and invoices."""
-    customer = _customer(customer_id)
+    customer = db.get_or_404(Customer, customer_id)
     company = customer.company
     try:
         delete_customer(customer)
     except ValidationError as error:
         db.session.rollback()
         flash(f"Not deleted: {error.message}.", "error")
-        return refused(DETAIL_PAGE, DETAIL_PAGE, **_detail(_customer(customer_id)))
+        return refused(DETAIL_PAGE, DETAIL_PAGE, **_detail(db.get_or_404(Customer, customer_id)))
     db.session.commit()
     flash(f"Customer “{company}” deleted.", "info")
     return redirect(url_for("merchant.customers"))
@@ -122,11 +117,11 @@ def customer_delete(customer_id: int):
 @admin_required
 def contact_create(customer_id: int):
     """Add a contact to a customer."""
-    customer = _customer(customer_id)
+    customer = db.get_or_404(Customer, customer_id)
     form = ContactForm()
     ok, contact = submit(form, lambda: add_contact(customer, **contact_fields(form)))
     if not ok:
-        return refused(DETAIL_PAGE, DETAIL_PAGE, **_detail(_customer(customer_id), form))
+        return refused(DETAIL_PAGE, DETAIL_PAGE, **_detail(db.get_or_404(Customer, customer_id), form))
     db.session.commit()
     flash(f"Contact {contact.name or contact.id} added.", "info")
     return redirect(url_for("merchant.customer", customer_id=customer_id) + "#contacts")

@@ -1,13 +1,12 @@
 """Developers: API keys (the private key is shown once) and the API documentation."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-import portal.merchant.forms_common  # noqa: F401  (its Jinja filters: local_datetime)
 from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
@@ -64,9 +63,7 @@ def api_key_create():
 @admin_required
 def api_key_revoke(key_id: int):
     """Revoke a key at once: requests signed with it are refused from now on."""
-    key = db.session.get(ApiKey, key_id)
-    if key is None:
-        abort(404)
+    key = db.get_or_404(ApiKey, key_id)
     revoke_api_key(key.public_key)
     db.session.commit()
     if request.htmx:

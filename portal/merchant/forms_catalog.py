@@ -8,7 +8,7 @@ from wtforms.validators import Length
 from portal.merchant.forms_common import PAYCYCLE_LABELS, choices, text_or_none
 from portal.models import Item
 from portal.models.catalog import ITEM_TYPES
-from portal.services.labels import VOCABULARIES
+from portal.presentation.labels import VOCABULARIES
 
 PRICEMODEL_LABELS = VOCABULARIES["pricemodel"]
 PRICEMODEL_HINTS = {

@@ -9,9 +9,9 @@ from flask import render_template, request
 from wtforms import Field, FieldList, Form, FormField, SelectChoice
 
 from portal.billing.errors import ValidationError
-from portal.merchant import bp
-from portal.services import labels, merchant_tz
-from portal.services.invoice_view import format_money, format_quantity
+from portal.presentation.errors import field_words, people_numbers
+from portal.presentation.labels import VOCABULARIES
+from portal.services import merchant_tz
 from portal.timeutil import localize
 from portal.web import render_page
 
@@ -34,36 +34,6 @@ def _resolve(form: Form, path: str):
             field = entries[index] if index < len(entries) else field
         node = field.form if isinstance(field, FormField) else field
     return node if isinstance(node, Field) else None
-
-
-_TIER_WORD = re.compile(r"\btier (\d+)\b")
-_TIER_PATH = re.compile(r"^tiers\[(\d+)\]\.?(\w*)$")
-
-
-def people_numbers(message: str) -> str:
-    """A billing-core message with its tiers counted from 1, as the tier table counts
-    them ("tier 0" → "tier 1"); the API keeps the core's 0-based indexes of its arrays."""
-    return _TIER_WORD.sub(lambda m: f"tier {int(m.group(1)) + 1}", message)
-
-
-def field_words(path: str) -> str:
-    """A core field path in words for a person: "tiers[0].amount" → "Tier 1 amount"."""
-    match = _TIER_PATH.match(path or "")
-    if not match:
-        return path
-    return f"Tier {int(match.group(1)) + 1} {match.group(2).replace('_', ' ')}".strip()
-
-
-@bp.app_template_filter("field_words")
-def field_words_filter(path: str) -> str:
-    """Jinja: see field_words."""
-    return field_words(path)
-
-
-@bp.app_template_filter("people_numbers")
-def people_numbers_filter(message: str) -> str:
-    """Jinja: see people_numbers."""
-    return people_numbers(message)
 
 
 def attach_error(form: Form, error: ValidationError, aliases: dict | None = None) -> None:
@@ -113,10 +83,6 @@ def parse_day(value: str | None) -> date | None:
         return None
 
 
-def page_number() -> int:
-    """The ?page= of the request (1 when missing or not a number)."""
-    return request.args.get("page", 1, type=int) or 1
-
 
 def page(full: str, partial: str, **context):
     """render_page, except that an HTMX history restore gets the full page it expects."""
@@ -134,7 +100,7 @@ def refused(full: str, partial: str, **context):
     return response
 
 
-PAYCYCLE_LABELS = labels.VOCABULARIES["paycycle"]
+PAYCYCLE_LABELS = VOCABULARIES["paycycle"]
 
 
 def attempt(form: Form, action, aliases: dict | None = None):
@@ -152,60 +118,9 @@ def attempt(form: Form, action, aliases: dict | None = None):
         return False, None
 
 
-@bp.app_template_filter("money_minor")
-def money_minor_filter(minor: int | None, currency: str) -> str:
-    """Jinja: an amount in minor units as "1,234.56 USD"."""
-    return format_money(minor or 0, currency)
-
-
-@bp.app_template_filter("money_totals")
-def money_totals_filter(totals: dict, default_currency: str = "USD") -> list[str]:
-    """Jinja: {currency: minor} as formatted amounts ("0.00 USD" when empty)."""
-    if not totals:
-        return [format_money(0, default_currency)]
-    return [format_money(minor, currency) for currency, minor in sorted(totals.items())]
-
-
-@bp.app_template_filter("qty_text")
-def qty_text_filter(value) -> str:
-    """Jinja: a quantity without trailing zeros ("361", "12.5")."""
-    return "" if value is None else format_quantity(value)
-
-
-@bp.app_template_filter("label")
-def label_filter(code: str | None, vocabulary: str) -> str:
-    """Jinja: the words for a stored code ("ach" → "Bank transfer (ACH)"); see services.labels."""
-    return labels.label(code, vocabulary)
-
-
-@bp.app_template_filter("invoice_state")
-def invoice_state_filter(invoice) -> str:
-    """Jinja: paid, void, unpaid, partly-paid, overdue or overdue-partly-paid."""
-    return labels.invoice_state(invoice)
-
-
-@bp.app_template_filter("local_datetime")
-def local_datetime_filter(instant: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """Jinja: an aware instant in the merchant time zone; a time of day names its zone
-    ("2015-10-01 09:00 CEST"), since staff and customers may be elsewhere."""
-    if instant is None:
-        return ""
-    if "%H" in fmt and "%Z" not in fmt:
-        fmt += " %Z"
-    return instant.astimezone(merchant_tz()).strftime(fmt)
-
-
 def submit(form: Form, action, aliases: dict | None = None):
     """Validate the posted form, then run the service call as `attempt` does."""
     return attempt(form, action, aliases) if form.validate() else (False, None)
-
-
-@bp.app_template_filter("money_decimal")
-def money_decimal_filter(amount, currency: str) -> str:
-    """Jinja: an exact amount rounded half-up to the currency's minor unit, as text."""
-    from portal.billing.money import to_minor
-
-    return format_money(to_minor(amount, currency), currency)
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -9,17 +9,18 @@ from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import Length
 
 from portal.billing.errors import ValidationError
+from portal.billing.vocabulary import InvoiceStatus
 from portal.merchant.forms_common import choices, parse_day, text_or_none
 from portal.models.transactions import PAYMENT_METHODS
-from portal.services.invoice_view import format_money
+from portal.presentation.formatting import format_money
 from portal.services.listings import INVOICE_FILTER_STATUSES
 
 METHOD_LABELS = {"check": "Check", "ach": "ACH / bank transfer", "card": "Card", "cash": "Cash",
                  "other": "Other", "visa": "Visa", "mastercard": "Mastercard",
                  "american-express": "American Express", "discover": "Discover",
                  "paypal": "PayPal", "credit": "Credit"}
-STATUS_FILTER_LABELS = {"": "All statuses", "open-unpaid": "Unpaid", "overdue": "Overdue",
-                        "closed-paid": "Paid", "void-void": "Void"}
+STATUS_FILTER_LABELS = {"": "All statuses", InvoiceStatus.OPEN: "Unpaid", "overdue": "Overdue",
+                        InvoiceStatus.PAID: "Paid", InvoiceStatus.VOID: "Void"}
 
 
 class PaymentForm(FlaskForm):
@@ -57,7 +58,7 @@ def payment_fields(form: PaymentForm) -> dict:
 
 def payment_outcome(invoice) -> str:
     """What a recorded payment left: the invoice paid, or its remaining balance."""
-    if invoice.status == "closed-paid":
+    if invoice.status == InvoiceStatus.PAID:
         return f"Payment recorded: invoice #{invoice.refnumber} is paid."
     left = format_money(invoice.balance_minor, invoice.currency)
     return f"Payment recorded: {left} of invoice #{invoice.refnumber} is still due."

@@ -12,7 +12,8 @@ from portal.billing.errors import ValidationError
 from portal.billing.money import MINOR_UNITS
 from portal.merchant.forms_common import choices
 from portal.models import MerchantSettings
-from portal.services.invoice_view import DESIGN_FIELDS, format_quantity, logo_data_uri
+from portal.presentation.formatting import format_quantity
+from portal.services.invoice_view import DESIGN_FIELDS, logo_data_uri
 from portal.services.settings import (
     ACCENT_COLOUR, LOGO_MAX_BYTES, logo_mimetype, tax_rate_from_percent,
 )

@@ -14,7 +14,6 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-import portal.merchant.forms_common  # noqa: F401  (its Jinja filters: local_datetime)
 from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
@@ -28,13 +27,6 @@ LIST_SIZE = 50
 ERRORS_PER_PAGE = 100
 DETAIL_PAGE, DETAIL_PARTIAL = "merchant/import.html", "partials/merchant_import_detail.html"
 
-
-def _import(import_id: int) -> CsvImport:
-    # Fresh from the database: the background job changes the row between two polls.
-    csv_import = db.session.get(CsvImport, import_id, populate_existing=True)
-    if csv_import is None:
-        abort(404)
-    return csv_import
 
 
 def _list_page(error: str | None = None, status: int = 200):
@@ -70,7 +62,7 @@ def import_upload():
 @bp.get("/imports/<int:import_id>")
 def import_detail(import_id: int):
     """Progress while a pass runs, else the preview (before import) or the summary."""
-    csv_import = _import(import_id)
+    csv_import = db.get_or_404(CsvImport, import_id, populate_existing=True)  # the job changes it
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     phase = service.shown_phase(csv_import)
     errors, has_next = ([], False) if csv_import.status in service.IN_PROGRESS else \
@@ -84,7 +76,7 @@ def import_detail(import_id: int):
 @admin_required
 def import_confirm(import_id: int):
     """Import the good rows of a previewed file, in the background."""
-    csv_import = _import(import_id)
+    csv_import = db.get_or_404(CsvImport, import_id, populate_existing=True)
     if csv_import.status != "validated" or not service.confirm_import(import_id):
         abort(409, description="This import is not waiting for confirmation.")
     service.start_import(import_id)
@@ -98,7 +90,7 @@ def import_confirm(import_id: int):
 @admin_required
 def import_discard(import_id: int):
     """Forget an import that is not under way (its file and its error lists)."""
-    csv_import = _import(import_id)
+    csv_import = db.get_or_404(CsvImport, import_id, populate_existing=True)
     if csv_import.status in service.IN_PROGRESS:
         abort(409, description="This import is under way: wait for it to finish.")
     name = csv_import.filename

@@ -1,7 +1,7 @@
 """Invite a customer's contact to the customer portal (an e-mail with a signed link)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from sqlalchemy import func, select
 
 from portal.billing.errors import ValidationError
@@ -16,7 +16,7 @@ from portal.services.contact_access import invite_contact as queue_invitation
 @admin_required
 def invite_contact(contact_id: int):
     """Queue the contact's invitation e-mail, then show the customer again."""
-    contact = db.session.get(Contact, contact_id) or abort(404)
+    contact = db.get_or_404(Contact, contact_id)
     try:
         queue_invitation(contact)
     except ValidationError as error:

@@ -1,7 +1,7 @@
 """Invoices: filtered list, detail (the PDF's content as HTML), PDF, e-mail, void, payments."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from portal.billing.errors import ValidationError
 from portal.billing.money import from_minor
@@ -9,7 +9,7 @@ from portal.db_types import utcnow
 from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
-from portal.merchant.forms_common import attach_error, page, page_number, refused
+from portal.merchant.forms_common import attach_error, page, refused
 from portal.merchant.forms_invoices import (
     STATUS_FILTER_LABELS, EmailForm, InvoiceFilters, PaymentForm, payment_fields, payment_outcome,
 )
@@ -22,17 +22,11 @@ from portal.services.invoices import is_voidable, void_invoice
 from portal.services.links import invoice_links, rotate_invoice_link
 from portal.services.payments import pay_invoice
 from portal.services.reports import local_today
-from portal.web import invoice_pdf_response, render_page
+from portal.web import invoice_pdf_response, page_number, render_page
 
 DETAIL_PAGE, DETAIL_PARTIAL = "merchant/invoice.html", "partials/merchant_invoice_detail.html"
 PAYMENT_ALIASES = {"applied_to[0].amount": "amount", "applied_to[0]": "amount", "invoice_id": "amount"}
 
-
-def _invoice(invoice_id: int) -> Invoice:
-    invoice = db.session.get(Invoice, invoice_id)
-    if invoice is None:
-        abort(404)
-    return invoice
 
 
 def _detail(invoice: Invoice, payment_form: PaymentForm | None = None,
@@ -59,7 +53,7 @@ def _act(invoice_id: int, action, message, form=None, aliases=None, **forms):
     :param message: what to flash on success (a callable is called after the commit).
     """
     if form is not None and not form.validate():
-        return refused(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_invoice(invoice_id), **forms))
+        return refused(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(db.get_or_404(Invoice, invoice_id), **forms))
     try:
         action()
     except ValidationError as error:
@@ -68,11 +62,12 @@ def _act(invoice_id: int, action, message, form=None, aliases=None, **forms):
             attach_error(form, error, aliases)
         else:
             flash(f"Not done: {error.message}", "error")
-        return refused(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_invoice(invoice_id), **forms))
+        return refused(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(db.get_or_404(Invoice, invoice_id), **forms))
     db.session.commit()
     flash(message() if callable(message) else message, "info")
     if getattr(request, "htmx", False):
-        return render_page(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_invoice(invoice_id), after_action=True))
+        invoice = db.get_or_404(Invoice, invoice_id)
+        return render_page(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(invoice, after_action=True))
     return redirect(url_for("merchant.invoice", invoice_id=invoice_id))
 
 
@@ -92,20 +87,20 @@ def invoice(invoice_id: int):
     found = db.session.get(Invoice, invoice_id)
     if found is not None and found.is_credit_note:
         return redirect(url_for("merchant.credit_note", credit_note_id=invoice_id))
-    return page(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_invoice(invoice_id)))
+    return page(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(db.get_or_404(Invoice, invoice_id)))
 
 
 @bp.get("/invoices/<int:invoice_id>/pdf")
 def invoice_pdf(invoice_id: int):
     """Download the invoice PDF."""
-    invoice = _invoice(invoice_id)
+    invoice = db.get_or_404(Invoice, invoice_id)
     return invoice_pdf_response(invoice)
 
 
 @bp.get("/invoices/<int:invoice_id>/deliveries")
 def invoice_deliveries_partial(invoice_id: int):
     """HTMX: the invoice's e-mails and their status (polled while one is pending)."""
-    invoice = _invoice(invoice_id)
+    invoice = db.get_or_404(Invoice, invoice_id)
     return render_template("partials/merchant_invoice_deliveries.html", invoice=invoice,
                            deliveries=invoice_deliveries(invoice.id))
 
@@ -114,7 +109,7 @@ def invoice_deliveries_partial(invoice_id: int):
 @admin_required
 def invoice_email(invoice_id: int):
     """Queue the invoice e-mail (the mail job sends it with the PDF attached)."""
-    invoice, form = _invoice(invoice_id), EmailForm()
+    invoice, form = db.get_or_404(Invoice, invoice_id), EmailForm()
     to_address = (form.to_address.data or "").strip() or None
     return _act(invoice_id, lambda: queue_invoice_email(invoice, to_address=to_address),
                 f"Invoice #{invoice.refnumber} queued for e-mail.", form, {"email": "to_address"},
@@ -125,7 +120,7 @@ def invoice_email(invoice_id: int):
 @admin_required
 def invoice_void(invoice_id: int):
     """Void the invoice: its charges are billed again by the next run."""
-    invoice = _invoice(invoice_id)
+    invoice = db.get_or_404(Invoice, invoice_id)
     return _act(invoice_id, lambda: void_invoice(invoice), f"Invoice #{invoice.refnumber} voided.")
 
 
@@ -133,7 +128,7 @@ def invoice_void(invoice_id: int):
 @admin_required
 def invoice_rotate_link(invoice_id: int):
     """Give the invoice a new customer link; the previous link stops working at once."""
-    invoice = _invoice(invoice_id)
+    invoice = db.get_or_404(Invoice, invoice_id)
     return _act(invoice_id, lambda: rotate_invoice_link(invoice),
                 f"Invoice #{invoice.refnumber} has a new link; the previous one no longer works.")
 
@@ -142,6 +137,6 @@ def invoice_rotate_link(invoice_id: int):
 @admin_required
 def invoice_pay(invoice_id: int):
     """Record a payment of the invoice (all or part of its balance)."""
-    invoice, form = _invoice(invoice_id), PaymentForm()
+    invoice, form = db.get_or_404(Invoice, invoice_id), PaymentForm()
     return _act(invoice_id, lambda: pay_invoice(invoice, **payment_fields(form)),
-                lambda: payment_outcome(_invoice(invoice_id)), form, PAYMENT_ALIASES, payment_form=form)
+                lambda: payment_outcome(db.get_or_404(Invoice, invoice_id)), form, PAYMENT_ALIASES, payment_form=form)

@@ -1,7 +1,7 @@
 """Packages: create one for a customer, its detail, and every package action."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from portal.billing.errors import ValidationError
 from portal.billing.money import parse_decimal
@@ -35,12 +35,6 @@ FORM_PAGE = "merchant/package_form.html"
 DETAIL_PAGE, DETAIL_PARTIAL = "merchant/package.html", "partials/merchant_package_detail.html"
 
 
-def _package(package_id: int) -> Package:
-    package = db.session.get(Package, package_id)
-    if package is None:
-        abort(404)
-    return package
-
 
 def due_invoice_count(package: Package, now) -> int:
     """How many invoices "Bill now" would issue: one per billing date from the package's
@@ -69,7 +63,7 @@ def _done(package_id: int, message: str):
     db.session.commit()
     flash(message, "info")
     if getattr(request, "htmx", False):
-        return render_page(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_package(package_id)))
+        return render_page(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(db.get_or_404(Package, package_id)))
     return redirect(url_for("merchant.package", package_id=package_id))
 
 
@@ -89,13 +83,13 @@ def _act(package_id: int, action, message: str, form=None, **forms):
         else:
             return _done(package_id, message() if callable(message) else message)
     flash(f"Not done: {problem}", "error")
-    return refused(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_package(package_id), **forms))
+    return refused(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(db.get_or_404(Package, package_id), **forms))
 
 
 @bp.get("/customers/<int:customer_id>/packages/new")
 def package_new(customer_id: int):
     """The form for a new package of a customer."""
-    customer = db.session.get(Customer, customer_id) or abort(404)
+    customer = db.get_or_404(Customer, customer_id)
     form = PackageForm(data={"start_datetime": local_today(utcnow()).isoformat(), "paycycle": "mon"})
     set_item_choices(form)
     return render_template(FORM_PAGE, form=form, customer=customer)
@@ -115,7 +109,7 @@ def package_line_rows():
 @admin_required
 def package_create(customer_id: int):
     """Create a package through the packages service."""
-    customer = db.session.get(Customer, customer_id) or abort(404)
+    customer = db.get_or_404(Customer, customer_id)
     form = PackageForm()
     set_item_choices(form)
     ok, package = submit(form, lambda: create_package(
@@ -131,14 +125,14 @@ def package_create(customer_id: int):
 @bp.get("/packages/<int:package_id>")
 def package(package_id: int):
     """A package with its lines, invoices and actions (HTMX gets the detail block)."""
-    return page(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(_package(package_id)))
+    return page(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(db.get_or_404(Package, package_id)))
 
 
 @bp.post("/packages/<int:package_id>/edit")
 @admin_required
 def package_update(package_id: int):
     """Change a package's nickname and key (cycle and hold date before its first invoice)."""
-    package, form = _package(package_id), PackageEditForm()
+    package, form = db.get_or_404(Package, package_id), PackageEditForm()
     return _act(package_id, lambda: update_package(package, **edit_fields(package, form, request.form)),
                 "Package saved.", form, edit_form=form)
 
@@ -147,7 +141,7 @@ def package_update(package_id: int):
 @admin_required
 def line_add(package_id: int):
     """Add a line to a package from a date (default now)."""
-    package, form = _package(package_id), AddLineForm()
+    package, form = db.get_or_404(Package, package_id), AddLineForm()
     return _act(package_id, lambda: subscribe_line(package, line_draft(form), local_date_start(
         form.effective_datetime.data, "effective_datetime")), "Line added.", form, add_form=form)
 
@@ -156,7 +150,7 @@ def line_add(package_id: int):
 @admin_required
 def line_quantity(package_id: int, line_id: int):
     """Change a line's quantity from a date (default now); charges are prorated."""
-    package, form = _package(package_id), QuantityForm()
+    package, form = db.get_or_404(Package, package_id), QuantityForm()
     return _act(package_id, lambda: change_line_quantity(
         package_line(package, line_id), parse_decimal(form.line_quantity.data or "", "line_quantity"),
         local_date_start(form.effective_datetime.data, "effective_datetime")), "Quantity changed.")
@@ -166,7 +160,7 @@ def line_quantity(package_id: int, line_id: int):
 @admin_required
 def line_cancel(package_id: int, line_id: int):
     """Cancel one line of a package."""
-    package, form = _package(package_id), CancelForm()
+    package, form = db.get_or_404(Package, package_id), CancelForm()
     return _act(package_id, lambda: cancel_line(package_line(package, line_id), local_date_start(
         form.cancel_datetime.data, "cancel_datetime")), "Line canceled.")
 
@@ -175,7 +169,7 @@ def line_cancel(package_id: int, line_id: int):
 @admin_required
 def package_cancel(package_id: int):
     """Cancel the package now or on a future date; the run at that instant writes the final invoice."""
-    package, form = _package(package_id), CancelForm()
+    package, form = db.get_or_404(Package, package_id), CancelForm()
     return _act(package_id, lambda: cancel_package(package, local_date_start(
         form.cancel_datetime.data, "cancel_datetime")), lambda: (
         "Package canceled; the final invoice follows." if package.status.startswith("canceled")
@@ -186,7 +180,7 @@ def package_cancel(package_id: int):
 @admin_required
 def package_uncancel(package_id: int):
     """Withdraw the package's scheduled cancel."""
-    package = _package(package_id)
+    package = db.get_or_404(Package, package_id)
     return _act(package_id, lambda: withdraw_cancel(package), "Scheduled cancel withdrawn.")
 
 
@@ -194,7 +188,7 @@ def package_uncancel(package_id: int):
 @admin_required
 def package_suspend(package_id: int):
     """Suspend the package between two dates (default: from now, until unsuspended)."""
-    package, form = _package(package_id), SuspendForm()
+    package, form = db.get_or_404(Package, package_id), SuspendForm()
     return _act(package_id, lambda: suspend_package(
         package, local_date_start(form.suspendfrom_datetime.data, "suspendfrom_datetime"),
         local_date_start(form.suspendto_datetime.data, "suspendto_datetime")), "Package suspended.")
@@ -204,7 +198,7 @@ def package_suspend(package_id: int):
 @admin_required
 def package_unsuspend(package_id: int):
     """Make a suspended package active again."""
-    package = _package(package_id)
+    package = db.get_or_404(Package, package_id)
     return _act(package_id, lambda: unsuspend_package(package), "Package active again.")
 
 
@@ -212,6 +206,6 @@ def package_unsuspend(package_id: int):
 @admin_required
 def package_bill(package_id: int):
     """Bill what is due now through the billing service (it commits each invoice)."""
-    invoices = bill_package_now(_package(package_id), utcnow())
-    return _done(package_id, bill_summary(_package(package_id), invoices))
+    invoices = bill_package_now(db.get_or_404(Package, package_id), utcnow())
+    return _done(package_id, bill_summary(db.get_or_404(Package, package_id), invoices))
 

@@ -10,14 +10,14 @@ from flask import abort, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-import portal.merchant.forms_common  # noqa: F401  (its Jinja filters: local_datetime, qty_text)
+from portal.presentation.figures import usage_figure_json
+from portal.presentation.formatting import format_money
 from portal.billing.money import to_minor
 from portal.extensions import db
 from portal.merchant import bp
 from portal.models import LineItem, Package, UsageRecord
-from portal.services.charts import choose_period, usage_figure_json, usage_series
-from portal.services.invoice_view import format_money
-from portal.web import render_page
+from portal.services.charts import choose_period, usage_series
+from portal.web import page_number, render_page
 
 PAGE_SIZE = 50
 RECORDS_TARGET = "usage-records"
@@ -34,10 +34,6 @@ def _line(line_id: int) -> LineItem:
         abort(404)
     return line
 
-
-def _page_number() -> int:
-    page = request.args.get("page", 1, type=int)
-    return page if page and page > 0 else 1
 
 
 def records_page(line: LineItem, period, page: int) -> tuple[list[UsageRecord], bool]:
@@ -57,7 +53,7 @@ def line_usage(line_id: int):
     """A line's usage in one billing period: graph, cost so far, records."""
     line = _line(line_id)
     choice = choose_period(line, request.args.get("period", type=int))
-    page = _page_number()
+    page = page_number()
     records, has_next = records_page(line, choice.period, page)
     context = dict(line=line, package=line.package, customer=line.package.customer, choice=choice,
                    records=records, page=page, has_next=has_next, records_target=RECORDS_TARGET)

@@ -2,7 +2,7 @@
 is a write credential, anyone holding it records billable usage)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 
 from portal.billing.errors import ValidationError
 from portal.extensions import db
@@ -12,18 +12,12 @@ from portal.models import LineItem, UsageUrl
 from portal.services.usage_urls import absolute_url, active_url, issue_url, revoke_url
 
 
-def _line(line_id: int) -> LineItem:
-    line = db.session.get(LineItem, line_id)
-    if line is None:
-        abort(404)
-    return line
-
 
 @bp.get("/lines/<int:line_id>/usage-url")
 @admin_required
 def usage_url(line_id: int):
     """The line's usage URL with its controls."""
-    line = _line(line_id)
+    line = db.get_or_404(LineItem, line_id)
     current = active_url(line)
     return render_template("merchant/usage_url.html", line=line, current=current,
                            url=absolute_url(current) if current else None)
@@ -33,7 +27,7 @@ def usage_url(line_id: int):
 @admin_required
 def issue_usage_url(line_id: int):
     """Issue a usage URL, or rotate it (the old one stops working at once)."""
-    line = _line(line_id)
+    line = db.get_or_404(LineItem, line_id)
     rotating = active_url(line) is not None
     try:
         issue_url(line)
@@ -51,7 +45,7 @@ def issue_usage_url(line_id: int):
 @admin_required
 def revoke_usage_url(url_id: int):
     """Revoke a usage URL at once."""
-    found = db.session.get(UsageUrl, url_id) or abort(404)
+    found = db.get_or_404(UsageUrl, url_id)
     revoke_url(found)
     db.session.commit()
     flash("Usage URL revoked.", "info")

@@ -7,13 +7,14 @@ from decimal import Decimal
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.billing.vocabulary import Paycycle, UsageType
 from portal.db_types import DecimalText, MicroUnits, UTCDateTime, utcnow
 from portal.extensions import db
 
 PRICEMODELS = ("fla", "uni", "tie", "vol", "stp", "pkg")
-PAYCYCLE_CODES = ("dly", "1wk", "2wk", "4wk", "mon", "2mn", "qtr", "six", "yrl", "2yr", "3yr")
+PAYCYCLE_CODES = tuple(Paycycle)
 ITEM_TYPES = ("service", "product", "discount")
-USAGE_TYPES = ("add", "max", "lat")
+USAGE_TYPES = tuple(UsageType)
 
 
 def in_list(column: str, values: tuple[str, ...]) -> str:

@@ -6,11 +6,12 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.billing.vocabulary import ImportStatus
 from portal.db_types import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.models.catalog import in_list
 
-IMPORT_STATUSES = ("uploaded", "validated", "running", "done", "failed")
+IMPORT_STATUSES = tuple(ImportStatus)
 
 
 class CsvImport(db.Model):
@@ -23,7 +24,7 @@ class CsvImport(db.Model):
     filename: Mapped[str] = mapped_column(String(255))
     # Where the upload is kept on disk while it is validated and imported.
     stored_path: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default="uploaded")
+    status: Mapped[str] = mapped_column(String(10), default=ImportStatus.UPLOADED)
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)
     bytes_done: Mapped[int] = mapped_column(Integer, default=0)
     rows_total: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,18 +11,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.billing.vocabulary import DeliveryStatus, DocType, InvoiceStatus
 from portal.db_types import DecimalText, MicroUnits, UTCDateTime, utcnow
 from portal.extensions import db
 from portal.models.catalog import in_list
 
-INVOICE_STATUSES = ("open-unpaid", "closed-paid", "void-void")
+INVOICE_STATUSES = tuple(InvoiceStatus)
 # "adjustment": late changes of a package whose final invoice is already issued.
 INVOICE_KINDS = ("recurring", "final", "manual", "adjustment")
 # A credit note is a document row of this table (its lines count as billed amounts, negative,
 # in the reconciliation); it has its own refnumber sequence, shown as CN-0001.
-DOC_TYPES = ("invoice", "credit_note")
+DOC_TYPES = tuple(DocType)
 LINE_KINDS = ("setup", "base", "quantity", "usage")
-DELIVERY_STATUSES = ("pending", "sent", "failed")
+DELIVERY_STATUSES = tuple(DeliveryStatus)
 DELIVERY_KINDS = ("invoice", "message")
 
 
@@ -75,7 +76,7 @@ class Invoice(db.Model):
     # invoices, so total_minor - paid_minor is what is still owed (negative: credit left).
     paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     tax_rate: Mapped[Decimal] = mapped_column(DecimalText(), default=Decimal(0))
-    status: Mapped[str] = mapped_column(String(20), default="open-unpaid")
+    status: Mapped[str] = mapped_column(String(20), default=InvoiceStatus.OPEN)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Bumped to rotate the invoice's signed link: links of an earlier version stop working.
     link_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -94,7 +95,7 @@ class Invoice(db.Model):
     @property
     def balance_minor(self) -> int:
         """What is still owed (0 for a void document; negative: a credit note's credit left)."""
-        return 0 if self.status == "void-void" else self.total_minor - self.paid_minor
+        return 0 if self.status == InvoiceStatus.VOID else self.total_minor - self.paid_minor
 
     @property
     def is_credit_note(self) -> bool:
@@ -168,7 +169,7 @@ class EmailDelivery(db.Model):
     body_html: Mapped[str | None] = mapped_column(Text)
     to_address: Mapped[str] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -6,11 +6,12 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.billing.vocabulary import JobStatus
 from portal.db_types import BigId, UTCDateTime, utcnow
 from portal.extensions import db
 from portal.models.catalog import in_list
 
-JOB_STATUSES = ("waiting", "running", "done", "failed")
+JOB_STATUSES = tuple(JobStatus)
 
 
 class Job(db.Model):
@@ -33,7 +34,7 @@ class Job(db.Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    status: Mapped[str] = mapped_column(String(10), default=JobStatus.WAITING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     run_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     locked_by: Mapped[str | None] = mapped_column(String(120))

@@ -7,20 +7,13 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.billing.vocabulary import PackageStatus
 from portal.db_types import MicroUnits, UTCDateTime, utcnow
 from portal.extensions import db
 from portal.models.catalog import PAYCYCLE_CODES, Item, Tierset, in_list
 from portal.models.customers import Customer
 
-PACKAGE_STATUSES = (
-    "active-current",
-    "active-trial",
-    "active-overdue",
-    "suspended-suspended",
-    "canceled-manual",
-    "canceled-nonpayment",
-    "expired-expired",
-)
+PACKAGE_STATUSES = tuple(PackageStatus)
 
 
 class Package(db.Model):
@@ -37,7 +30,7 @@ class Package(db.Model):
     external_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     nickname: Mapped[str | None] = mapped_column(String(255))
     paycycle: Mapped[str] = mapped_column(String(3), default="mon")
-    status: Mapped[str] = mapped_column(String(30), default="active-current")
+    status: Mapped[str] = mapped_column(String(30), default=PackageStatus.CURRENT)
     start_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     holduntil_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Indexed: the billing run selects packages whose next invoice is due.

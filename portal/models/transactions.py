@@ -8,14 +8,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.billing.vocabulary import PaymentMethod, TransactionType
 from portal.db_types import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.models.catalog import in_list
 
-TRANSACTION_TYPES = ("pay", "ref", "cre")
-# Ours, then ChargeOver's gateway_method values of a payment received outside Meterbill.
-PAYMENT_METHODS = ("check", "ach", "card", "cash", "other", "visa", "mastercard",
-                   "american-express", "discover", "paypal", "credit")
+TRANSACTION_TYPES = tuple(TransactionType)
+PAYMENT_METHODS = tuple(PaymentMethod)
 
 
 class Transaction(db.Model):
@@ -30,11 +29,11 @@ class Transaction(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    transaction_type: Mapped[str] = mapped_column(String(3), default="pay")
+    transaction_type: Mapped[str] = mapped_column(String(3), default=TransactionType.PAYMENT)
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     transaction_date: Mapped[date] = mapped_column(Date)
-    method: Mapped[str] = mapped_column(String(20), default="other")
+    method: Mapped[str] = mapped_column(String(20), default=PaymentMethod.OTHER)
     reference: Mapped[str | None] = mapped_column(String(255))
     # A `cre` transaction is the money side of one credit note (its amount = the credit).
     credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), unique=True)

@@ -7,11 +7,12 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.billing.vocabulary import UsageSource
 from portal.db_types import BigId, MicroUnits, UTCDateTime, utcnow
 from portal.extensions import db
 from portal.models.catalog import USAGE_TYPES, in_list
 
-USAGE_SOURCES = ("api", "bulk", "csv", "url", "portal")
+USAGE_SOURCES = tuple(UsageSource)
 
 
 class UsageRecord(db.Model):

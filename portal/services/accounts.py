@@ -8,6 +8,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from portal.billing.errors import ValidationError
+from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import STAFF_ROLES, Contact, StaffUser
 from portal.models.accounts import session_version
@@ -102,3 +103,27 @@ def change_password(user, password: str) -> None:
         from portal.services.contact_access import set_contact_password
 
         set_contact_password(user, password)
+
+
+def staff_login(email: str, password: str) -> StaffUser | None:
+    """The staff user whose e-mail and password match (its last login time set), or None.
+
+    :param email: the login address (case-insensitive).
+    :param password: the password typed.
+    """
+    user = authenticate("staff", email, password)
+    if user is not None:
+        user.last_login_at = utcnow()
+        db.session.flush()
+    return user
+
+
+def change_own_password(user, current: str, new: str) -> None:
+    """Change one's own password after checking the current one.
+
+    :raises ValidationError: on `current` when it is not the password, or on `password`
+        when the new one is refused.
+    """
+    if not user.check_password(current or ""):
+        raise ValidationError("current", "This is not your current password.")
+    change_password(user, new)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal.billing.errors import ValidationError
 from portal.billing.pricing import PriceModel
 from portal.billing.periods import Period, boundary, period_at, period_containing
+from portal.billing.vocabulary import ACTIVE_PACKAGE_STATUSES, PackageStatus
 from portal.extensions import db
 from portal.billing.cycles import history_instants, lifetime_instants
 from portal.models import BillingChange, Customer, Invoice, LineItem, Package
@@ -42,8 +43,8 @@ from portal.services.suspensions import sync_suspension_states
 
 log = logging.getLogger("meterbill.billing")
 # A suspended package is billed too: its suspended days are prorated out, its usage billed.
-BILLABLE_STATUSES = ("active-current", "active-trial", "active-overdue", "suspended-suspended",
-                     "canceled-manual", "canceled-nonpayment")
+BILLABLE_STATUSES = (*ACTIVE_PACKAGE_STATUSES, PackageStatus.SUSPENDED, PackageStatus.CANCELED,
+                     PackageStatus.CANCELED_NONPAYMENT)
 _NO_PRICE = PriceModel("fla")
 # Boundaries billed for one package in one call; the rest waits for the next call or run.
 MAX_BOUNDARIES_PER_CALL = 100

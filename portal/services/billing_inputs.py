@@ -21,6 +21,7 @@ from portal.billing.money import from_minor
 from portal.billing.periods import Period
 from portal.billing.pricemodel import pricemodel_from_data
 from portal.billing.pricing import PriceModel
+from portal.billing.vocabulary import InvoiceStatus
 from portal.extensions import db
 from portal.models import BillingChange, Invoice, InvoiceLine, LineItem, UsageRecord
 from portal.services.suspensions import suspension_spans
@@ -104,7 +105,7 @@ def billed_charges(line_ids: list[int], currency: str) -> tuple[BilledCharge, ..
         select(InvoiceLine.line_item_id, InvoiceLine.period_start, InvoiceLine.kind,
                InvoiceLine.amount_minor, InvoiceLine.line_quantity, InvoiceLine.pricing)
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(InvoiceLine.line_item_id.in_(line_ids), Invoice.status != "void-void")
+        .where(InvoiceLine.line_item_id.in_(line_ids), Invoice.status != InvoiceStatus.VOID)
         .order_by(Invoice.id, InvoiceLine.position)
     )
     models: dict[str, PriceModel] = {}

@@ -33,9 +33,7 @@ from portal.models import LineItem, UsageRecord
 from portal.services import merchant_tz
 from portal.services.billing_inputs import line_spec
 from portal.services.catalog import pricemodel_of
-from portal.services.invoice_view import format_quantity
 from portal.services.packages import package_anchor
-from portal.services.plotting import figure_json
 
 DAY_SECONDS = 86400
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -244,69 +242,3 @@ def period_cost(line: LineItem, period: Period, aggregate: Decimal) -> Decimal:
     charge = (usage_charge(spec.pricing, aggregate) if billable_interval(spec, period)
               else price_quantity(spec.pricing, aggregate))
     return quantize_money(charge, line.package.customer.currency)
-
-
-_SERIES_NAMES = {  # (bars, cumulative line) by the item's aggregation
-    "add": ("Usage per day", "Billable total so far"),
-    "max": ("Daily maximum", "Billable maximum so far"),
-    "lat": ("Latest reading of the day", "Billable latest reading"),
-}
-
-
-def usage_figure_json(series: UsageSeries, units: str, cost_text: str, today: date | None = None) -> str:
-    """The Plotly figure (data, layout, config) of a series as JSON that is safe inside a
-    `<script type="application/json">` element.
-
-    :param series: from `usage_series`.
-    :param units: the item's plural unit name, for the axes.
-    :param cost_text: the formatted cost so far, shown on the graph.
-    :param today: the merchant's local date (default: now); the cumulative line stops there.
-    """
-    import plotly.graph_objects as go
-
-    # The cumulative line stops at today (or at the last day with usage, if later).
-    last = max([today or local_floor_date(utcnow(), merchant_tz())] + [b.day for b in series.days if b.records])
-    bars_name, line_name = _SERIES_NAMES[series.usage_type]
-    # Values go out as exact JSON numbers (see plotting.figure_json); the hover shows
-    # the exact decimal text, carried in customdata.
-    x = [bucket.day.isoformat() for bucket in series.days]
-    period = dict(xperiod=DAY_SECONDS * 1000, xperiodalignment="middle")
-    shown = [bucket.day <= last for bucket in series.days]
-    figure = go.Figure([
-        go.Bar(x=x, y=[b.value for b in series.days], name=bars_name, marker_color="#2563eb",
-               customdata=[[format_quantity(b.value), b.records] for b in series.days],
-               hovertemplate="%{customdata[0]} " + units + " (%{customdata[1]} records)<extra></extra>",
-               **period),
-        go.Scatter(x=x, y=[b.cumulative if keep else None for b, keep in zip(series.days, shown, strict=True)],
-                   customdata=[format_quantity(b.cumulative) for b in series.days],
-                   hovertemplate="%{customdata} " + units + "<extra>" + line_name + "</extra>",
-                   name=line_name, yaxis="y2", mode="lines+markers",
-                   line=dict(color="#f59e0b", width=2), **period),
-    ])
-    figure.update_layout(_layout(series, units, cost_text))
-    return f'{{"figure": {figure_json(figure)}, "config": {{"displaylogo": false, "responsive": true}}}}'
-
-
-def _layout(series: UsageSeries, units: str, cost_text: str) -> dict:
-    """Axes, the period boundaries as dashed lines, and the cost so far."""
-    start, end = series.days[0].day.isoformat(), (series.days[-1].day + timedelta(days=1)).isoformat()
-    boundary = dict(type="line", xref="x", yref="paper", y0=0, y1=1,
-                    line=dict(color="#6b7280", dash="dash", width=1))
-    label = dict(xref="x", yref="paper", y=1.0, yanchor="bottom", showarrow=False,
-                 font=dict(size=11, color="#6b7280"))
-    return dict(
-        height=400, margin=dict(l=60, r=60, t=100, b=40), bargap=0.15,
-        paper_bgcolor="#fff", plot_bgcolor="#fff", hovermode="x unified",
-        font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif"),
-        legend=dict(orientation="h", x=0, y=1.1, yanchor="bottom"),
-        xaxis=dict(type="date", range=[start, end], showgrid=False),
-        yaxis=dict(type="linear", title=dict(text=units), rangemode="tozero", gridcolor="#e5e7eb"),
-        yaxis2=dict(type="linear", title=dict(text=f"{units} (cumulative)"), overlaying="y", side="right",
-                    rangemode="tozero", showgrid=False),
-        shapes=[dict(boundary, x0=start, x1=start), dict(boundary, x0=end, x1=end)],
-        annotations=[dict(label, x=start, xanchor="left", text="Period start"),
-                     dict(label, x=end, xanchor="right", text="Period end"),
-                     # Above the legend (not beside it): on a phone the two would overlap.
-                     dict(xref="paper", yref="paper", x=1, y=1.3, yanchor="bottom",
-                          xanchor="right", showarrow=False, text=f"<b>Cost so far: {cost_text}</b>")],
-    )

@@ -13,21 +13,23 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from portal.billing.vocabulary import DocType, InvoiceStatus, PaymentMethod, TransactionType
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.billing.errors import ValidationError
 from portal.billing.money import from_minor
 from portal.models import Customer, Invoice, InvoiceLine, Transaction, TransactionApplication
+from portal.presentation.formatting import format_money
+from portal.presentation.labels import CREDIT_NOTE_STATUS_LABELS
 from portal.services import merchant_tz
 from portal.services.counters import next_number
 from portal.services.invoice_snapshot import snapshot_invoice
-from portal.services.invoice_view import format_money, invoice_context
+from portal.services.invoice_view import invoice_context
 from portal.services.payments import (
     apply_customer_credit, reverse_applications, settle_credit_note, settle_invoice,
 )
 
 CREDIT_NOTE_SEQUENCE = "credit_note_number"
-STATUS_LABELS = {"open-unpaid": "Open credit", "closed-paid": "Applied", "void-void": "Void"}
 
 
 def issue_credit_note(document: Invoice, apply_to: Invoice | None = None) -> Invoice:
@@ -37,14 +39,14 @@ def issue_credit_note(document: Invoice, apply_to: Invoice | None = None) -> Inv
     :param apply_to: an open invoice that gets the credit first (up to its balance); what
         is left goes to the customer's open invoices, oldest first.
     """
-    document.doc_type = "credit_note"
+    document.doc_type = DocType.CREDIT_NOTE
     document.refnumber = next_number(CREDIT_NOTE_SEQUENCE)
     document.due_date = document.date  # nothing is due on a credit note
     db.session.add(document)
     db.session.flush()
     memo = Transaction(
-        customer_id=document.customer_id, transaction_type="cre", currency=document.currency,
-        amount_minor=-document.total_minor, transaction_date=document.date, method="other",
+        customer_id=document.customer_id, transaction_type=TransactionType.CREDIT, currency=document.currency,
+        amount_minor=-document.total_minor, transaction_date=document.date, method=PaymentMethod.OTHER,
         reference=document.number, credit_note_id=document.id)
     db.session.add(memo)
     db.session.flush()
@@ -69,7 +71,7 @@ def issue_manual_credit(customer: Customer, amount_minor: int, *, descrip: str, 
     if amount_minor <= 0:
         raise ValidationError("amount", "must be more than 0")
     document = Invoice(customer_id=customer.id, kind="manual", currency=customer.currency, date=on,
-                       due_date=on, terms_days=0, status="open-unpaid", tax_rate=0,
+                       due_date=on, terms_days=0, status=InvoiceStatus.OPEN, tax_rate=0,
                        sum_base_minor=-amount_minor, sum_usage_minor=0, subtotal_minor=-amount_minor,
                        taxes_minor=0, total_minor=-amount_minor)
     document.lines = [InvoiceLine(position=0, kind="quantity", descrip=descrip,
@@ -94,7 +96,7 @@ def void_credit_note(credit_note: Invoice) -> Invoice:
     if transaction is not None:
         reverse_applications(list(transaction.applications))
         transaction.voided_at = now
-    credit_note.status, credit_note.voided_at = "void-void", now
+    credit_note.status, credit_note.voided_at = InvoiceStatus.VOID, now
     credit_note.paid_minor = 0
     db.session.flush()
     return credit_note
@@ -113,14 +115,14 @@ def credit_applications(credit_note: Invoice) -> list[tuple[TransactionApplicati
 def customer_credit_notes(customer_id: int) -> list[Invoice]:
     """The customer's credit notes, newest first."""
     return list(db.session.scalars(
-        select(Invoice).where(Invoice.customer_id == customer_id, Invoice.doc_type == "credit_note")
+        select(Invoice).where(Invoice.customer_id == customer_id, Invoice.doc_type == DocType.CREDIT_NOTE)
         .order_by(Invoice.date.desc(), Invoice.refnumber.desc())))
 
 
 def all_credit_notes(limit: int = 200) -> list[Invoice]:
     """The latest credit notes of every customer, newest first."""
     return list(db.session.scalars(
-        select(Invoice).where(Invoice.doc_type == "credit_note")
+        select(Invoice).where(Invoice.doc_type == DocType.CREDIT_NOTE)
         .order_by(Invoice.date.desc(), Invoice.refnumber.desc()).limit(limit)))
 
 
@@ -152,7 +154,7 @@ def credit_note_context(credit_note: Invoice) -> dict:
     credit = -credit_note.total_minor
     applied = -credit_note.paid_minor
     context.update(
-        credit_note=credit_note, status_label=STATUS_LABELS[credit_note.status],
+        credit_note=credit_note, status_label=CREDIT_NOTE_STATUS_LABELS[credit_note.status],
         line_periods=[_period_text(line) for line in credit_note.lines],
         credit=format_money(credit, c), applied=format_money(applied, c),
         credit_left=format_money(credit_note.balance_minor * -1, c),

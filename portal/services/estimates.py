@@ -18,6 +18,7 @@ from sqlalchemy import select
 from portal.billing.invoicing import invoice_totals
 from portal.billing.money import from_minor, quantize_money
 from portal.billing.periods import Period, boundary, period_containing
+from portal.billing.vocabulary import InvoiceStatus
 from portal.extensions import db
 from portal.models import Invoice, InvoiceLine, Package
 from portal.services import merchant_tz
@@ -79,7 +80,7 @@ def _billed_lines(package: Package, period: Period) -> list[EstimateLine]:
         select(InvoiceLine, Invoice.refnumber, Invoice.currency)
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         .where(InvoiceLine.line_item_id.in_(line_ids), InvoiceLine.period_start == period.start,
-               Invoice.status != "void-void", Invoice.customer_id == package.customer_id)
+               Invoice.status != InvoiceStatus.VOID, Invoice.customer_id == package.customer_id)
         .order_by(Invoice.date, Invoice.refnumber, InvoiceLine.position))
     return [EstimateLine(line.descrip, line.kind, line.line_quantity,
                          from_minor(line.amount_minor, currency), refnumber)

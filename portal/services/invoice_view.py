@@ -10,25 +10,14 @@ from types import SimpleNamespace
 from sqlalchemy import select
 
 from portal.billing.money import from_minor, minor_units, to_minor
+from portal.billing.vocabulary import InvoiceStatus
 from portal.extensions import db
 from portal.models import Customer, Invoice, Item, MerchantSettings
+from portal.presentation.formatting import format_money, format_quantity
+from portal.presentation.labels import INVOICE_STATUS_LABELS, invoice_state, label
 from portal.services.invoice_snapshot import build_snapshot, logo_image, snapshot_of
-from portal.services.labels import invoice_state, label
 from portal.services.settings import ensure_settings
 
-STATUS_LABELS = {"open-unpaid": "Unpaid", "closed-paid": "Paid", "void-void": "Void"}
-
-
-def format_money(minor: int, currency: str) -> str:
-    """"1,234.56 USD" style text of an amount in minor units."""
-    places = minor_units(currency)
-    return f"{from_minor(minor, currency):,.{places}f} {currency}"
-
-
-def format_quantity(value: Decimal) -> str:
-    """A quantity without trailing zeros ("361", "12.5")."""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 @dataclass(frozen=True)
@@ -143,7 +132,8 @@ def sample_invoice_context(today: date) -> dict:
     subtotal = sum(to_minor(line[4], c) for line in SAMPLE_LINES)
     taxes = to_minor(from_minor(subtotal, c) * rate, c)
     invoice = Invoice(refnumber=1001, date=today, due_date=today + timedelta(days=settings.payment_terms_days),
-                      status="open-unpaid", cycle_pre_from_date=today, cycle_post_to_date=today - timedelta(days=1),
+                      status=InvoiceStatus.OPEN, cycle_pre_from_date=today,
+                      cycle_post_to_date=today - timedelta(days=1),
                       cycle_pre_to_date=today + timedelta(days=30), cycle_post_from_date=today - timedelta(days=30),
                       currency=c, subtotal_minor=subtotal, taxes_minor=taxes, total_minor=subtotal + taxes,
                       paid_minor=0, tax_rate=rate, terms_days=settings.payment_terms_days)
@@ -151,7 +141,7 @@ def sample_invoice_context(today: date) -> dict:
     lines = [LineView(d, format_quantity(q), unit, f"{r:f}", format_money(to_minor(a, c), c), (), False)
              for d, q, unit, r, a in SAMPLE_LINES]
     return {"invoice": invoice, **_parties(snapshot), **_totals(invoice),
-            "status_label": STATUS_LABELS["open-unpaid"], "lines": lines}
+            "status_label": INVOICE_STATUS_LABELS[InvoiceStatus.OPEN], "lines": lines}
 
 
 def design_preview_context(today: date, design: dict, logo: str | None, accent: str) -> dict:

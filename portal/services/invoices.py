@@ -13,6 +13,7 @@ from portal.billing.invoicing import (
 from portal.billing.money import to_minor
 from portal.billing.periods import Period
 from portal.billing.pricemodel import pricemodel_to_data
+from portal.billing.vocabulary import InvoiceStatus
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import BillingChange, Customer, Invoice, InvoiceLine, Package, TransactionApplication
@@ -108,7 +109,7 @@ def _new_invoice(customer: Customer, instant: datetime, pre: Period | None,
         due_date=due_date(invoice_date, terms), terms_days=terms,
         cycle_pre_from_date=pre_from, cycle_pre_to_date=pre_to,
         cycle_post_from_date=post_from, cycle_post_to_date=post_to,
-        tax_rate=ctx.tax_rate(customer), status="open-unpaid",
+        tax_rate=ctx.tax_rate(customer), status=InvoiceStatus.OPEN,
     )
 
 
@@ -142,7 +143,7 @@ def _applications(invoice: Invoice) -> list[TransactionApplication]:
 
 def is_voidable(invoice: Invoice) -> bool:
     """Whether `void_invoice` accepts it: not void, and no payment applied by the merchant."""
-    return invoice.status != "void-void" and all(a.automatic for a in _applications(invoice))
+    return invoice.status != InvoiceStatus.VOID and all(a.automatic for a in _applications(invoice))
 
 
 def void_invoice(invoice: Invoice) -> Invoice:
@@ -153,7 +154,7 @@ def void_invoice(invoice: Invoice) -> Invoice:
 
     :param invoice: an open invoice without payments applied by the merchant, or a credit note.
     """
-    if invoice.status == "void-void":
+    if invoice.status == InvoiceStatus.VOID:
         raise ValidationError("invoice_id", f"invoice {invoice.id} is already void")
     if invoice.is_credit_note:
         void_credit_note(invoice)
@@ -163,7 +164,7 @@ def void_invoice(invoice: Invoice) -> Invoice:
             raise ValidationError("invoice_id", f"invoice {invoice.id} has payments applied; "
                                   "refund them before voiding")
         reverse_applications(list(applications))
-        invoice.status, invoice.voided_at = "void-void", utcnow()
+        invoice.status, invoice.voided_at = InvoiceStatus.VOID, utcnow()
     _log_released(invoice)
     db.session.flush()
     apply_customer_credit(invoice.customer_id)

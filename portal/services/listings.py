@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import exists, func, or_, select
 
+from portal.billing.vocabulary import DocType, InvoiceStatus
 from portal.extensions import db
 from portal.models import (
     Contact, Customer, EmailDelivery, Invoice, Item, LineItem, Package, Transaction,
@@ -13,7 +14,7 @@ from portal.models import (
 )
 
 PER_PAGE = 20
-INVOICE_FILTER_STATUSES = ("open-unpaid", "closed-paid", "void-void", "overdue")
+INVOICE_FILTER_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.VOID, "overdue")
 
 
 @dataclass(frozen=True)
@@ -69,22 +70,6 @@ def search_customers(query: str = "", page: int = 1, per_page: int = PER_PAGE) -
     return paginate(stmt, page, per_page)
 
 
-def balances_minor(customer_ids: list[int]) -> dict[int, int]:
-    """What each customer owes (as payments.customer_balance_minor): non-void invoice
-    totals minus payments, for these customers, in two grouped queries."""
-    if not customer_ids:
-        return {}
-    invoiced = dict(db.session.execute(
-        select(Invoice.customer_id, func.sum(Invoice.total_minor))
-        .where(Invoice.customer_id.in_(customer_ids), Invoice.status != "void-void")
-        .group_by(Invoice.customer_id)).all())
-    paid = dict(db.session.execute(
-        select(Transaction.customer_id, func.sum(Transaction.amount_minor))
-        .where(Transaction.customer_id.in_(customer_ids), Transaction.transaction_type == "pay")
-        .group_by(Transaction.customer_id)).all())
-    return {cid: int(invoiced.get(cid) or 0) - int(paid.get(cid) or 0) for cid in customer_ids}
-
-
 def filter_invoices(*, status: str = "", date_from: date | None = None, date_to: date | None = None,
                     customer_id: int | None = None, today: date | None = None, page: int = 1,
                     per_page: int = PER_PAGE) -> Page:
@@ -96,10 +81,10 @@ def filter_invoices(*, status: str = "", date_from: date | None = None, date_to:
     :param customer_id: only this customer's invoices.
     """
     stmt = (select(Invoice, Customer.company).join(Customer, Customer.id == Invoice.customer_id)
-            .where(Invoice.doc_type == "invoice")  # credit notes have their own list
+            .where(Invoice.doc_type == DocType.INVOICE)  # credit notes have their own list
             .order_by(Invoice.date.desc(), Invoice.refnumber.desc()))
     if status == "overdue":
-        stmt = stmt.where(Invoice.status == "open-unpaid", Invoice.due_date < (today or date.today()))
+        stmt = stmt.where(Invoice.status == InvoiceStatus.OPEN, Invoice.due_date < (today or date.today()))
     elif status:
         stmt = stmt.where(Invoice.status == status)
     if date_from is not None:
@@ -126,7 +111,7 @@ def customer_packages(customer_id: int) -> list[Package]:
 def customer_invoices(customer_id: int, limit: int = 50) -> list[Invoice]:
     """The customer's latest invoices."""
     return list(db.session.scalars(
-        select(Invoice).where(Invoice.customer_id == customer_id, Invoice.doc_type == "invoice")
+        select(Invoice).where(Invoice.customer_id == customer_id, Invoice.doc_type == DocType.INVOICE)
         .order_by(Invoice.date.desc(), Invoice.refnumber.desc()).limit(limit)))
 
 

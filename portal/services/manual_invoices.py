@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import delete, select, update
 
 from portal.billing.errors import ValidationError
+from portal.billing.vocabulary import DocType, InvoiceStatus
 from portal.billing.invoicing import due_date as compute_due_date
 from portal.billing.money import from_minor, quantize_money, to_minor
 from portal.extensions import db
@@ -119,7 +120,7 @@ def create_manual_invoice(customer: Customer, lines: list[ManualLine], *, invoic
         raise ValidationError("due_date", "must not be before the invoice date")
     invoice = Invoice(customer_id=customer.id, kind="manual", currency=customer.currency,
                       date=invoice_date, due_date=due, terms_days=(due - invoice_date).days,
-                      tax_rate=ctx.tax_rate(customer), status="open-unpaid")
+                      tax_rate=ctx.tax_rate(customer), status=InvoiceStatus.OPEN)
     _fill_lines(invoice, lines)
     snapshot_invoice(invoice, customer)
     _apply_details(invoice, details)
@@ -133,7 +134,7 @@ def create_manual_invoice(customer: Customer, lines: list[ManualLine], *, invoic
 def _editable(invoice: Invoice, what: str) -> None:
     """Refuse changing the charges of an invoice that is void, paid by the merchant or billed
     by a run (its lines are the reconciliation's billed charges: void it instead)."""
-    if invoice.doc_type != "invoice" or invoice.status != "open-unpaid":
+    if invoice.doc_type != DocType.INVOICE or invoice.status != InvoiceStatus.OPEN:
         raise ValidationError("invoice_id", f"invoice {invoice.id} is {invoice.status}: it cannot be {what}")
     if invoice.kind != "manual":
         raise ValidationError("line_items", f"invoice {invoice.id} was billed from package "
@@ -158,7 +159,7 @@ def update_invoice(invoice: Invoice, *, lines: list[ManualLine] | None = None,
 
     :param lines: the new list of lines (existing ones named with `keep`), or None.
     """
-    if invoice.doc_type != "invoice":
+    if invoice.doc_type != DocType.INVOICE:
         raise ValidationError("invoice_id", f"{invoice.id} is a credit note")
     changes_money = lines is not None or invoice_date is not None or due is not None
     if changes_money:

@@ -20,6 +20,7 @@ from portal.billing.errors import ValidationError
 from portal.billing.money import MAX_USAGE_VALUE, to_micro
 from portal.billing.periods import validate_paycycle
 from portal.billing.pricing import PriceModel
+from portal.billing.vocabulary import InvoiceStatus, PackageStatus
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Customer, Invoice, Item, LineItem, Package, QuantityChange
@@ -31,7 +32,7 @@ from portal.services.package_periods import (  # noqa: F401  (package_anchor: re
 )
 from portal.timeutil import format_datetime
 
-CANCELED = "canceled-manual"
+CANCELED = PackageStatus.CANCELED
 MAX_TRIAL_DAYS = 3650
 PACKAGE_FIELDS = ("nickname", "external_key", "holduntil_at", "paycycle")
 
@@ -127,7 +128,7 @@ def is_invoiced(package: Package) -> bool:
 def last_billed_boundary(package: Package) -> datetime | None:
     """The latest boundary of a non-void invoice of the package (None before the first)."""
     return db.session.scalar(select(func.max(Invoice.boundary_at)).where(
-        Invoice.package_id == package.id, Invoice.status != "void-void"))
+        Invoice.package_id == package.id, Invoice.status != InvoiceStatus.VOID))
 
 
 def change_instant(package: Package, at: datetime | None, field: str, floor: datetime) -> datetime:

@@ -18,9 +18,11 @@ from sqlalchemy import func, select
 
 from portal.billing.errors import ValidationError
 from portal.billing.money import from_minor, parse_money, to_minor
+from portal.billing.vocabulary import DocType, InvoiceStatus, PaymentMethod, TransactionType
 from portal.extensions import db
 from portal.models import Customer, Invoice, Transaction, TransactionApplication
 from portal.models.transactions import PAYMENT_METHODS
+from portal.services import balances
 
 
 METHOD_ALIASES = {"crd": "card", "credit card": "card", "creditcard": "card", "chk": "check"}
@@ -50,8 +52,8 @@ def settle_invoice(invoice: Invoice) -> None:
     paid = db.session.scalar(select(func.coalesce(func.sum(TransactionApplication.amount_minor), 0))
                              .where(TransactionApplication.invoice_id == invoice.id))
     invoice.paid_minor = int(paid)
-    if invoice.status != "void-void":
-        invoice.status = "closed-paid" if invoice.paid_minor >= invoice.total_minor else "open-unpaid"
+    if invoice.status != InvoiceStatus.VOID:
+        invoice.status = InvoiceStatus.PAID if invoice.paid_minor >= invoice.total_minor else InvoiceStatus.OPEN
 
 
 def settle_credit_note(credit_note: Invoice) -> None:
@@ -61,9 +63,9 @@ def settle_credit_note(credit_note: Invoice) -> None:
         .join(Transaction, Transaction.id == TransactionApplication.transaction_id)
         .where(Transaction.credit_note_id == credit_note.id))
     credit_note.paid_minor = -int(applied)
-    if credit_note.status != "void-void":
+    if credit_note.status != InvoiceStatus.VOID:
         used_up = credit_note.paid_minor <= credit_note.total_minor
-        credit_note.status = "closed-paid" if used_up else "open-unpaid"
+        credit_note.status = InvoiceStatus.PAID if used_up else InvoiceStatus.OPEN
 
 
 def _applied_by_transaction(customer_id: int) -> dict[int, int]:
@@ -79,7 +81,7 @@ def _refunded_by_source(customer_id: int) -> tuple[dict[int, int], int]:
     refunds that name no transaction (they pay back the oldest credit)."""
     rows = db.session.execute(
         select(Transaction.refund_of_id, func.sum(Transaction.amount_minor))
-        .where(Transaction.customer_id == customer_id, Transaction.transaction_type == "ref",
+        .where(Transaction.customer_id == customer_id, Transaction.transaction_type == TransactionType.REFUND,
                Transaction.voided_at.is_(None)).group_by(Transaction.refund_of_id))
     named = {source_id: int(total) for source_id, total in rows}
     return named, named.pop(None, 0)
@@ -95,7 +97,7 @@ def available_credit(customer_id: int) -> list[tuple[Transaction, int]]:
     refunded, unnamed = _refunded_by_source(customer_id)
     sources = db.session.scalars(
         select(Transaction).where(Transaction.customer_id == customer_id,
-                                  Transaction.transaction_type.in_(("pay", "cre")),
+                                  Transaction.transaction_type.in_((TransactionType.PAYMENT, TransactionType.CREDIT)),
                                   Transaction.voided_at.is_(None))
         .order_by(Transaction.transaction_date, Transaction.id))
     result = []
@@ -145,8 +147,8 @@ def apply_customer_credit(customer_id: int) -> int:
     if not sources:
         return 0
     invoices = list(db.session.scalars(
-        select(Invoice).where(Invoice.customer_id == customer_id, Invoice.doc_type == "invoice",
-                              Invoice.status == "open-unpaid")
+        select(Invoice).where(Invoice.customer_id == customer_id, Invoice.doc_type == DocType.INVOICE,
+                              Invoice.status == InvoiceStatus.OPEN)
         .order_by(Invoice.date, Invoice.refnumber)))
     total, touched = 0, set()
     for invoice in invoices:
@@ -176,7 +178,7 @@ def apply_credit_to_invoice(invoice: Invoice, limit_minor: int | None = None) ->
     :param limit_minor: apply at most this much (None: up to the invoice's balance).
     :returns: the minor units applied (0 when the customer has no credit).
     """
-    if invoice.status != "open-unpaid" or invoice.doc_type != "invoice":
+    if invoice.status != InvoiceStatus.OPEN or invoice.doc_type != DocType.INVOICE:
         raise ValidationError("invoice_id", f"invoice {invoice.id} is {invoice.status}, not open")
     _lock_customer(invoice.customer_id)
     db.session.refresh(invoice)
@@ -222,9 +224,9 @@ def _apply(payment: Transaction, application: Application, remaining: int, index
     field = f"applied_to[{index}]"
     if invoice.customer_id != payment.customer_id:
         raise ValidationError(field, f"invoice {invoice.id} belongs to another customer")
-    if invoice.status == "void-void":
+    if invoice.status == InvoiceStatus.VOID:
         raise ValidationError(field, f"invoice {invoice.id} is void")
-    if invoice.doc_type != "invoice":
+    if invoice.doc_type != DocType.INVOICE:
         raise ValidationError(field, f"{invoice.id} is a credit note, not an invoice")
     balance = invoice.total_minor - invoice.paid_minor
     wanted = (balance if application.amount is None else
@@ -237,7 +239,7 @@ def _apply(payment: Transaction, application: Application, remaining: int, index
     return amount
 
 
-def record_payment(customer: Customer, *, amount, paid_on: date, method: str = "other",
+def record_payment(customer: Customer, *, amount, paid_on: date, method: str = PaymentMethod.OTHER,
                    reference: str | None = None,
                    applications: list[Application] | None = None) -> Transaction:
     """Record a payment of `customer` and apply it to invoices; flushes.
@@ -258,7 +260,7 @@ def record_payment(customer: Customer, *, amount, paid_on: date, method: str = "
     _lock_customer(customer.id)  # a run applying credit to these invoices finishes first
     for application in applications or []:
         db.session.refresh(application.invoice)  # their balances as of the lock
-    payment = Transaction(customer_id=customer.id, transaction_type="pay", currency=customer.currency,
+    payment = Transaction(customer_id=customer.id, transaction_type=TransactionType.PAYMENT, currency=customer.currency,
                           amount_minor=to_minor(value, customer.currency), transaction_date=paid_on,
                           method=method, reference=reference)
     db.session.add(payment)
@@ -274,14 +276,14 @@ def record_payment(customer: Customer, *, amount, paid_on: date, method: str = "
     return payment
 
 
-def pay_invoice(invoice: Invoice, *, paid_on: date, method: str = "other",
+def pay_invoice(invoice: Invoice, *, paid_on: date, method: str = PaymentMethod.OTHER,
                 amount=None, reference: str | None = None) -> Transaction:
     """Record a payment of one invoice: its whole balance unless `amount` is given.
 
     :param invoice: an open invoice.
     :param amount: a partial amount, or None for the balance.
     """
-    if invoice.status != "open-unpaid" or invoice.doc_type != "invoice":
+    if invoice.status != InvoiceStatus.OPEN or invoice.doc_type != DocType.INVOICE:
         raise ValidationError("invoice_id", f"invoice {invoice.id} is {invoice.status}, not open")
     value = (parse_money(amount, "amount") if amount is not None
              else from_minor(invoice.balance_minor, invoice.currency))
@@ -291,16 +293,5 @@ def pay_invoice(invoice: Invoice, *, paid_on: date, method: str = "other",
 
 
 def customer_balance_minor(customer: Customer) -> int:
-    """What the customer owes: non-void invoice totals, minus credit notes (negative
-    totals), minus payments, plus refunds paid back (a negative result is credit the
-    customer has)."""
-    invoiced = db.session.scalar(select(func.coalesce(func.sum(Invoice.total_minor), 0))
-                                 .where(Invoice.customer_id == customer.id, Invoice.status != "void-void"))
-    paid = db.session.scalar(select(func.coalesce(func.sum(Transaction.amount_minor), 0))
-                             .where(Transaction.customer_id == customer.id, Transaction.transaction_type == "pay",
-                                    Transaction.voided_at.is_(None)))
-    refunded = db.session.scalar(select(func.coalesce(func.sum(Transaction.amount_minor), 0))
-                                 .where(Transaction.customer_id == customer.id,
-                                        Transaction.transaction_type == "ref",
-                                        Transaction.voided_at.is_(None)))
-    return int(invoiced) - int(paid) + int(refunded)
+    """What the customer owes (negative: credit it has); see services/balances.py."""
+    return balances.customer_balance_minor(customer)

@@ -14,19 +14,17 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import case, func, select
 
-from portal.billing.money import from_minor
 from portal.billing.periods import local_midnight
+from portal.billing.vocabulary import DocType, InvoiceStatus, TransactionType
 from portal.extensions import db
 from portal.models import CsvImport, Customer, Invoice, Item, LineItem, Transaction, UsageRecord
 from portal.services import merchant_tz
-from portal.services.invoice_view import format_money
-from portal.services.plotting import figure_json
 
 DUE_SOON_DAYS = 14
 CHART_MONTHS = 12
-NOT_VOID = Invoice.status != "void-void"
+NOT_VOID = Invoice.status != InvoiceStatus.VOID
 # A refund counts against what was collected; credits are not money received.
-SIGNED_AMOUNT = case((Transaction.transaction_type == "ref", -Transaction.amount_minor),
+SIGNED_AMOUNT = case((Transaction.transaction_type == TransactionType.REFUND, -Transaction.amount_minor),
                      else_=Transaction.amount_minor)
 
 
@@ -75,7 +73,7 @@ def collected_by_currency(first: date, end: date) -> dict[str, int]:
     """Payments minus refunds dated in [first, end), per currency (minor units)."""
     rows = db.session.execute(
         select(Transaction.currency, func.sum(SIGNED_AMOUNT))
-        .where(Transaction.transaction_type.in_(("pay", "ref")),
+        .where(Transaction.transaction_type.in_((TransactionType.PAYMENT, TransactionType.REFUND)),
                Transaction.transaction_date >= first, Transaction.transaction_date < end)
         .group_by(Transaction.currency))
     return {currency: int(total) for currency, total in rows}
@@ -87,7 +85,7 @@ def open_balance_by_currency(today: date) -> dict[str, tuple[int, int, int]]:
     rows = db.session.execute(
         select(Invoice.currency, func.sum(Invoice.total_minor - Invoice.paid_minor),
                func.count(Invoice.id), overdue)
-        .where(Invoice.status == "open-unpaid", Invoice.doc_type == "invoice").group_by(Invoice.currency))
+        .where(Invoice.status == InvoiceStatus.OPEN, Invoice.doc_type == DocType.INVOICE).group_by(Invoice.currency))
     return {currency: (int(owed), int(count), int(late or 0)) for currency, owed, count, late in rows}
 
 
@@ -110,7 +108,7 @@ def invoices_due(today: date, days: int = DUE_SOON_DAYS, limit: int = 10) -> lis
     """Open invoices due from today to `days` days ahead: (invoice, company) by due date."""
     return list(db.session.execute(
         select(Invoice, Customer.company).join(Customer, Customer.id == Invoice.customer_id)
-        .where(Invoice.status == "open-unpaid", Invoice.due_date >= today,
+        .where(Invoice.status == InvoiceStatus.OPEN, Invoice.due_date >= today,
                Invoice.due_date <= today + timedelta(days=days))
         .order_by(Invoice.due_date, Invoice.refnumber).limit(limit)))
 
@@ -148,35 +146,11 @@ def monthly_revenue(today: date, months: int = CHART_MONTHS) -> list[MonthRevenu
     first, end = month_start(today, months - 1), month_start(today, -1)
     invoiced = _by_month(Invoice.date, Invoice.currency, Invoice.total_minor, first, end, NOT_VOID)
     collected = _by_month(Transaction.transaction_date, Transaction.currency, SIGNED_AMOUNT, first, end,
-                          Transaction.transaction_type.in_(("pay", "ref")))
+                          Transaction.transaction_type.in_((TransactionType.PAYMENT, TransactionType.REFUND)))
     currencies = sorted({c for _, c in invoiced} | {c for _, c in collected})
     return [MonthRevenue(month_start(today, back), c, invoiced.get((month_start(today, back), c), 0),
                          collected.get((month_start(today, back), c), 0))
             for c in currencies for back in range(months - 1, -1, -1)]
-
-
-def revenue_figure_json(months: list[MonthRevenue]) -> str:
-    """The Plotly figure (bars of invoiced and collected per month) as JSON text.
-
-    Amounts travel as exact JSON numbers on a linear axis; the hover shows them formatted.
-    """
-    import plotly.graph_objects as go
-
-    figure = go.Figure()
-    for currency in dict.fromkeys(m.currency for m in months):
-        rows = [m for m in months if m.currency == currency]
-        labels = [m.month.strftime("%b %Y") for m in rows]
-        for name, attr, colour in (("Invoiced", "invoiced_minor", "#2563eb"),
-                                   ("Collected", "collected_minor", "#16a34a")):
-            minors = [getattr(m, attr) for m in rows]
-            figure.add_bar(name=f"{name} ({currency})", x=labels, y=[from_minor(v, currency) for v in minors],
-                           customdata=[format_money(v, currency) for v in minors], marker_color=colour,
-                           hovertemplate="%{x}: %{customdata}<extra>" + name + "</extra>")
-    figure.update_layout(barmode="group", margin=dict(l=50, r=10, t=10, b=40), height=320,
-                         legend=dict(orientation="h", y=-0.2), xaxis=dict(type="category"),
-                         yaxis=dict(type="linear", rangemode="tozero"),
-                         paper_bgcolor="#ffffff", plot_bgcolor="#ffffff")
-    return figure_json(figure)
 
 
 @dataclass(frozen=True)
@@ -195,7 +169,7 @@ class Dashboard:
     latest_invoices: list
     latest_payments: list
     latest_imports: list[CsvImport]
-    chart_json: str
+    revenue: list[MonthRevenue]  # per month and currency, oldest first (the bar chart)
 
     @property
     def open_owed(self) -> dict[str, int]:
@@ -235,5 +209,5 @@ def dashboard(now: datetime) -> Dashboard:
         due_soon=invoices_due(today),
         latest_invoices=recent_invoices(), latest_payments=recent_payments(),
         latest_imports=recent_imports(),
-        chart_json=revenue_figure_json(monthly_revenue(today)),
+        revenue=monthly_revenue(today),
     )

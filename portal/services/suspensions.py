@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, or_, update
 
 from portal.billing.errors import ValidationError
+from portal.billing.vocabulary import ACTIVE_PACKAGE_STATUSES, PackageStatus
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Package, Suspension
@@ -23,9 +24,9 @@ from portal.services import merchant_tz
 from portal.services.packages import change_instant, require_open
 from portal.timeutil import format_datetime
 
-SUSPENDED = "suspended-suspended"
-RESUMED = "active-current"
-ACTIVE_STATUSES = ("active-current", "active-trial", "active-overdue")
+SUSPENDED = PackageStatus.SUSPENDED
+RESUMED = PackageStatus.CURRENT
+ACTIVE_STATUSES = ACTIVE_PACKAGE_STATUSES
 
 
 def in_force(suspension: Suspension, now: datetime) -> bool:

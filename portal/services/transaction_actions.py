@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from portal.billing.errors import ValidationError
+from portal.billing.vocabulary import DocType, InvoiceStatus, TransactionType
 from portal.billing.money import parse_money, to_minor
 from portal.db_types import utcnow
 from portal.extensions import db
@@ -71,7 +72,7 @@ def refund_transaction(source: Transaction, *, amount=None, refunded_on: date,
     :param amount: how much (None: all that is not refunded yet).
     :returns: the new `ref` transaction.
     """
-    if source.transaction_type not in ("pay", "cre") or source.voided_at is not None:
+    if source.transaction_type not in (TransactionType.PAYMENT, TransactionType.CREDIT) or source.voided_at is not None:
         raise ValidationError("transaction_id", f"transaction {source.id} cannot be refunded "
                               f"({source.transaction_type}{', void' if source.voided_at else ''})")
     _lock_customer(source.customer_id)
@@ -83,7 +84,7 @@ def refund_transaction(source: Transaction, *, amount=None, refunded_on: date,
     unapplied = source.amount_minor - refunded_minor(source) - _applied(source)
     if wanted > unapplied:
         _take_back(source, wanted - unapplied)
-    refund = Transaction(customer_id=source.customer_id, transaction_type="ref",
+    refund = Transaction(customer_id=source.customer_id, transaction_type=TransactionType.REFUND,
                          currency=source.currency, amount_minor=wanted, transaction_date=refunded_on,
                          method=method or source.method, reference=reference, refund_of_id=source.id)
     db.session.add(refund)
@@ -106,7 +107,7 @@ def record_refund(customer: Customer, *, amount, refunded_on: date, method: str 
     if wanted > credit:
         raise ValidationError("amount", f"is more than the customer's unapplied credit "
                               f"({credit} minor units); a refund pays back credit only")
-    refund = Transaction(customer_id=customer.id, transaction_type="ref", currency=customer.currency,
+    refund = Transaction(customer_id=customer.id, transaction_type=TransactionType.REFUND, currency=customer.currency,
                          amount_minor=wanted, transaction_date=refunded_on, method=method,
                          reference=reference)
     db.session.add(refund)
@@ -152,7 +153,8 @@ def change_applied_amounts(transaction: Transaction, changes: list[AppliedAmount
     to it, and all applications together at most the transaction's unrefunded amount.
     Credit freed here is not applied elsewhere automatically by this change.
     """
-    if transaction.transaction_type not in ("pay", "cre") or transaction.voided_at is not None:
+    applicable = (TransactionType.PAYMENT, TransactionType.CREDIT)
+    if transaction.transaction_type not in applicable or transaction.voided_at is not None:
         raise ValidationError("transaction_id", f"transaction {transaction.id} cannot be applied")
     _lock_customer(transaction.customer_id)
     current = {a.invoice_id: a for a in transaction.applications}
@@ -175,7 +177,7 @@ def _set_application(transaction: Transaction, current: dict, change: AppliedAmo
     invoice = change.invoice
     if invoice.customer_id != transaction.customer_id:
         raise ValidationError(f"{field}.invoice_id", f"invoice {invoice.id} belongs to another customer")
-    if invoice.doc_type != "invoice" or invoice.status == "void-void":
+    if invoice.doc_type != DocType.INVOICE or invoice.status == InvoiceStatus.VOID:
         raise ValidationError(f"{field}.invoice_id", f"invoice {invoice.id} is not an open invoice")
     amount = to_minor(parse_money(change.amount, f"{field}.applied"), transaction.currency)
     if amount < 0:
@@ -207,8 +209,8 @@ def pay_from_credit(customer: Customer, invoices: list[Invoice], amount_minor: i
 
     _lock_customer(customer.id)
     targets = invoices or list(db.session.scalars(
-        select(Invoice).where(Invoice.customer_id == customer.id, Invoice.doc_type == "invoice",
-                              Invoice.status == "open-unpaid").order_by(Invoice.date, Invoice.refnumber)))
+        select(Invoice).where(Invoice.customer_id == customer.id, Invoice.doc_type == DocType.INVOICE,
+                              Invoice.status == InvoiceStatus.OPEN).order_by(Invoice.date, Invoice.refnumber)))
     wanted = amount_minor if amount_minor is not None else sum(i.balance_minor for i in targets)
     credit = sum(left for _, left in available_credit(customer.id))
     if wanted <= 0:

@@ -66,7 +66,7 @@ def test_void_action_and_refusals(api, db):
     invoice = make_october_invoice()
     assert api.post(f"/api/v3/invoice/{invoice.id}/_action/void", json={}).status_code == 200
     got = body(api.get(f"/api/v3/invoice/{invoice.id}"))["response"]
-    assert (got["invoice_status_str"], got["is_void"], got["balance"]) == ("void-void", True, Decimal("0.00"))
+    assert (got["invoice_status_str"], got["is_void"], got["balance"]) == ("closed-void", True, Decimal("0.00"))
     twice = api.post(f"/api/v3/invoice/{invoice.id}/_action/void", json={})
     assert twice.status_code == 400 and "already void" in body(twice)["message"]
     unknown = api.post(f"/api/v3/invoice/{invoice.id}/_action/explode", json={})

@@ -26,7 +26,7 @@ def test_dashboard_shows_balance_open_invoices_and_packages(jane, acme):
 
 
 def test_invoice_list_pages_with_htmx(jane, acme, monkeypatch):
-    monkeypatch.setattr("portal.customer.billing.INVOICES_PER_PAGE", 1)
+    monkeypatch.setattr("portal.customer.invoices.INVOICES_PER_PAGE", 1)
     first = text(jane.get("/portal/invoices"))
     assert "<html" in first and f"#{acme.invoice.refnumber}" in first  # newest first
     assert f"#{acme.september.refnumber}<" not in first and "Page 1 of 2" in first

@@ -48,7 +48,7 @@ def test_email_and_void(admin, viewer, db):
     answer = admin.post(f"/merchant/credit-notes/{note_id}/void", htmx=True)
     assert answer.status_code == 200 and "Credit note CN-0001 voided." in answer.get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.get(Invoice, note_id).status == "void-void"
+    assert db.session.get(Invoice, note_id).status == "closed-void"
     assert db.session.get(Invoice, november.id).balance_minor == 1000
 
 

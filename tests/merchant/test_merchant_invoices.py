@@ -106,7 +106,7 @@ def test_void_and_refuse_voiding_twice(admin, db):
     invoice = make_october_invoice()
     assert admin.post(f"/merchant/invoices/{invoice.id}/void").status_code == 302
     db.session.expire_all()
-    assert invoice.status == "void-void"
+    assert invoice.status == "closed-void"
     again = admin.post(f"/merchant/invoices/{invoice.id}/void")
     assert again.status_code == 422 and "is already void" in again.get_data(as_text=True)
 

@@ -16,7 +16,8 @@ from portal.extensions import db as _db
 from portal.models import UsageRecord
 from portal.services.billing_inputs import line_spec, usage_aggregate
 from portal.services.catalog import pricemodel_of, unit_price
-from portal.services.charts import choose_period, usage_figure_json, usage_series
+from portal.presentation.figures import usage_figure_json
+from portal.services.charts import choose_period, usage_series
 from portal.services.packages import LineDraft, cancel_package, create_package, package_anchor
 
 

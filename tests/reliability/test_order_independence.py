@@ -51,7 +51,7 @@ def _apply(db, package, op, state):
         run_billing(state["now"])
     else:
         open_invoices = db.session.scalars(
-            select(Invoice).where(Invoice.status != "void-void").order_by(Invoice.id)).all()
+            select(Invoice).where(Invoice.status != "closed-void").order_by(Invoice.id)).all()
         if open_invoices:
             void_invoice(open_invoices[op[1] % len(open_invoices)])
     db.session.commit()
@@ -61,7 +61,7 @@ def _billed(db, line_id, kind, start):
     rows = db.session.scalars(
         select(InvoiceLine.amount_minor).join(Invoice)
         .where(InvoiceLine.line_item_id == line_id, InvoiceLine.kind == kind,
-               InvoiceLine.period_start == start, Invoice.status != "void-void"))
+               InvoiceLine.period_start == start, Invoice.status != "closed-void"))
     return sum(rows)
 
 

@@ -86,7 +86,7 @@ def _apply(db, package, items, op, state):
         run_billing(state["now"])
     elif kind == "void":
         open_invoices = db.session.scalars(
-            select(Invoice).where(Invoice.status != "void-void").order_by(Invoice.id)).all()
+            select(Invoice).where(Invoice.status != "closed-void").order_by(Invoice.id)).all()
         if open_invoices:
             void_invoice(open_invoices[op[1] % len(open_invoices)])
     elif kind == "quantity":
@@ -108,7 +108,7 @@ def _stored(db, package_id):
     rows = db.session.execute(
         select(InvoiceLine.line_item_id, InvoiceLine.period_start, InvoiceLine.kind,
                InvoiceLine.amount_minor, InvoiceLine.pricing).join(Invoice)
-        .where(Invoice.package_id == package_id, Invoice.status != "void-void")
+        .where(Invoice.package_id == package_id, Invoice.status != "closed-void")
         .order_by(Invoice.id, InvoiceLine.position))
     billed, models = {}, {}
     for line_id, start, kind, amount, pricing in rows:

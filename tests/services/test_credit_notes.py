@@ -154,7 +154,7 @@ def test_void_of_the_credit_note_reverses_its_applications(db):
     void_invoice(db.session.get(Invoice, state.credit_note.id))
     db.session.commit()
     note = db.session.get(Invoice, state.credit_note.id)
-    assert (note.status, note.paid_minor, note.balance_minor) == ("void-void", 0, 0)
+    assert (note.status, note.paid_minor, note.balance_minor) == ("closed-void", 0, 0)
     assert (november.paid_minor, november.balance_minor, november.status) == (0, 1000, "open-unpaid")
     assert credit_note_transaction(note).voided_at is not None
     assert customer_credit_minor(state.customer.id) == 0

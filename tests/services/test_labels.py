@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal.services.labels import VOCABULARIES, invoice_state, label
+from portal.presentation.labels import VOCABULARIES, invoice_state, label
 
 
 def _invoice(status="open-unpaid", paid=0, due=date(2015, 10, 31)):
@@ -19,7 +19,7 @@ def _invoice(status="open-unpaid", paid=0, due=date(2015, 10, 31)):
     (_invoice(paid=500), date(2015, 10, 15), "partly-paid"),
     (_invoice(paid=500), date(2015, 11, 1), "overdue-partly-paid"),
     (_invoice("closed-paid", paid=2805), date(2016, 1, 1), "paid"),
-    (_invoice("void-void"), date(2016, 1, 1), "void"),
+    (_invoice("closed-void"), date(2016, 1, 1), "void"),
 ])
 def test_invoice_state(invoice, today, state):
     assert invoice_state(invoice, today) == state

@@ -56,7 +56,7 @@ def test_quantity_changes_are_recorded_and_corrected_in_place(db):
 def test_changes_before_the_last_billed_boundary_are_refused_but_void_invoices_do_not_count(db):
     package = make_package()
     line = package.line_items[0]
-    _invoice(db, package, utc(2015, 11, 1), status="void-void")
+    _invoice(db, package, utc(2015, 11, 1), status="closed-void")
     _invoice(db, package, utc(2015, 10, 1))
     assert last_billed_boundary(package) == utc(2015, 10, 1)
     with pytest.raises(ValidationError, match="last invoiced period boundary"):
@@ -127,7 +127,7 @@ def test_update_package_schedule_only_before_any_invoice(db):
     assert error.value.field == "paycycle"
     with pytest.raises(ValidationError, match="is not a package field"):
         update_package(package, status="active-trial")
-    _invoice(db, package, utc(2015, 9, 1), status="void-void")  # even a void invoice fixed the periods
+    _invoice(db, package, utc(2015, 9, 1), status="closed-void")  # even a void invoice fixed the periods
     with pytest.raises(ValidationError, match="has been invoiced"):
         update_package(package, paycycle="mon")
     update_package(package, paycycle="yrl", external_key="same-cycle-is-no-change")

@@ -1,19 +1,16 @@
 """`customer`: companies billed by the merchant."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from portal.api.body import column_length, get_str
 from portal.api.format import dt, money
 from portal.api.query import Field, as_datetime, as_int, as_text
 from portal.api.registry import Resource, register
-from portal.extensions import db
-from portal.models import Customer, Invoice
+from portal.models import Customer
+from portal.services.balances import customer_balance_minor, invoiced_minor
 from portal.services.customers import (
     CUSTOMER_FIELDS, SUPERUSER_NAME_PARTS, billing_contact, create_customer, delete_customer,
     update_customer,
 )
-from portal.services.payments import customer_balance_minor
 
 FIELDS = {
     "customer_id": Field(Customer.id, as_int),
@@ -28,14 +25,6 @@ FIELDS = {
     "currency_iso4217": Field(Customer.currency, as_text),
     "write_datetime": Field(Customer.created_at, as_datetime),
 }
-
-
-def invoiced_minor(customer: Customer) -> int:
-    """What the customer was invoiced, over non-void invoices, in minor units."""
-    return int(db.session.scalar(
-        select(func.coalesce(func.sum(Invoice.total_minor), 0))
-        .where(Invoice.customer_id == customer.id, Invoice.status != "void-void")
-    ))
 
 
 def serialize(customer: Customer) -> dict:

@@ -9,6 +9,7 @@ from portal.api.resources.money_input import (
     refuse_charges, refuse_fields, refuse_other_currency,
 )
 from portal.billing.money import parse_decimal, to_minor
+from portal.billing.vocabulary import InvoiceStatus
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Customer, Invoice, Item
@@ -129,7 +130,7 @@ def pay(invoice: Invoice, data: dict) -> bool:
                        "Meterbill has none and only applies the customer's credit",
                        {"field": "use_customer_balance"})
     amount = get_amount(data, "amount")
-    if invoice.status == "closed-paid":
+    if invoice.status == InvoiceStatus.PAID:
         return False  # nothing to apply: it is paid
     limit = None if amount is None else to_minor(amount, invoice.currency)
     return apply_credit_to_invoice(invoice, limit) > 0
@@ -151,7 +152,7 @@ def void(invoice: Invoice, data: dict) -> bool:
 
 def approve(invoice: Invoice, data: dict) -> bool:
     """POST invoice/N?action=approve: invoices are issued when written; nothing to approve."""
-    if invoice.status == "void-void":
+    if invoice.status == InvoiceStatus.VOID:
         raise ApiError(400, f"invoice_id: invoice {invoice.id} is void", {"field": "invoice_id"})
     return True
 
@@ -161,7 +162,7 @@ def credit(invoice: Invoice, data: dict) -> dict:
     balance), applied to this invoice; answers the `cre` transaction's id."""
     amount = get_amount(data, "amount")
     minor = invoice.balance_minor if amount is None else to_minor(amount, invoice.currency)
-    if invoice.status != "open-unpaid":
+    if invoice.status != InvoiceStatus.OPEN:
         raise ApiError(400, f"invoice_id: invoice {invoice.id} is {invoice.status}, not open",
                        {"field": "invoice_id"})
     note = issue_manual_credit(db.session.get(Customer, invoice.customer_id), minor, on=_today(), apply_to=invoice,

@@ -11,6 +11,7 @@ from portal.api.query import Field, as_datetime, as_int, as_text
 from portal.api.registry import Resource, register
 from portal.api.resources import invoice_input
 from portal.api.resources.money_input import currency_symbol
+from portal.billing.vocabulary import DocType, InvoiceStatus
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Invoice, InvoiceLine, Transaction, TransactionApplication
@@ -18,8 +19,8 @@ from portal.services import merchant_tz
 from portal.services.invoice_snapshot import snapshot_of
 from portal.services.links import invoice_links
 
-STATUS_NAMES = {"open-unpaid": "Unpaid", "open-overdue": "Overdue", "closed-paid": "Paid",
-                "void-void": "Void"}
+STATUS_NAMES = {InvoiceStatus.OPEN: "Unpaid", "open-overdue": "Overdue", InvoiceStatus.PAID: "Paid",
+                InvoiceStatus.VOID: "Void"}
 CUSTOM_FIELDS = ("custom_1", "custom_2", "custom_3", "custom_4", "custom_5")
 ADDRESS = ("addr1", "addr2", "addr3", "city", "state", "postcode", "country")
 
@@ -31,14 +32,14 @@ def local_today() -> date:
 
 def status_str(invoice: Invoice, today: date | None = None) -> str:
     """ChargeOver's status: an unpaid invoice past its due date is `open-overdue`."""
-    if invoice.status == "open-unpaid" and invoice.due_date < (today or local_today()):
+    if invoice.status == InvoiceStatus.OPEN and invoice.due_date < (today or local_today()):
         return "open-overdue"
     return invoice.status
 
 
 # The same in SQL, for `where` and `order` (today is read when the query runs).
 _TODAY = bindparam("overdue_today", callable_=local_today, type_=Date)
-STATUS_SQL = case((and_(Invoice.status == "open-unpaid", Invoice.due_date < _TODAY), "open-overdue"),
+STATUS_SQL = case((and_(Invoice.status == InvoiceStatus.OPEN, Invoice.due_date < _TODAY), "open-overdue"),
                   else_=Invoice.status)
 STATE_SQL = case((Invoice.status.like("open-%"), "o"), else_="c")
 
@@ -123,9 +124,9 @@ def serialize(invoice: Invoice) -> dict:
         "balance": money(invoice.balance_minor, c),
         "invoice_status_str": status, "invoice_status_state": "o" if status.startswith("open") else "c",
         "invoice_status_name": STATUS_NAMES[status],
-        "is_paid": invoice.status == "closed-paid", "is_void": invoice.status == "void-void",
+        "is_paid": invoice.status == InvoiceStatus.PAID, "is_void": invoice.status == InvoiceStatus.VOID,
         "is_overdue": overdue, "days_overdue": (today - invoice.due_date).days if overdue else 0,
-        "paid_date": day(last_applied) if invoice.status == "closed-paid" else None,
+        "paid_date": day(last_applied) if invoice.status == InvoiceStatus.PAID else None,
         "memo": extra.get("memo"), **{name: extra.get(name) for name in CUSTOM_FIELDS},
         **_addresses(snapshot),
         "void_datetime": dt(invoice.voided_at), "write_datetime": dt(invoice.created_at),
@@ -136,7 +137,7 @@ def serialize(invoice: Invoice) -> dict:
 
 def invoices_only():
     """Credit notes are rows of the same table, shown as `cre` transactions instead."""
-    return select(Invoice).where(Invoice.doc_type == "invoice")
+    return select(Invoice).where(Invoice.doc_type == DocType.INVOICE)
 
 
 def by_token(token: str) -> Invoice | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.api.body import get_bool, get_int, get_str
@@ -13,10 +13,12 @@ from portal.api.registry import Resource, register
 from portal.api.resources.items import nested, serialize_tierset
 from portal.billing.errors import ValidationError
 from portal.billing.money import parse_decimal
+from portal.billing.vocabulary import PackageStatus
 from portal.db_types import utcnow
 from portal.extensions import db
-from portal.models import Customer, Invoice, Item, LineItem, Package, Tierset
+from portal.models import Customer, Item, LineItem, Package, Tierset
 from portal.services import merchant_tz
+from portal.services.balances import package_totals
 from portal.services.catalog import parse_pricemodel
 from portal.services.packages import (
     LineDraft, cancel_line, cancel_package, change_line_quantity, create_package, package_line,
@@ -26,9 +28,9 @@ from portal.services.suspensions import pending_suspension, suspend_package, uns
 from portal.timeutil import parse_datetime
 
 STATUS_NAMES = {
-    "active-current": "Current", "active-trial": "Trial", "active-overdue": "Overdue",
-    "suspended-suspended": "Suspended", "canceled-manual": "Canceled manually",
-    "canceled-nonpayment": "Canceled due to non-payment", "expired-expired": "Expired",
+    PackageStatus.CURRENT: "Current", PackageStatus.TRIAL: "Trial", PackageStatus.OVERDUE: "Overdue",
+    PackageStatus.SUSPENDED: "Suspended", PackageStatus.CANCELED: "Canceled manually",
+    PackageStatus.CANCELED_NONPAYMENT: "Canceled due to non-payment", PackageStatus.EXPIRED: "Expired",
 }
 MAX_ID = 2**31 - 1  # ids are 32-bit; a larger number cannot name a row (nor reach SQLite)
 
@@ -51,15 +53,6 @@ def _query():
         lines.selectinload(LineItem.item).selectinload(Item.tierset).selectinload(Tierset.tiers),
         lines.selectinload(LineItem.tierset_override).selectinload(Tierset.tiers),
         selectinload(Package.customer))
-
-
-def _totals(package: Package) -> tuple[int, int]:
-    """(invoiced, paid) in minor units over the package's non-void invoices."""
-    row = db.session.execute(
-        select(func.coalesce(func.sum(Invoice.total_minor), 0),
-               func.coalesce(func.sum(Invoice.paid_minor), 0))
-        .where(Invoice.package_id == package.id, Invoice.status != "void-void")).one()
-    return int(row[0]), int(row[1])
 
 
 def serialize_line(line: LineItem) -> dict:
@@ -85,7 +78,7 @@ def _shown(package: Package, line: LineItem, now: datetime) -> bool:
 def serialize(package: Package) -> dict:
     """A package as ChargeOver returns it (`?expand=line_items` is implied)."""
     c, now = package.customer.currency, utcnow()
-    invoiced, paid = _totals(package)
+    invoiced, paid = package_totals(package)
     next_invoice = dt(package.next_invoice_at)
     suspension = pending_suspension(package, now)
     return {

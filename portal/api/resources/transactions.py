@@ -10,6 +10,7 @@ from portal.api.registry import Resource, register
 from portal.api.resources import transaction_input
 from portal.api.resources.money_input import currency_symbol
 from portal.models import Transaction, TransactionApplication
+from portal.billing.vocabulary import TransactionType
 from portal.services.links import invoice_links
 
 TYPE_NAMES = {"pay": "Payment", "cre": "Credit memo", "ref": "Refund"}
@@ -84,7 +85,8 @@ def serialize(payment: Transaction) -> dict:
     c = payment.currency
     applied = sum(a.amount_minor for a in payment.applications)
     refunded = transaction_input.refunded(payment)
-    is_credit, is_refund = payment.transaction_type == "cre", payment.transaction_type == "ref"
+    is_credit = payment.transaction_type == TransactionType.CREDIT
+    is_refund = payment.transaction_type == TransactionType.REFUND
     void = payment.voided_at is not None
     return {
         "transaction_id": payment.id, "customer_id": payment.customer_id,

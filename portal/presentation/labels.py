@@ -1,10 +1,18 @@
-"""Words shown for the codes stored in the database: one dict per vocabulary, used by the
-Jinja filters of both portals (`label`, `invoice_state`), so `ach` reads "Bank transfer
-(ACH)" and `mon` reads "Monthly" everywhere. A code missing from its vocabulary is shown
-as it is (never an error on a page)."""
+"""Words shown for the codes of `portal/billing/vocabulary.py`: one dict per vocabulary, used
+by the Jinja filters of both portals (`label`, `invoice_state`) and by the documents, so `ach`
+reads "Bank transfer (ACH)" and `mon` reads "Monthly" everywhere. A code missing from its
+vocabulary is shown as it is (never an error on a page)."""
 from __future__ import annotations
 
 from datetime import date
+
+from portal.billing.vocabulary import InvoiceStatus, PackageStatus
+
+# An invoice's stored status in words (its derived state, paid/overdue/..., is `invoice_state`).
+INVOICE_STATUS_LABELS = {InvoiceStatus.OPEN: "Unpaid", InvoiceStatus.PAID: "Paid", InvoiceStatus.VOID: "Void"}
+# A credit note's: open = credit left, paid = all of it applied.
+CREDIT_NOTE_STATUS_LABELS = {InvoiceStatus.OPEN: "Open credit", InvoiceStatus.PAID: "Applied",
+                             InvoiceStatus.VOID: "Void"}
 
 VOCABULARIES: dict[str, dict[str, str]] = {
     "paycycle": {
@@ -31,10 +39,12 @@ VOCABULARIES: dict[str, dict[str, str]] = {
                      "portal": "Portal"},
     "import_status": {"uploaded": "Checking", "validated": "Checked", "running": "Importing",
                       "done": "Done", "failed": "Failed"},
+    "invoice_status": INVOICE_STATUS_LABELS,
+    "credit_note_status": CREDIT_NOTE_STATUS_LABELS,
     "package_status": {
-        "active-current": "Active", "active-trial": "Trial", "active-overdue": "Overdue",
-        "suspended-suspended": "Suspended", "canceled-manual": "Cancelled",
-        "canceled-nonpayment": "Cancelled (non-payment)", "expired-expired": "Expired",
+        PackageStatus.CURRENT: "Active", PackageStatus.TRIAL: "Trial", PackageStatus.OVERDUE: "Overdue",
+        PackageStatus.SUSPENDED: "Suspended", PackageStatus.CANCELED: "Cancelled",
+        PackageStatus.CANCELED_NONPAYMENT: "Cancelled (non-payment)", PackageStatus.EXPIRED: "Expired",
     },
     # What a reader needs to know of an invoice: derived from status, payments and due date.
     "invoice_state": {"paid": "Paid", "void": "Void", "unpaid": "Unpaid", "partly-paid": "Partly paid",
@@ -59,9 +69,9 @@ def invoice_state(invoice, today: date | None = None) -> str:
     :param invoice: an Invoice (status, paid_minor, due_date).
     :param today: the merchant's local date (default: today in the merchant time zone).
     """
-    if invoice.status == "closed-paid":
+    if invoice.status == InvoiceStatus.PAID:
         return "paid"
-    if invoice.status == "void-void":
+    if invoice.status == InvoiceStatus.VOID:
         return "void"
     if today is None:
         from portal.db_types import utcnow
