@@ -147,7 +147,8 @@ class AppliedAmount:
 
 def change_applied_amounts(transaction: Transaction, changes: list[AppliedAmount]) -> Transaction:
     """Set how much of a payment or credit memo is applied to each named invoice; the
-    invoices not named keep their applications. Flushes.
+    invoices not named keep their applications. Everything is checked before anything
+    changes. Flushes.
 
     Each amount is at most the invoice's balance plus what the transaction already applied
     to it, and all applications together at most the transaction's unrefunded amount.
@@ -158,12 +159,21 @@ def change_applied_amounts(transaction: Transaction, changes: list[AppliedAmount
         raise ValidationError("transaction_id", f"transaction {transaction.id} cannot be applied")
     _lock_customer(transaction.customer_id)
     current = {a.invoice_id: a for a in transaction.applications}
+    wanted = {a.invoice_id: a.amount_minor for a in current.values()}
     for index, change in enumerate(changes):
-        _set_application(transaction, current, change, f"applied_to[{index}]")
-    db.session.flush()
-    total = sum(a.amount_minor for a in current.values())
-    if total > transaction.amount_minor - refunded_minor(transaction):
+        wanted[change.invoice.id] = _checked_amount(transaction, current, change, f"applied_to[{index}]")
+    if sum(wanted.values()) > transaction.amount_minor - refunded_minor(transaction):
         raise ValidationError("applied_to", f"applies more than transaction {transaction.id}'s amount")
+    for invoice_id, amount in wanted.items():
+        existing = current.get(invoice_id)
+        if existing is not None and amount == 0:
+            db.session.delete(existing)
+        elif existing is not None and existing.amount_minor != amount:
+            existing.amount_minor, existing.automatic = amount, False
+        elif existing is None and amount:
+            db.session.add(TransactionApplication(transaction_id=transaction.id, invoice_id=invoice_id,
+                                                  amount_minor=amount, automatic=False))
+    db.session.flush()
     db.session.expire(transaction, ["applications"])
     for invoice_id in {change.invoice.id for change in changes}:
         settle_invoice(db.session.get(Invoice, invoice_id))
@@ -173,7 +183,8 @@ def change_applied_amounts(transaction: Transaction, changes: list[AppliedAmount
     return transaction
 
 
-def _set_application(transaction: Transaction, current: dict, change: AppliedAmount, field: str) -> None:
+def _checked_amount(transaction: Transaction, current: dict, change: AppliedAmount, field: str) -> int:
+    """The minor units `change` asks for, checked against its invoice."""
     invoice = change.invoice
     if invoice.customer_id != transaction.customer_id:
         raise ValidationError(f"{field}.invoice_id", f"invoice {invoice.id} belongs to another customer")
@@ -186,15 +197,7 @@ def _set_application(transaction: Transaction, current: dict, change: AppliedAmo
     already = existing.amount_minor if existing is not None else 0
     if amount > invoice.total_minor - invoice.paid_minor + already:
         raise ValidationError(f"{field}.applied", f"is more than invoice {invoice.id}'s balance")
-    if amount == 0:
-        if existing is not None:
-            db.session.delete(current.pop(invoice.id))
-    elif existing is None:
-        current[invoice.id] = TransactionApplication(transaction_id=transaction.id, invoice_id=invoice.id,
-                                                     amount_minor=amount, automatic=False)
-        db.session.add(current[invoice.id])
-    else:
-        existing.amount_minor, existing.automatic = amount, False
+    return amount
 
 
 def pay_from_credit(customer: Customer, invoices: list[Invoice], amount_minor: int | None) -> int:
