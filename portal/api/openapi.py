@@ -86,7 +86,7 @@ def endpoint_for(path: str, method: str) -> str | None:
 
 def id_parameter(resource: Resource) -> dict:
     return {"name": resource.id_field, "in": "path", "required": True,
-            "schema": {"type": "integer", "minimum": 1, "format": "int64"},
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID, "format": "int64"},
             "description": f"The {resource.name}'s id.", "example": 1}
 
 
@@ -204,9 +204,10 @@ def action_paths(resource: Resource) -> dict:
                   "schema": {"type": "string", "enum": list(resource.actions)}}],
               "requestBody": body({"anyOf": payloads} if len(payloads) > 1 else payloads[0],
                                   required=False),
+              # 405: an id beyond any column's range matches no route of this method.
               "responses": with_errors({"200": success(200, {"anyOf": answers} if len(answers) > 1
                                                        else answers[0], "Done")},
-                                       (404, *WRITE_ERRORS))}
+                                       (404, 405, *WRITE_ERRORS))}
     return {**paths, f"/{name}/{{{resource.id_field}}}": {"post": legacy}}
 
 

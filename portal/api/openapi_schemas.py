@@ -153,21 +153,29 @@ OBJECTS = {
         "customer_id": INT, "package_id": null(INT), "date": ref("Date"), "due_date": ref("Date"),
         "terms_days": INT, "cycle_pre_from_date": NULL_DATE, "cycle_pre_to_date": NULL_DATE,
         "cycle_post_from_date": NULL_DATE, "cycle_post_to_date": NULL_DATE,
-        "currency_iso4217": STR, **{name: NUMBER for name in (
-            "sum_base", "sum_usage", "subtotal", "taxes", "total", "payments", "balance")},
-        "invoice_status_str": enum(INVOICE_STATUSES), "invoice_status_state": STR,
-        "invoice_status_name": STR, "is_paid": BOOL, "is_void": BOOL,
+        "currency_iso4217": STR, "currency_symbol": STR, **{name: NUMBER for name in (
+            "sum_base", "sum_usage", "sum_onetime", "subtotal", "taxes", "total", "payments",
+            "credits", "applied", "balance")},
+        "invoice_status_str": enum([*INVOICE_STATUSES, "open-overdue"], description=(
+            "open-overdue: unpaid after its due date (computed; usable in where)")),
+        "invoice_status_state": enum(["o", "c"]), "invoice_status_name": STR,
+        "is_paid": BOOL, "is_void": BOOL, "is_overdue": BOOL, "days_overdue": INT,
+        "paid_date": NULL_DATE, "token": STR, "external_key": NULL_TEXT, "terms_name": NULL_TEXT,
+        "memo": NULL_TEXT, **{f"custom_{n}": NULL_TEXT for n in range(1, 6)},
+        **{f"{kind}_{part}": NULL_TEXT for kind in ("bill", "ship") for part in (
+            "addr1", "addr2", "addr3", "city", "state", "postcode", "country", "notes", "block")},
         "void_datetime": NULL_DATETIME, "write_datetime": DATETIME,
-        "url_permalink": STR, "url_pdflink": STR,
+        "url_permalink": STR, "url_pdflink": STR, "url_paylink": {"type": "null"},
         "line_items": {"type": "array", "items": ref("InvoiceLine")},
     }, ["invoice_id", "customer_id", "total", "balance", "invoice_status_str", "line_items"]),
     "Transaction": obj({
         "transaction_id": INT, "customer_id": INT,
         "transaction_type": enum(["pay", "cre", "ref"], description=(
-            "pay: a received payment; cre: a credit memo, the money side of a credit note "
-            "issued by a billing run")),
+            "pay: a received payment; cre: a credit memo, the money side of a credit note; "
+            "ref: a refund paid back (its amount is negative)")),
         "transaction_type_name": STR, "amount": NUMBER, "currency_iso4217": STR,
-        "applied": NUMBER, "unapplied": NUMBER,
+        "currency_symbol": STR, "applied": NUMBER, "unapplied": NUMBER, "refunded": NUMBER,
+        "refund_of_transaction_id": null(INT), "gateway_status": {"const": 1},
         "transaction_date": ref("Date"), "gateway_method": enum(PAYMENT_METHODS),
         "transaction_method": STR, "gateway_transid": NULL_TEXT, "transaction_datetime": DATETIME,
         "credit_note_id": null(INT), "credit_note_number": NULL_TEXT,
@@ -233,12 +241,35 @@ INPUTS = {
                           "paycycle": null(enum(PAYCYCLES)), "holduntil_datetime": null(DT_IN)}),
     "UsageCreate": USAGE_IN,
     "TransactionCreate": obj({
-        "customer_id": ID_IN, "amount": DEC_IN, "transaction_type": enum(["pay"]),
+        "customer_id": ID_IN, "amount": DEC_IN, "transaction_type": enum(["pay", "ref", "cre"], description=(
+            "pay: a payment received elsewhere; ref: money paid back from the customer's "
+            "credit; cre: a credit memo (a credit note), applied to the one invoice named. "
+            "spl (split) is refused.")),
         "transaction_date": null(DT_IN), "gateway_method": METHOD_IN,
+        "gateway_status": {"enum": [1, "1"], "description": "0 (declined) is refused: no money moved."},
         "gateway_transid": null(text(description="A check number, bank reference, ...")),
-        "applied_to": {"type": "array", "items": obj({"invoice_id": ID_IN, "amount": DEC_IN},
-                                                     ["invoice_id"])},
+        "applied_to": {"type": "array", "items": ref("AppliedToInput")},
     }, ["customer_id", "amount"]),
+    "AppliedToInput": obj({"invoice_id": ID_IN, "applied": DEC_IN, "amount": {
+        **DEC_IN, "description": "The same as applied (Meterbill's older name)."}}, ["invoice_id"]),
+    "InvoiceLineInput": obj({
+        "item_id": null(ID_IN), "descrip": null(text(10_000)), "line_rate": DEC_IN,
+        "line_quantity": {**DEC_IN, "description": "Default 1."},
+        "line_item_id": null(ID_IN), "invoice_line_id": null(ID_IN)},
+        description="A new line (item_id and/or descrip, line_rate, line_quantity), or only "
+                    "line_item_id / invoice_line_id naming an existing line to keep (update)."),
+    "InvoiceCreate": obj({
+        "customer_id": ID_IN, "date": null(DT_IN), "due_date": null(DT_IN),
+        "external_key": null(text()), "memo": null(text(10_000)),
+        **{f"custom_{n}": null(text(10_000)) for n in range(1, 6)},
+        **{f"{kind}_{part}": null(text(10_000)) for kind in ("bill", "ship") for part in (
+            "addr1", "addr2", "addr3", "city", "state", "postcode", "country", "notes")},
+        "line_items": {"type": "array", "minItems": 1, "items": ref("InvoiceLineInput")},
+    }, ["customer_id", "line_items"]),
+    "InvoiceUpdate": obj({
+        "date": null(DT_IN), "due_date": null(DT_IN), "external_key": null(text()),
+        "memo": null(text(10_000)), "line_items": {"type": "array", "items": ref("InvoiceLineInput")}},
+        description="Lines and dates: only of an unpaid one-off invoice. The other fields: any invoice."),
 }
 UPGRADE_LINE = obj(LINE_IN | {
     "line_item_id": ID_IN, "cancel": BOOL_IN, "cancel_datetime": null(DT_IN),
@@ -254,8 +285,19 @@ ACTIONS = {
     "PackageUpgradeLine": UPGRADE_LINE,
     "PackageUpgrade": obj({"effective_datetime": null(DT_IN), "line_items": {
         "type": "array", "minItems": 1, "items": ref("PackageUpgradeLine")}}, ["line_items"]),
-    "InvoicePay": obj({"amount": {**DEC_IN, "description": "Default: the balance."},
-                       "date": null(DT_IN), "method": METHOD_IN, "reference": null(text())}),
+    "InvoicePay": obj({"use_customer_balance": {"const": True},
+                       "amount": {**DEC_IN, "description": "Apply at most this much credit."}},
+                      description="Card or bank fields (paymethod, creditcard_id, ach_id, number, "
+                                  "routing...) are refused: Meterbill charges nothing."),
+    "InvoiceCredit": obj({"amount": {**DEC_IN, "description": "Default: the balance."},
+                          "descrip": null(text(10_000))}),
+    "TransactionRefund": obj({"amount": {**DEC_IN, "description": "Default: all not refunded yet."},
+                              "transaction_date": null(DT_IN), "gateway_transid": null(text())}),
+    "TransactionApply": obj({"applied_to": {"type": "array", "minItems": 1,
+                                            "items": ref("AppliedToInput")}}, ["applied_to"]),
+    "TransactionPay": obj({"customer_id": ID_IN, "amount": DEC_IN, "applied_to": {
+        "type": "array", "items": ref("AppliedToInput")}}, ["customer_id"],
+        description="Pays from the customer's unapplied credit only; paymethods is refused."),
     "InvoiceEmail": obj({"email": null(text(examples=["billing@acme.example"]))}),
     "Empty": obj({}, description="No fields: send {} (or [] or nothing)."),
     "BulkRequest": obj({
@@ -287,7 +329,7 @@ OBJECT_SCHEMAS = {
     "item": ("Item", "ItemCreate", "ItemUpdate"),
     "package": ("Package", "PackageCreate", "PackageUpdate"),
     "usage": ("Usage", "UsageCreate", None),
-    "invoice": ("Invoice", None, None),
+    "invoice": ("Invoice", "InvoiceCreate", "InvoiceUpdate"),
     "transaction": ("Transaction", "TransactionCreate", None),
     "usage_import": ("UsageImport", None, None),
 }
@@ -313,12 +355,24 @@ ACTION_SCHEMAS = {
         "Bill what is due as of now; answers the new invoice ids (id = the first or null)."),
     ("invoice", "void"): ("Empty", ACTION_DONE, "Void the invoice; its charges are billed "
                           "again by the next run."),
-    ("invoice", "pay"): ("InvoicePay", ref("Id"), "Record a payment of the balance (or "
-                         "amount); answers the transaction id."),
+    ("invoice", "pay"): ("InvoicePay", BOOL, "Apply the customer's available credit (no card "
+                         "is charged): true when credit was applied, false when there was none."),
+    ("invoice", "approve"): ("Empty", ACTION_DONE, "Invoices are issued when written: true."),
+    ("invoice", "credit"): ("InvoiceCredit", obj({"id": INT, "credit_note_id": INT}, ["id"]),
+                            "Issue a credit memo (credit note) applied to this invoice; "
+                            "answers the cre transaction's id."),
+    ("invoice", "schedule"): ("Empty", ACTION_DONE, "Not supported (no payment gateway): 400."),
+    ("invoice", "print"): ("Empty", ACTION_DONE, "Not supported (no print service): 400."),
+    ("transaction", "refund"): ("TransactionRefund", ref("Id"), "Record money paid back; "
+                                "answers the ref transaction's id."),
+    ("transaction", "void"): ("Empty", ACTION_DONE, "Void it: its applications are reversed."),
+    ("transaction", "email"): ("InvoiceEmail", ACTION_DONE, "Queue a receipt e-mail."),
+    ("transaction", "changeAppliedAmounts"): ("TransactionApply", ACTION_DONE,
+                                              "Set how much is applied to each invoice named."),
     ("usage_import", "confirm"): (None, ACTION_DONE, "Import the good rows of a dry-run "
                                   "upload (status validated), in the background."),
-    ("invoice", "email"): ("InvoiceEmail", ref("Id"), "Queue the invoice e-mail to the billing "
-                           "contact (or email); answers the delivery id."),
+    ("invoice", "email"): ("InvoiceEmail", ACTION_DONE, "Queue the invoice e-mail to the billing "
+                           "contact (or email)."),
 }
 
 
@@ -332,6 +386,12 @@ COLLECTION_SCHEMAS = {
         "parameters": [],
         "response": {"type": "array", "items": ref("UsageRecordResult")},
         "details": obj({"stored": INT, "duplicates": INT, "errors": INT}),
+    },
+    ("transaction", "pay"): {
+        "summary": "Pay invoices from the customer's unapplied credit (also POST "
+                   "/transaction?action=pay); a card to charge is a 400",
+        "content": {"application/json": {"schema": ref("TransactionPay")}},
+        "parameters": [], "response": ACTION_DONE, "details": {"type": "object"},
     },
     ("usage", "import"): {
         "summary": "Upload a usage CSV file (the request body, text/csv), imported in the "

@@ -62,6 +62,8 @@ def get_object(obj: str, object_id: int):
 def create_object(obj: str):
     """Create an object: 201 {"id": N} with its Location."""
     resource = resource_for(obj)
+    if request.args.get("action"):  # ChargeOver's POST /<obj>?action=<name> (no id)
+        return collection_action(obj, request.args["action"])
     if resource.create is None:
         raise ApiError(405, f"A {obj} cannot be created through the API.")
     new = resource.create(json_body())

@@ -54,13 +54,20 @@ class TransactionType(StrEnum):
 
 
 class PaymentMethod(StrEnum):
-    """How a recorded payment was made (no card is ever charged by Meterbill)."""
+    """How a recorded payment was made (no card is ever charged by Meterbill): ours, then
+    ChargeOver's `gateway_method` values of a payment received elsewhere."""
 
     CHECK = "check"
     ACH = "ach"
     CARD = "card"
     CASH = "cash"
     OTHER = "other"
+    VISA = "visa"
+    MASTERCARD = "mastercard"
+    AMERICAN_EXPRESS = "american-express"
+    DISCOVER = "discover"
+    PAYPAL = "paypal"
+    CREDIT = "credit"
 
 
 class Paycycle(StrEnum):

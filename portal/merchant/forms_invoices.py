@@ -16,7 +16,9 @@ from portal.presentation.formatting import format_money
 from portal.services.listings import INVOICE_FILTER_STATUSES
 
 METHOD_LABELS = {"check": "Check", "ach": "ACH / bank transfer", "card": "Card", "cash": "Cash",
-                 "other": "Other"}
+                 "other": "Other", "visa": "Visa", "mastercard": "Mastercard",
+                 "american-express": "American Express", "discover": "Discover",
+                 "paypal": "PayPal", "credit": "Credit"}
 STATUS_FILTER_LABELS = {"": "All statuses", InvoiceStatus.OPEN: "Unpaid", "overdue": "Overdue",
                         InvoiceStatus.PAID: "Paid", InvoiceStatus.VOID: "Void"}
 

@@ -1,6 +1,7 @@
 """Invoices, their lines, and the e-mail deliveries of invoices."""
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -24,6 +25,11 @@ DOC_TYPES = tuple(DocType)
 LINE_KINDS = ("setup", "base", "quantity", "usage")
 DELIVERY_STATUSES = tuple(DeliveryStatus)
 DELIVERY_KINDS = ("invoice", "message")
+
+
+def new_token() -> str:
+    """A random token, as ChargeOver gives each invoice."""
+    return secrets.token_hex(8)
 
 
 class Invoice(db.Model):
@@ -78,6 +84,9 @@ class Invoice(db.Model):
     # What the invoice shows besides its lines (seller, buyer, contact, terms, tax, design),
     # frozen at issue: see portal/services/invoice_snapshot.py.
     snapshot: Mapped[dict | None] = mapped_column(JSON)
+    # ChargeOver's unique token and the merchant's own key of the invoice.
+    token: Mapped[str] = mapped_column(String(32), unique=True, default=new_token)
+    external_key: Mapped[str | None] = mapped_column(String(255), unique=True)
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"

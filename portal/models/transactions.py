@@ -33,10 +33,13 @@ class Transaction(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     transaction_date: Mapped[date] = mapped_column(Date)
-    method: Mapped[str] = mapped_column(String(10), default=PaymentMethod.OTHER)
+    method: Mapped[str] = mapped_column(String(20), default=PaymentMethod.OTHER)
     reference: Mapped[str | None] = mapped_column(String(255))
     # A `cre` transaction is the money side of one credit note (its amount = the credit).
     credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    # A `ref` transaction: the payment or credit memo whose unapplied money it paid back
+    # (None: the customer's credit, oldest first).
+    refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"), index=True)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

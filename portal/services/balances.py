@@ -1,9 +1,10 @@
 """What customers and packages were invoiced, paid and owe: the invoice-balance sums, written
 once. Void invoices count for nothing; credit notes are invoices with a negative total; a
-customer's payments are its `pay` transactions (credits are credit notes, already counted)."""
+customer's payments are its `pay` transactions less the refunds paid back to it, voided ones
+left out (credits are credit notes, already counted)."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from portal.billing.vocabulary import InvoiceStatus, TransactionType
 from portal.extensions import db
@@ -21,11 +22,16 @@ def invoiced_by_customer(customer_ids: list[int]) -> dict[int, int]:
     return {cid: found.get(cid, 0) for cid in customer_ids}
 
 
+NET_PAID = case((Transaction.transaction_type == TransactionType.REFUND, -Transaction.amount_minor),
+               else_=Transaction.amount_minor)
+
+
 def paid_by_customer(customer_ids: list[int]) -> dict[int, int]:
-    """Each customer's recorded payments, minor units."""
+    """Each customer's recorded payments less refunds (not void), minor units."""
     rows = db.session.execute(
-        select(Transaction.customer_id, func.sum(Transaction.amount_minor))
-        .where(Transaction.customer_id.in_(customer_ids), Transaction.transaction_type == TransactionType.PAYMENT)
+        select(Transaction.customer_id, func.sum(NET_PAID))
+        .where(Transaction.customer_id.in_(customer_ids), Transaction.voided_at.is_(None),
+               Transaction.transaction_type.in_((TransactionType.PAYMENT, TransactionType.REFUND)))
         .group_by(Transaction.customer_id))
     found = {cid: int(total or 0) for cid, total in rows}
     return {cid: found.get(cid, 0) for cid in customer_ids}

@@ -16,36 +16,69 @@ from sqlalchemy import select
 from portal.billing.vocabulary import DocType, InvoiceStatus, PaymentMethod, TransactionType
 from portal.db_types import utcnow
 from portal.extensions import db
-from portal.models import Customer, Invoice, Transaction, TransactionApplication
+from portal.billing.errors import ValidationError
+from portal.billing.money import from_minor
+from portal.models import Customer, Invoice, InvoiceLine, Transaction, TransactionApplication
 from portal.presentation.formatting import format_money
 from portal.presentation.labels import CREDIT_NOTE_STATUS_LABELS
 from portal.services import merchant_tz
 from portal.services.counters import next_number
+from portal.services.invoice_snapshot import snapshot_invoice
 from portal.services.invoice_view import invoice_context
-from portal.services.payments import apply_customer_credit, reverse_applications, settle_credit_note
+from portal.services.payments import (
+    apply_customer_credit, reverse_applications, settle_credit_note, settle_invoice,
+)
 
 CREDIT_NOTE_SEQUENCE = "credit_note_number"
 
 
-def issue_credit_note(document: Invoice) -> Invoice:
+def issue_credit_note(document: Invoice, apply_to: Invoice | None = None) -> Invoice:
     """Make the written, negative `document` a credit note and apply its credit; flushes.
 
     :param document: a document with its lines and a negative total, not numbered yet.
+    :param apply_to: an open invoice that gets the credit first (up to its balance); what
+        is left goes to the customer's open invoices, oldest first.
     """
     document.doc_type = DocType.CREDIT_NOTE
     document.refnumber = next_number(CREDIT_NOTE_SEQUENCE)
     document.due_date = document.date  # nothing is due on a credit note
     db.session.add(document)
     db.session.flush()
-    db.session.add(Transaction(
+    memo = Transaction(
         customer_id=document.customer_id, transaction_type=TransactionType.CREDIT, currency=document.currency,
         amount_minor=-document.total_minor, transaction_date=document.date, method=PaymentMethod.OTHER,
-        reference=document.number, credit_note_id=document.id))
+        reference=document.number, credit_note_id=document.id)
+    db.session.add(memo)
     db.session.flush()
+    if apply_to is not None and apply_to.balance_minor > 0:
+        memo.applications.append(TransactionApplication(
+            invoice_id=apply_to.id, amount_minor=min(apply_to.balance_minor, memo.amount_minor)))
+        db.session.flush()
+        settle_invoice(apply_to)
     apply_customer_credit(document.customer_id)
     settle_credit_note(document)
     db.session.flush()
     return document
+
+
+def issue_manual_credit(customer: Customer, amount_minor: int, *, descrip: str, on: date,
+                        apply_to: Invoice | None = None) -> Invoice:
+    """A credit memo of `customer` for `amount_minor` (a credit note with one line, no
+    package period), applied to `apply_to` first; flushes.
+
+    :param on: the credit note's date.
+    """
+    if amount_minor <= 0:
+        raise ValidationError("amount", "must be more than 0")
+    document = Invoice(customer_id=customer.id, kind="manual", currency=customer.currency, date=on,
+                       due_date=on, terms_days=0, status=InvoiceStatus.OPEN, tax_rate=0,
+                       sum_base_minor=-amount_minor, sum_usage_minor=0, subtotal_minor=-amount_minor,
+                       taxes_minor=0, total_minor=-amount_minor)
+    document.lines = [InvoiceLine(position=0, kind="quantity", descrip=descrip,
+                                  line_rate=-from_minor(amount_minor, customer.currency),
+                                  line_quantity=1, amount_minor=-amount_minor)]
+    snapshot_invoice(document, customer)
+    return issue_credit_note(document, apply_to=apply_to)
 
 
 def credit_note_transaction(credit_note: Invoice) -> Transaction | None:

@@ -47,7 +47,7 @@ class Application:
     amount: Decimal | None = None
 
 
-def _settle(invoice: Invoice) -> None:
+def settle_invoice(invoice: Invoice) -> None:
     """Recompute paid amount and status from the invoice's applications."""
     paid = db.session.scalar(select(func.coalesce(func.sum(TransactionApplication.amount_minor), 0))
                              .where(TransactionApplication.invoice_id == invoice.id))
@@ -76,19 +76,38 @@ def _applied_by_transaction(customer_id: int) -> dict[int, int]:
     return {transaction_id: int(total) for transaction_id, total in rows}
 
 
+def _refunded_by_source(customer_id: int) -> tuple[dict[int, int], int]:
+    """Refunds of the customer: minor units per refunded transaction, and the total of
+    refunds that name no transaction (they pay back the oldest credit)."""
+    rows = db.session.execute(
+        select(Transaction.refund_of_id, func.sum(Transaction.amount_minor))
+        .where(Transaction.customer_id == customer_id, Transaction.transaction_type == TransactionType.REFUND,
+               Transaction.voided_at.is_(None)).group_by(Transaction.refund_of_id))
+    named = {source_id: int(total) for source_id, total in rows}
+    return named, named.pop(None, 0)
+
+
 def available_credit(customer_id: int) -> list[tuple[Transaction, int]]:
-    """(payment or credit-note transaction, unapplied minor units), oldest first.
+    """(payment or credit-note transaction, unapplied minor units), oldest first; money
+    refunded from a transaction is not available.
 
     :param customer_id: the customer.
     """
     applied = _applied_by_transaction(customer_id)
+    refunded, unnamed = _refunded_by_source(customer_id)
     sources = db.session.scalars(
         select(Transaction).where(Transaction.customer_id == customer_id,
                                   Transaction.transaction_type.in_((TransactionType.PAYMENT, TransactionType.CREDIT)),
                                   Transaction.voided_at.is_(None))
         .order_by(Transaction.transaction_date, Transaction.id))
-    left = ((source, source.amount_minor - applied.get(source.id, 0)) for source in sources)
-    return [(source, amount) for source, amount in left if amount > 0]
+    result = []
+    for source in sources:
+        left = source.amount_minor - applied.get(source.id, 0) - refunded.get(source.id, 0)
+        taken = min(max(left, 0), unnamed)
+        left, unnamed = left - taken, unnamed - taken
+        if left > 0:
+            result.append((source, left))
+    return result
 
 
 def customer_credit_minor(customer_id: int) -> int:
@@ -145,7 +164,36 @@ def apply_customer_credit(customer_id: int) -> int:
                 sources.pop(0)
         if total:
             db.session.flush()
-            _settle(invoice)
+            settle_invoice(invoice)
+    _settle_credit_notes(touched)
+    db.session.flush()
+    return total
+
+
+def apply_credit_to_invoice(invoice: Invoice, limit_minor: int | None = None) -> int:
+    """Apply the customer's available credit to this one invoice (ChargeOver's `pay` with
+    the customer's balance), oldest credit first; flushes.
+
+    :param invoice: an open invoice.
+    :param limit_minor: apply at most this much (None: up to the invoice's balance).
+    :returns: the minor units applied (0 when the customer has no credit).
+    """
+    if invoice.status != InvoiceStatus.OPEN or invoice.doc_type != DocType.INVOICE:
+        raise ValidationError("invoice_id", f"invoice {invoice.id} is {invoice.status}, not open")
+    _lock_customer(invoice.customer_id)
+    db.session.refresh(invoice)
+    wanted = invoice.total_minor - invoice.paid_minor
+    wanted = wanted if limit_minor is None else min(wanted, limit_minor)
+    total, touched = 0, set()
+    for source, left in available_credit(invoice.customer_id):
+        if total >= wanted:
+            break
+        amount = min(left, wanted - total)
+        _add_application(source, invoice, amount)
+        total += amount
+        touched.add(source.credit_note_id)
+    db.session.flush()
+    settle_invoice(invoice)
     _settle_credit_notes(touched)
     db.session.flush()
     return total
@@ -165,7 +213,7 @@ def reverse_applications(applications: list[TransactionApplication]) -> None:
         db.session.delete(application)
     db.session.flush()
     for invoice_id in invoice_ids:
-        _settle(db.session.get(Invoice, invoice_id))
+        settle_invoice(db.session.get(Invoice, invoice_id))
     _settle_credit_notes(credit_note_ids)
     db.session.flush()
 
@@ -221,7 +269,7 @@ def record_payment(customer: Customer, *, amount, paid_on: date, method: str = P
         remaining -= _apply(payment, application, remaining, index)
     db.session.flush()
     for application in applications or []:
-        _settle(application.invoice)
+        settle_invoice(application.invoice)
     db.session.flush()
     if applications is None or remaining > 0:
         apply_customer_credit(customer.id)

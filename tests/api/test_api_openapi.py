@@ -75,11 +75,11 @@ def test_every_resource_route_and_action_is_described(client):
 
 def test_unsupported_operations_are_documented_as_405(client, api):
     paths = _document(client)["paths"]
-    for path, method in (("/invoice", "post"), ("/invoice/{invoice_id}", "put"),
+    for path, method in (("/transaction/{transaction_id}", "delete"), ("/transaction/{transaction_id}", "put"),
                          ("/usage/{usage_id}", "delete"), ("/package/{package_id}", "delete")):
         operation = paths[path][method]
         assert operation["x-unsupported"] and "405" in operation["responses"]
-        url = "/api/v3" + path.replace("{invoice_id}", "1").replace("{usage_id}", "1") \
+        url = "/api/v3" + path.replace("{transaction_id}", "1").replace("{usage_id}", "1") \
             .replace("{package_id}", "1")
         assert api.request(method.upper(), url, json={}).status_code == 405
     assert paths["/usage"]["post"]["operationId"] == "create_usage"  # its own view, not 405

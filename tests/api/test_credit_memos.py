@@ -34,7 +34,8 @@ def test_credit_memo_is_a_cre_transaction_with_its_amount(api, db):
     assert (applied["invoice_id"], applied["applied"], applied["automatic"]) == (november.id, Decimal("5.16"), True)
     assert applied["applied_datetime"]
     got = body(api.get(f"/api/v3/invoice/{november.id}"))["response"]
-    assert (got["total"], got["payments"], got["balance"]) == (Decimal("10.00"), Decimal("5.16"), Decimal("4.84"))
+    assert (got["total"], got["payments"], got["credits"], got["applied"], got["balance"]) == (
+        Decimal("10.00"), Decimal("0.00"), Decimal("5.16"), Decimal("5.16"), Decimal("4.84"))
 
 
 def test_credit_note_is_not_an_invoice_and_lowers_the_customer_balance(api, db):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select, text, update
 
-from factories import make_customer, make_voip_item, utc
+from support.factories import make_customer, make_voip_item, utc
 from portal.extensions import db as _db
 from portal.jobs.rollups import roll_usage
 from portal.models import UsageDayRollup, UsageRecord, UsageRollupDirty, UsageRollupState

@@ -66,8 +66,9 @@ def seed_objects(api) -> dict:
     invoices = body(api.get("/api/v3/invoice?order=invoice_id:ASC"))["response"]
     assert invoices, "the billing run made no invoice"
     ids["invoice_id"] = invoices[0]["invoice_id"]
-    ids["transaction_id"] = body(api.post(
-        f"/api/v3/invoice/{ids['invoice_id']}/_action/pay", json={"amount": "1.00"}))["response"]["id"]
+    ids["transaction_id"] = body(api.post("/api/v3/transaction", json={
+        "customer_id": ids["customer_id"], "amount": "1.00", "gateway_method": "visa",
+        "applied_to": [{"invoice_id": ids["invoice_id"], "applied": "1.00"}]}))["response"]["id"]
     ids["import_id"] = _csv_import(api, line["line_item_id"], start)
     return ids
 
