@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.api import bp
 from portal.api.envelope import ApiError, error_response
+from portal.api.registry import RESOURCES
 from portal.api.unsupported import UNSUPPORTED_OBJECTS, refuse_unsupported
 from portal.billing.errors import ValidationError
 from portal.extensions import db
@@ -78,7 +79,9 @@ def unrouted(error: HTTPException):
     to unknown endpoints and methods); others keep the HTML page."""
     if not request.path.startswith("/api/"):
         return error
-    obj = request.path.removeprefix("/api/v3/").split("/", 1)[0]
+    obj, _, rest = request.path.removeprefix("/api/v3/").partition("/")
+    if obj in RESOURCES and rest.isascii() and rest.isdigit() and error.code == 404:
+        return error_response(404, f"This {obj} does not exist.")  # an id beyond 64 bits
     if obj in UNSUPPORTED_OBJECTS:
         try:
             refuse_unsupported(obj)
