@@ -191,7 +191,8 @@ OBJECTS = {
 DEC_IN, ID_IN, BOOL_IN, DT_IN = ref("DecimalInput"), ref("IdInput"), ref("BoolInput"), ref("DateTimeInput")
 PRICEMODEL_IN = obj({
     "pricemodel": enum(PRICEMODELS, description="fla flat, uni per unit, tie tiered, vol "
-                                                "volume, stp stair-step, pkg per block"),
+                                                "volume, stp stair-step, pkg per block, pas "
+                                                "pass-through (the quantity is the amount)"),
     "base": DEC_IN, "setup": DEC_IN, "minimum": DEC_IN, "block_size": DEC_IN,
     "paycycle": null(PAYCYCLE),
     "tiers": {"type": "array", "items": obj(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.db_types import DecimalText, MicroUnits, UTCDateTime, utcnow
 from portal.extensions import db
 
-PRICEMODELS = ("fla", "uni", "tie", "vol", "stp", "pkg")
+PRICEMODELS = ("fla", "uni", "tie", "vol", "stp", "pkg", "pas")
 PAYCYCLE_CODES = ("dly", "1wk", "2wk", "4wk", "mon", "2mn", "qtr", "six", "yrl", "2yr", "3yr")
 ITEM_TYPES = ("service", "product", "discount")
 USAGE_TYPES = ("add", "max", "lat")
