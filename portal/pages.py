@@ -57,6 +57,10 @@ def _http_error(error: HTTPException):
     own = _own_description(error)
     if request.path.startswith("/api/"):
         from portal.api.envelope import error_response
+        from portal.api.errors import unrouted
+
+        if error.code in (404, 405) and not own:  # no route: ChargeOver answers 400
+            return unrouted(error)
 
         return error_response(error.code or 500, own or f"{error.name}: {request.method} {request.path}")
     return error_page(error.code or 500, own)

@@ -9,17 +9,24 @@ from werkzeug.exceptions import HTTPException
 
 from portal.api import bp
 from portal.api.envelope import ApiError, error_response
+from portal.api.registry import RESOURCES
+from portal.api.unsupported import UNSUPPORTED_OBJECTS, refuse_unsupported
 from portal.billing.errors import Conflict, NotFound, ValidationError
 from portal.extensions import db
 
 log = logging.getLogger("meterbill.api")
+REALM = "Meterbill API"
 
 
 @bp.errorhandler(ApiError)
 def api_error(error: ApiError):
-    """An ApiError as its envelope."""
+    """An ApiError as its envelope; a 401 challenges for HTTP Basic (httplib2, the HTTP
+    library of ChargeOver's Python client, sends credentials only after a challenge)."""
     db.session.rollback()
-    return error_response(error.code, error.message, error.details)
+    response = error_response(error.code, error.message, error.details)
+    if error.code == 401:
+        response.headers["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
+    return response
 
 
 @bp.errorhandler(ValidationError)
@@ -54,8 +61,12 @@ def integrity_error(error: IntegrityError):
 
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
-    """Werkzeug's errors (405, 413, 429, ...) in the envelope."""
+    """Werkzeug's errors (413, 429, ...) in the envelope; a method the URL does not have is
+    a 400, as ChargeOver documents for unknown endpoints and methods."""
     db.session.rollback()
+    if error.code == 405:
+        return error_response(400, f"Unsupported method: {request.method} {request.path}",
+                              {"method": request.method})
     return error_response(error.code or 500, error.description)
 
 
@@ -70,7 +81,18 @@ def unexpected_error(error: Exception):
 @bp.app_errorhandler(404)
 @bp.app_errorhandler(405)
 def unrouted(error: HTTPException):
-    """URLs under /api/ that match no route get the envelope; others keep the HTML page."""
-    if request.path.startswith("/api/"):
-        return error_response(error.code, f"{error.name}: {request.method} {request.path}")
-    return error
+    """URLs under /api/ that match no route get a 400 in the envelope (ChargeOver's answer
+    to unknown endpoints and methods); others keep the HTML page."""
+    if not request.path.startswith("/api/"):
+        return error
+    obj, _, rest = request.path.removeprefix("/api/v3/").partition("/")
+    if obj in RESOURCES and rest.isascii() and rest.isdigit() and error.code == 404:
+        return error_response(404, f"This {obj} does not exist.")  # an id beyond 64 bits
+    if obj in UNSUPPORTED_OBJECTS:
+        try:
+            refuse_unsupported(obj)
+        except ApiError as refusal:
+            return error_response(400, refusal.message, refusal.details)
+    what = "method" if error.code == 405 else "endpoint"
+    return error_response(400, f"Unknown {what}: {request.method} {request.path}",
+                          {"method": request.method, "path": request.path})

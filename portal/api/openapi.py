@@ -2,7 +2,7 @@
 
 Paths are generated from the Resource registry and the URL map: every object gets its
 list, _count, get, create, update and delete operations (those it does not support are
-listed too, answering 405), one operation per action in both forms, and its collection
+listed too, answering 400 as ChargeOver does), one operation per action in both forms, and its collection
 actions; `where`/`order` name the object's queryable fields. Object and body schemas are
 the hand-written ones of `openapi_schemas`; an object or action without one is described
 generically, so nothing registered is ever missing.
@@ -26,12 +26,14 @@ PREFIX = "/api/v3"
 API_VERSION = "3.0"
 JSON = "application/json"
 ERRORS = {
-    400: ("BadRequest", "Bad input: malformed JSON, a missing field, a wrong type or value. "
-                        "`details.field` names the field."),
+    400: ("BadRequest", "Bad input: malformed JSON, a missing field, a wrong type or value, "
+                        "a ChargeOver field Meterbill does not store (`details.field` names the "
+                        "field); also an unknown endpoint, method or action, and an object "
+                        "Meterbill does not have (`details.object`), as ChargeOver documents."),
     401: ("Unauthorized", "Missing, unknown or revoked API key (HTTP Basic: public key as the "
-                          "user name, private key as the password)."),
+                          "user name, private key as the password; or ChargeOver's signature "
+                          "mode), with a `WWW-Authenticate: Basic` challenge."),
     404: ("NotFound", "No object with this id (`response` is null)."),
-    405: ("MethodNotAllowed", "The object does not support this operation."),
     409: ("Conflict", "The change conflicts with existing data: a duplicate external_key, a "
                       "usage external_key reused with other content, a record in use."),
     413: ("PayloadTooLarge", "The body is too large."),
@@ -110,12 +112,12 @@ def list_parameters(resource: Resource) -> list[dict]:
 
 
 def unsupported(resource: Resource, what: str, with_id: bool) -> dict:
-    """An operation the object does not support: it answers 405."""
-    operation = {"summary": f"Not supported: a {resource.name} cannot be {what} (405)",
-                 "x-unsupported": True, "responses": with_errors({}, (401, 405, 429))}
+    """An operation the object does not support: it answers 400, as ChargeOver does."""
+    operation = {"summary": f"Not supported: a {resource.name} cannot be {what} (400)",
+                 "x-unsupported": True, "responses": with_errors({}, (400, 401, 429))}
     if with_id:
         operation["parameters"] = [id_parameter(resource)]
-        operation["responses"] = with_errors({}, (401, 404, 405, 429))  # 404: not an id
+        operation["responses"] = with_errors({}, (400, 401, 404, 429))  # 404: not an id
     return operation
 
 

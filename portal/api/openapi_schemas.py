@@ -13,7 +13,9 @@ from portal.models.packages import PACKAGE_STATUSES
 from portal.models.transactions import PAYMENT_METHODS
 from portal.services.payments import METHOD_ALIASES
 from portal.models.usage import USAGE_SOURCES
-from portal.services.customers import CONTACT_FIELDS, CUSTOMER_FIELDS
+from portal.services.customers import (
+    CONTACT_FIELDS, CUSTOM_FIELD_COUNT, CUSTOMER_FIELDS, SHIP_FIELDS,
+)
 
 DATETIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -86,6 +88,7 @@ COMMON = {
 
 TIER = obj({"unit_from": NUMBER, "unit_to": null(NUMBER), "amount": NUMBER, "flat": NUMBER},
            ["unit_from", "unit_to", "amount"])
+CUSTOM = tuple(f"custom_{n}" for n in range(1, CUSTOM_FIELD_COUNT + 1))
 PAYCYCLE = enum([*PAYCYCLES, "evy"], description="evy = every cycle of the package.")
 OBJECTS = {
     "Tier": TIER,
@@ -95,14 +98,17 @@ OBJECTS = {
         "paycycle": PAYCYCLE, "tiers": {"type": "array", "items": ref("Tier")},
     }, ["tierset_id", "pricemodel", "base", "setup", "tiers"]),
     "Customer": obj({
-        **{name: null(STR) for name in CUSTOMER_FIELDS}, "company": STR,
+        **{name: null(STR) for name in (*CUSTOMER_FIELDS, *SHIP_FIELDS, *CUSTOM)}, "company": STR,
         "customer_id": INT, "superuser_id": null(INT), "currency_iso4217": STR,
+        "parent_customer_id": null(INT), "superuser_username": null(STR),
+        "token": {"type": "string", "description": "for GET /customer/token:{token}"},
         "total": NUMBER, "paid": NUMBER, "balance": NUMBER, "write_datetime": DATETIME,
         "display_as": STR,
     }, ["customer_id", "company", "currency_iso4217", "total", "paid", "balance"]),
     "User": obj({
         **{name: null(STR) for name in CONTACT_FIELDS},
         "user_id": INT, "customer_id": INT, "name": null(STR), "display_as": null(STR),
+        "username": null(STR),
         "write_datetime": DATETIME,
         "customers": {"type": "array", "items": obj(
             {"customer_id": {"type": "string", "description": "a string, as ChargeOver's"},
@@ -193,16 +199,20 @@ OBJECTS = {
 DEC_IN, ID_IN, BOOL_IN, DT_IN = ref("DecimalInput"), ref("IdInput"), ref("BoolInput"), ref("DateTimeInput")
 PRICEMODEL_IN = obj({
     "pricemodel": enum(PRICEMODELS, description="fla flat, uni per unit, tie tiered, vol "
-                                                "volume, stp stair-step, pkg per block"),
+                                                "volume, stp stair-step, pkg per block, pas "
+                                                "pass-through (the quantity is the amount)"),
     "base": DEC_IN, "setup": DEC_IN, "minimum": DEC_IN, "block_size": DEC_IN,
     "paycycle": null(PAYCYCLE),
     "tiers": {"type": "array", "items": obj(
         {"unit_from": DEC_IN, "unit_to": null(DEC_IN), "amount": DEC_IN, "flat": DEC_IN})},
 }, ["pricemodel"])
-CUSTOMER_IN = {name: null(text()) for name in CUSTOMER_FIELDS} | {
+CUSTOMER_IN = {name: null(text()) for name in (*CUSTOMER_FIELDS, *SHIP_FIELDS, *CUSTOM)} | {
     "superuser_first_name": null(text()), "superuser_last_name": null(text()),
+    "superuser_username": null(text()), "parent_customer_id": null(ID_IN),
     "currency_iso4217": null(text(3, examples=["USD"]))}
-CONTACT_IN = {name: null(text()) for name in CONTACT_FIELDS} | {"name": null(text())}
+CONTACT_IN = {name: null(text()) for name in CONTACT_FIELDS} | {
+    "name": null(text()), "username": null(text()),
+    "password": null(text(200, description="8 to 200 characters; the customer portal login"))}
 ITEM_IN = {
     "name": text(), "type": enum(ITEM_TYPES), "item_type": enum(ITEM_TYPES),
     "description": null(text(10000)), "units": null(text(60)), "units_plural": null(text(60)),

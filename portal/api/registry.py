@@ -30,6 +30,7 @@ class Resource:
     actions: dict[str, Callable[[Any, dict], Any]] = field(default_factory=dict)
     collection_actions: dict[str, Callable[[], Any]] = field(default_factory=dict)
     query: Callable[[], Select] | None = None
+    by_token: Callable[[str], Any] | None = None
 
     def base_query(self) -> Select:
         """SELECT of the model (with the resource's eager loads, if any)."""

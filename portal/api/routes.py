@@ -9,14 +9,16 @@ from portal.api.body import json_body
 from portal.api.envelope import ApiError, accepted, created, respond
 from portal.api.query import filtered, integer_limit, paged
 from portal.api.registry import RESOURCES, Resource
+from portal.api.unsupported import refuse_unsupported
 from portal.extensions import db
 from portal.web import body_limit
 
 
 def resource_for(obj: str) -> Resource:
-    """The resource named in the URL, or a 404."""
+    """The resource named in the URL, or a 400 (ChargeOver's answer to unknown endpoints)."""
     if obj not in RESOURCES:
-        raise ApiError(404, f"Unknown object '{obj}'.")
+        refuse_unsupported(obj)
+        raise ApiError(400, f"Unknown object '{obj}'.", {"object": obj})
     return RESOURCES[obj]
 
 
@@ -51,6 +53,18 @@ def count_objects(obj: str):
     return respond(200, db.session.scalar(filtered(stmt, resource.fields)))
 
 
+@bp.get("/<obj>/token:<token>")
+def get_by_token(obj: str, token: str):
+    """One object by its token (ChargeOver's findByToken)."""
+    resource = resource_for(obj)
+    if resource.by_token is None:
+        raise ApiError(400, f"A {obj} has no token to look it up by.", {"field": "token"})
+    found = resource.by_token(token)
+    if found is None:
+        raise ApiError(404, f"This {resource.name} does not exist.")
+    return respond(200, resource.serialize(found))
+
+
 @bp.get("/<obj>/<bigid:object_id>")
 def get_object(obj: str, object_id: int):
     """One object by id."""
@@ -65,7 +79,7 @@ def create_object(obj: str):
     if request.args.get("action"):  # ChargeOver's POST /<obj>?action=<name> (no id)
         return collection_action(obj, request.args["action"])
     if resource.create is None:
-        raise ApiError(405, f"A {obj} cannot be created through the API.")
+        raise ApiError(400, f"A {obj} cannot be created through the API.")
     new = resource.create(json_body())
     db.session.commit()
     return created(obj, new.id)
@@ -76,7 +90,7 @@ def update_object(obj: str, object_id: int):
     """Update an object: 202 {"id": N}."""
     resource = resource_for(obj)
     if resource.update is None:
-        raise ApiError(405, f"A {obj} cannot be updated through the API.")
+        raise ApiError(400, f"A {obj} cannot be updated through the API.")
     resource.update(load(resource, object_id), json_body(required=True))
     db.session.commit()
     return accepted(obj, object_id)
@@ -87,7 +101,7 @@ def delete_object(obj: str, object_id: int):
     """Delete an object (refused with the reason when it is in use)."""
     resource = resource_for(obj)
     if resource.delete is None:
-        raise ApiError(405, f"A {obj} cannot be deleted.")
+        raise ApiError(400, f"A {obj} cannot be deleted.")
     resource.delete(load(resource, object_id))
     db.session.commit()
     return respond(200, True)
@@ -114,7 +128,7 @@ def collection_action(obj: str, name: str):
     """Run an action on a whole collection (e.g. usage bulk and CSV import)."""
     resource = resource_for(obj)
     if name not in resource.collection_actions:
-        raise ApiError(404, f"Unknown action '{name}' for {obj}.")
+        raise ApiError(400, f"action: unknown action '{name}' for {obj}", {"field": "action"})
     return resource.collection_actions[name]()
 
 

@@ -34,6 +34,8 @@ class LineSpec:
     (start, end or None = open) instants: their days are not charged in advance (usage is).
     ``cycle`` is (anchor date, paycycle) when the line is billed on its own cycle (its item's
     paycycle differs from the package's); None bills it on the package's periods.
+    ``prorate_start``/``prorate_end`` False charge the whole period the line starts or ends
+    in (ChargeOver's subscribe_prorate / cancel_prorate on an upgrade).
     """
 
     line_item_id: int
@@ -49,6 +51,8 @@ class LineSpec:
     quantities: tuple[QuantityChange, ...]
     cycle: tuple[date, str] | None = None
     pauses: tuple[tuple[datetime, datetime | None], ...] = ()
+    prorate_start: bool = True
+    prorate_end: bool = True
 
 
 @dataclass(frozen=True)

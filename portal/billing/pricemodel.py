@@ -13,13 +13,15 @@ from portal.billing.errors import ValidationError
 from portal.billing.money import format_decimal
 from portal.billing.periods import validate_paycycle
 
-PRICEMODELS = ("fla", "uni", "tie", "vol", "stp", "pkg")
+PRICEMODELS = ("fla", "uni", "tie", "vol", "stp", "pkg", "pas")
+# Models priced without tiers: flat (its base) and pass-through (the quantity is the amount).
+_NO_TIERS = ("fla", "pas")
 
 # Models priced from exactly one tier (its amount is the unit or block price).
 _SINGLE_TIER = ("uni", "pkg")
 _MODEL_NAMES = {
     "fla": "flat", "uni": "per unit", "tie": "tiered", "vol": "volume",
-    "stp": "stair-step", "pkg": "package",
+    "stp": "stair-step", "pkg": "package", "pas": "pass-through",
 }
 
 
@@ -75,7 +77,10 @@ def validate_pricemodel(pm: PriceModel) -> None:
         raise ValidationError(
             "block_size", "must be greater than 0 for the package (pkg) price model"
         )
-    if pm.pricemodel != "fla":
+    if pm.pricemodel == "pas" and pm.tiers:
+        raise ValidationError("tiers", "the pass-through (pas) price model has no tiers: the "
+                                       "quantity is the amount charged")
+    if pm.pricemodel not in _NO_TIERS:
         # A flat model is priced by its base alone, so its tiers are ignored.
         _validate_tiers(pm.pricemodel, pm.tiers)
 
@@ -120,7 +125,8 @@ def _validate_order(tiers: tuple[Tier, ...]) -> None:
 
 
 def _validate_open_end(tiers: tuple[Tier, ...]) -> None:
-    last = len(tiers) - 1
+    # The last tier may carry an upper bound (ChargeOver's "1–9999"): it is shown as given,
+    # and quantities above it are priced by the last tier, so every quantity has a price.
     for k, tier in enumerate(tiers[:-1]):
         if tier.unit_to is None:
             raise ValidationError(
@@ -128,16 +134,12 @@ def _validate_open_end(tiers: tuple[Tier, ...]) -> None:
                 f"only the last tier may have no upper bound, "
                 f"but tier {k} is followed by tier {k + 1}",
             )
-    if tiers[last].unit_to is not None:
-        raise ValidationError(
-            f"tiers[{last}].unit_to",
-            "the last tier must have no upper bound (leave unit_to empty) "
-            "so every quantity has a price",
-        )
 
 
 def _validate_bounds(tiers: tuple[Tier, ...]) -> None:
-    for k, tier in enumerate(tiers[:-1]):
+    for k, tier in enumerate(tiers):
+        if tier.unit_to is None:
+            continue
         field = f"tiers[{k}].unit_to"
         if tier.unit_to <= 0:
             raise ValidationError(

@@ -69,7 +69,8 @@ def _tiered(pm: PriceModel, q: Decimal) -> tuple[TierCharge, ...]:
         lower = _lower(pm.tiers, k)
         if q <= lower:
             break
-        top = q if tier.unit_to is None else min(q, tier.unit_to)
+        last = k == len(pm.tiers) - 1  # a bounded last tier extends to every quantity
+        top = q if tier.unit_to is None or last else min(q, tier.unit_to)
         rows.append(TierCharge(k, top - lower, (top - lower) * tier.amount, tier.flat, tier.amount))
     return tuple(rows)
 
@@ -95,6 +96,11 @@ def _package(pm: PriceModel, q: Decimal) -> tuple[TierCharge, ...]:
     return (TierCharge(0, q, blocks * tier.amount, tier.flat),)
 
 
+def _pass_through(pm: PriceModel, q: Decimal) -> tuple[TierCharge, ...]:
+    # The quantity is the amount (usage reported in money, e.g. resold costs).
+    return (TierCharge(0, q, q, Decimal(0), Decimal(1)),)
+
+
 _BREAKDOWNS: dict[str, Callable[[PriceModel, Decimal], tuple[TierCharge, ...]]] = {
     "fla": _flat,
     "uni": _uni,
@@ -102,6 +108,7 @@ _BREAKDOWNS: dict[str, Callable[[PriceModel, Decimal], tuple[TierCharge, ...]]] 
     "vol": _volume,
     "stp": _stair_step,
     "pkg": _package,
+    "pas": _pass_through,
 }
 
 

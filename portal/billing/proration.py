@@ -83,7 +83,12 @@ def billable_interval(line: LineSpec, period: Period) -> tuple[datetime, datetim
         return None
     start = max(period.start, billable_start(line))
     end = period.end if line.cancel_at is None else min(period.end, line.cancel_at)
-    return (start, end) if start < end else None
+    if start >= end:
+        return None
+    # Without proration (ChargeOver's subscribe_prorate / cancel_prorate false), a line
+    # that starts or ends inside the period is charged the whole period.
+    return (start if line.prorate_start else period.start,
+            end if line.prorate_end else period.end)
 
 
 def prorate(line: LineSpec, period: Period, tz: ZoneInfo) -> Proration:

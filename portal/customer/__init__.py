@@ -8,7 +8,7 @@ bp = Blueprint("customer", __name__, url_prefix="/portal")
 # Each module adds its views (helpers: its Jinja filters and error page) to `bp`.
 VIEW_MODULES = ("helpers", "auth", "invoices", "packages", "credit_notes")
 PUBLIC_ENDPOINTS = {"customer.login", "customer.logout", "customer.forgot_password",
-                    "customer.accept_invitation", "customer.reset_password"}
+                    "customer.accept_invitation", "customer.reset_password", "customer.login_link"}
 
 
 @bp.before_request

@@ -57,6 +57,15 @@ def forgot_password():
     return render_template("customer/forgot.html", form=form), status
 
 
+@bp.get("/login/<token>")
+def login_link(token: str):
+    """Log in with a signed login link (the API's user action `login`)."""
+    contact = contact_from_token(token, "login")
+    if contact is None or not login_user(contact):
+        return render_template("customer/link_invalid.html", purpose="login"), 400
+    return redirect(url_for("customer.dashboard"))
+
+
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
     """Accept an invitation: choose a password, then be logged in."""

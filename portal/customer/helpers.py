@@ -44,6 +44,8 @@ def price_text(line: LineItem, currency: str) -> list[str]:
         parts.append(f"{money(pm.base)} per {cycle}" + (f" per {unit}" if pm.pricemodel == "fla" else ""))
     if pm.pricemodel == "uni":
         parts.append(f"{money(pm.tiers[0].amount)} per {unit}")
+    elif pm.pricemodel == "pas":
+        parts.append(f"the amount of {units} used")
     elif pm.pricemodel == "pkg":
         parts.append(f"{money(pm.tiers[0].amount)} per block of {format_quantity(pm.block_size)} {units}")
     elif pm.pricemodel != "fla":

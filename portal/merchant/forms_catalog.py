@@ -18,6 +18,7 @@ PRICEMODEL_HINTS = {
     "vol": "All units at the price of the tier the total falls in, plus that tier's flat fee.",
     "stp": "The amount of the tier the total falls in is the whole price.",
     "pkg": "One tier: its amount is the price of each started block of units.",
+    "pas": "No tiers: the quantity (the usage sent) is the amount charged, e.g. costs resold.",
 }
 USAGE_TYPE_LABELS = {"add": "Sum of the period's usage", "max": "Maximum value in the period",
                      "lat": "Latest value in the period"}

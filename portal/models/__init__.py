@@ -1,5 +1,5 @@
 """All models, imported here so that `db.metadata` knows every table."""
-from portal.models.accounts import STAFF_ROLES, ApiKey, StaffUser
+from portal.models.accounts import STAFF_ROLES, ApiKey, ApiNonce, StaffUser
 from portal.models.billing_runs import BillingRun
 from portal.models.billing_changes import BillingChange
 from portal.models.catalog import Item, Tier, Tierset
@@ -15,7 +15,7 @@ from portal.models.usage_rollups import UsageDayRollup, UsageRollupDirty, UsageR
 from portal.models.usage_urls import UsageUrl
 
 __all__ = [
-    "STAFF_ROLES", "ApiKey", "StaffUser", "BillingChange", "Item", "Tier", "Tierset", "Contact", "Customer",
+    "STAFF_ROLES", "ApiKey", "ApiNonce", "StaffUser", "BillingChange", "Item", "Tier", "Tierset", "Contact", "Customer",
     "EmailDelivery", "Invoice", "InvoiceLine", "InvoiceLogo", "LineItem", "Package", "QuantityChange", "Suspension",
     "Counter", "MerchantSettings", "Transaction", "TransactionApplication", "UsageRecord",
     "CsvImport", "UsageUrl", "BillingRun", "Job", "JOB_STATUSES",

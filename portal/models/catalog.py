@@ -11,7 +11,7 @@ from portal.billing.vocabulary import Paycycle, UsageType
 from portal.db_types import DecimalText, MicroUnits, UTCDateTime, utcnow
 from portal.extensions import db
 
-PRICEMODELS = ("fla", "uni", "tie", "vol", "stp", "pkg")
+PRICEMODELS = ("fla", "uni", "tie", "vol", "stp", "pkg", "pas")
 PAYCYCLE_CODES = tuple(Paycycle)
 ITEM_TYPES = ("service", "product", "discount")
 USAGE_TYPES = tuple(UsageType)

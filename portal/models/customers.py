@@ -1,6 +1,7 @@
 """Customers and their contacts (ChargeOver `customer` and `user`)."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from decimal import Decimal
 
@@ -10,6 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db_types import DecimalText, UTCDateTime, utcnow
 from portal.extensions import db
+
+
+def new_token() -> str:
+    """A random token (ChargeOver's 32-character customer token)."""
+    return secrets.token_hex(16)
 
 
 class Customer(db.Model):
@@ -27,6 +33,17 @@ class Customer(db.Model):
     bill_state: Mapped[str | None] = mapped_column(String(120))
     bill_postcode: Mapped[str | None] = mapped_column(String(40))
     bill_country: Mapped[str | None] = mapped_column(String(120))
+    ship_addr1: Mapped[str | None] = mapped_column(String(255))
+    ship_addr2: Mapped[str | None] = mapped_column(String(255))
+    ship_addr3: Mapped[str | None] = mapped_column(String(255))
+    ship_city: Mapped[str | None] = mapped_column(String(120))
+    ship_state: Mapped[str | None] = mapped_column(String(120))
+    ship_postcode: Mapped[str | None] = mapped_column(String(40))
+    ship_country: Mapped[str | None] = mapped_column(String(120))
+    parent_customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    # ChargeOver's customer token (findByToken): random, unique, never changes.
+    token: Mapped[str] = mapped_column(String(32), unique=True, default=new_token)
     superuser_name: Mapped[str | None] = mapped_column(String(255))
     superuser_email: Mapped[str | None] = mapped_column(String(255))
     superuser_phone: Mapped[str | None] = mapped_column(String(60))
@@ -59,6 +76,8 @@ class Contact(UserMixin, db.Model):
     last_name: Mapped[str | None] = mapped_column(String(120))
     title: Mapped[str | None] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # ChargeOver's login name; the portal's login stays the e-mail address.
+    username: Mapped[str | None] = mapped_column(String(255), unique=True)
     phone: Mapped[str | None] = mapped_column(String(60))
     is_billing_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     password_hash: Mapped[str | None] = mapped_column(String(255))

@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, text, true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.billing.vocabulary import PackageStatus
@@ -87,6 +89,12 @@ class LineItem(db.Model):
     trial_days: Mapped[int] = mapped_column(Integer, default=0)
     subscribe_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     cancel_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # False: the period the line starts (ends) in is charged whole, not by days
+    # (ChargeOver's subscribe_prorate / cancel_prorate on an upgrade).
+    prorate_subscribe: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    prorate_cancel: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # ChargeOver's custom_1 .. custom_5 of a line item.
+    custom_fields: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
 
     package: Mapped[Package] = relationship(back_populates="line_items")
     item: Mapped[Item] = relationship()

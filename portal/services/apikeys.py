@@ -1,29 +1,38 @@
 """API keys: a public key (username) and a private key (password) shown once.
 
-The private key is 256 random bits, so a fast SHA-256 digest is as safe to store as a
-slow password hash (nothing to brute-force) and keeps every API request cheap; it is
-compared in constant time.
+The private key is 256 bits, so a fast SHA-256 digest is as safe to store as a slow password
+hash (nothing to brute-force) and keeps every API request cheap; it is compared in constant
+time. It is derived from the instance's SECRET_KEY and the public key (an HMAC), so that
+ChargeOver's signature mode, which signs each request with the private key itself, can be
+verified without storing the key: keys created before that (random) or under another
+SECRET_KEY keep working with HTTP Basic, and are refused in signature mode.
 
-Verified keys are cached in the process for API_KEY_CACHE_SECONDS (default 1 s), so a
-busy API client costs one key lookup per second per worker instead of one per request.
-Revoking a key clears this process's cache at once; other worker processes refuse the
-key when their entry expires, at most API_KEY_CACHE_SECONDS later.
+Keys verified by HTTP Basic are cached in the process for API_KEY_CACHE_SECONDS (default
+1 s), so a busy API client costs one key lookup per second per worker instead of one per
+request. Revoking a key clears this process's cache at once; other worker processes refuse
+the key when their entry expires, at most API_KEY_CACHE_SECONDS later.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 import time
+from datetime import timedelta
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from portal.billing.errors import ValidationError
 from portal.db_types import utcnow
 from portal.extensions import db
-from portal.models import ApiKey
+from portal.models import ApiKey, ApiNonce
+
+# How far a signed request's co_timestamp may be from the server's clock; a nonce is
+# remembered for twice as long, so a replay inside the window is always recognised.
+SIGNATURE_WINDOW = timedelta(minutes=5)
 
 
 class VerifiedKey(NamedTuple):
@@ -54,9 +63,9 @@ def create_api_key(name: str) -> tuple[ApiKey, str]:
     """
     if not name or not name.strip():
         raise ValidationError("name", "is required")
-    private_key = secrets.token_urlsafe(32)
-    key = ApiKey(name=name.strip(), public_key=secrets.token_hex(16),
-                 secret_hash=_digest(private_key))
+    public_key = secrets.token_hex(16)
+    private_key = derived_private_key(public_key)
+    key = ApiKey(name=name.strip(), public_key=public_key, secret_hash=_digest(private_key))
     db.session.add(key)
     db.session.flush()
     return key, private_key
@@ -107,3 +116,58 @@ def authenticate(public_key: str, private_key: str) -> ApiKey | None:
     if key is None or not matches or key.revoked_at is not None:
         return None
     return key
+
+
+def derived_private_key(public_key: str) -> str:
+    """The private key of `public_key`: HMAC-SHA256 under the instance's SECRET_KEY."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    mac = hmac.new(secret, f"meterbill.api-key:{public_key}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+class SignatureError(Exception):
+    """A signed request that is refused; the message says why (answered with a 401)."""
+
+
+def verify_signature(params: dict, urls: list[str], body: str) -> ApiKey:
+    """The key of a request signed as ChargeOver's AUTHMODE_SIGNATURE_V1, or SignatureError.
+
+    The signature is HMAC-SHA256, keyed with the private key, of
+    `public||lower(url)||nonce||timestamp||body`; the timestamp must be within
+    SIGNATURE_WINDOW of now and the nonce unused by this key (it is recorded; flushes).
+    :param params: the header's co_* parameters.
+    :param urls: the URL of the request as the client may have written it (scheme and host
+        as received and as configured in PUBLIC_URL); one must match.
+    """
+    public = params.get("co_public_key", "")
+    nonce, stamp = params.get("co_nonce", ""), params.get("co_timestamp", "")
+    if params.get("co_signature_method", "HMAC-SHA256").upper() != "HMAC-SHA256":
+        raise SignatureError("only co_signature_method HMAC-SHA256 is supported")
+    if not (nonce and 0 < len(nonce) <= 64 and stamp.isascii() and stamp.isdigit()):
+        raise SignatureError("co_nonce and co_timestamp are required")
+    now = utcnow()
+    if abs(now.timestamp() - int(stamp)) > SIGNATURE_WINDOW.total_seconds():
+        raise SignatureError("co_timestamp is outside the accepted window (check the clock)")
+    key = db.session.scalar(select(ApiKey).where(ApiKey.public_key == public))
+    private = derived_private_key(public)
+    if key is None or key.revoked_at is not None or \
+            not hmac.compare_digest(key.secret_hash, _digest(private)):
+        raise SignatureError("unknown or revoked API key, or a key that predates signed requests")
+    expected = [hmac.new(private.encode(), f"{public}||{url.lower()}||{nonce}||{stamp}||{body}"
+                         .encode(), hashlib.sha256).hexdigest() for url in urls]
+    given = params.get("co_signature", "")
+    if not any(hmac.compare_digest(e, given) for e in expected):
+        raise SignatureError("the signature does not match the request")
+    _remember_nonce(key, nonce, now)
+    return key
+
+
+def _remember_nonce(key: ApiKey, nonce: str, now) -> None:
+    """Record the nonce, refusing one this key already used inside the window."""
+    db.session.execute(delete(ApiNonce).where(ApiNonce.seen_at < now - 2 * SIGNATURE_WINDOW))
+    seen = db.session.scalar(select(ApiNonce.id).where(ApiNonce.api_key_id == key.id,
+                                                       ApiNonce.nonce == nonce))
+    if seen is not None:
+        raise SignatureError("this co_nonce was already used (a replayed request)")
+    db.session.add(ApiNonce(api_key_id=key.id, nonce=nonce, seen_at=now))
+    db.session.flush()

@@ -48,6 +48,10 @@ def line_spec(line: LineItem, pricing: PriceModel, anchor: date | None = None) -
         quantities=tuple(CoreQuantity(q.effective_at, q.quantity) for q in line.quantity_changes),
         pauses=suspension_spans(line.package),
         cycle=(anchor, pricing.paycycle) if own else None,
+        prorate_start=line.prorate_subscribe,
+        # The line's own cancel may skip proration; the package's cancel always prorates.
+        prorate_end=line.prorate_cancel or line.cancel_at is None
+        or (package.cancel_at is not None and package.cancel_at < line.cancel_at),
     )
 
 

@@ -146,7 +146,7 @@ def parse_pricemodel(raw: object, prefix: str = "pricemodel") -> PriceModel:
     with field_prefix(prefix):
         code = raw.get("pricemodel")
         if not isinstance(code, str) or not code:
-            raise ValidationError("pricemodel", "is required (fla, uni, tie, vol, stp or pkg)")
+            raise ValidationError("pricemodel", "is required (fla, uni, tie, vol, stp, pkg or pas)")
         pricing = PriceModel(
             pricemodel=code.strip().lower(),
             base=_optional(raw, "base", parse_price, Decimal(0)),

@@ -41,7 +41,9 @@ class Purpose:
 
 INVITATION = Purpose("invitation", timedelta(days=7), "email/customer_invitation", "customer.accept_invitation")
 RESET = Purpose("reset", timedelta(hours=2), "email/customer_reset", "customer.reset_password")
-PURPOSES = {p.name: p for p in (INVITATION, RESET)}
+# ChargeOver's user action `login`: a link that logs the contact in (no e-mail; short-lived).
+LOGIN = Purpose("login", timedelta(minutes=10), "", "customer.login_link")
+PURPOSES = {p.name: p for p in (INVITATION, RESET, LOGIN)}
 
 
 def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
@@ -138,6 +140,17 @@ def request_password_reset(email: str) -> EmailDelivery | None:
     contact = contact_by_email(email)
     if contact is None or not contact.is_active:
         return None
+    company = ensure_settings().company_name
+    return _queue(contact, RESET.name, f"Reset your password for the {company} customer portal")
+
+
+def send_password_link(contact: Contact) -> EmailDelivery:
+    """Queue a reset e-mail to a contact who can log in, else the invitation (the API's
+    user action reset_password without a password); flushes."""
+    if not contact.is_active:
+        return invite_contact(contact)
+    if not contact.email:
+        raise ValidationError("email", f"contact {contact.id} has no e-mail address")
     company = ensure_settings().company_name
     return _queue(contact, RESET.name, f"Reset your password for the {company} customer portal")
 

@@ -22,8 +22,14 @@ CUSTOMER_FIELDS = (
 )
 # The main contact as the API may also spell it (first and last name apart).
 SUPERUSER_NAME_PARTS = ("superuser_first_name", "superuser_last_name")
-SUPERUSER_FIELDS = ("superuser_name", "superuser_email", "superuser_phone", *SUPERUSER_NAME_PARTS)
+SUPERUSER_FIELDS = ("superuser_name", "superuser_email", "superuser_phone", "superuser_username",
+                    *SUPERUSER_NAME_PARTS)
 CONTACT_FIELDS = ("first_name", "last_name", "title", "email", "phone", "external_key")
+# Written through the API (ChargeOver's fields); the portal forms do not show them yet.
+SHIP_FIELDS = ("ship_addr1", "ship_addr2", "ship_addr3", "ship_city", "ship_state",
+               "ship_postcode", "ship_country")
+CUSTOM_FIELD_COUNT = 20  # ChargeOver's custom_1 .. custom_20
+EXTRA_CUSTOMER_FIELDS = (*SHIP_FIELDS, "parent_customer_id", "custom_fields")
 
 
 def create_customer(*, company: str, currency: str = "USD", **fields) -> Customer:
@@ -47,9 +53,14 @@ def update_customer(customer: Customer, **fields) -> Customer:
 
     The superuser_* fields are written to the billing contact (created when missing).
     """
-    unknown = set(fields) - set(CUSTOMER_FIELDS) - set(SUPERUSER_FIELDS) - {"currency"}
+    unknown = (set(fields) - set(CUSTOMER_FIELDS) - set(SUPERUSER_FIELDS) - {"currency"}
+               - set(EXTRA_CUSTOMER_FIELDS))
     if unknown:
         raise ValidationError(sorted(unknown)[0], "is not a customer field")
+    if fields.get("parent_customer_id") is not None:
+        _check_parent(customer, fields["parent_customer_id"])
+    if "custom_fields" in fields:
+        fields["custom_fields"] = _custom_fields(customer, fields["custom_fields"])
     if "company" in fields and not (fields["company"] or "").strip():
         raise ValidationError("company", "is required")
     if "currency" in fields:
@@ -63,6 +74,33 @@ def update_customer(customer: Customer, **fields) -> Customer:
     if main:
         _write_main_contact(customer, main)
     return customer
+
+
+def _check_parent(customer: Customer, parent_id: int) -> None:
+    """A parent must exist and must not be the customer or one of its children."""
+    parent = db.session.get(Customer, parent_id) if 0 < parent_id < 2**31 else None
+    if parent is None:
+        raise ValidationError("parent_customer_id", f"no customer {parent_id}")
+    seen = set()
+    while parent is not None and parent.id not in seen:
+        if customer.id is not None and parent.id == customer.id:
+            raise ValidationError("parent_customer_id", "a customer cannot be its own parent")
+        seen.add(parent.id)
+        parent = db.session.get(Customer, parent.parent_customer_id) \
+            if parent.parent_customer_id else None
+
+
+def _custom_fields(customer: Customer, changes: dict) -> dict:
+    """The customer's custom_1..custom_N after `changes` (None or "" clears one)."""
+    merged = dict(customer.custom_fields or {})
+    for name, value in changes.items():
+        if name not in {f"custom_{n}" for n in range(1, CUSTOM_FIELD_COUNT + 1)}:
+            raise ValidationError(name, f"custom fields are custom_1 to custom_{CUSTOM_FIELD_COUNT}")
+        if value in (None, ""):
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
 
 
 def _main_contact_fields(main: dict) -> dict:
@@ -79,6 +117,8 @@ def _main_contact_fields(main: dict) -> dict:
         fields["email"] = main["superuser_email"]
     if "superuser_phone" in main:
         fields["phone"] = main["superuser_phone"]
+    if "superuser_username" in main:
+        fields["username"] = main["superuser_username"]
     return fields
 
 
@@ -125,9 +165,10 @@ def add_contact(customer: Customer, **fields) -> Contact:
 
 def update_contact(contact: Contact, **fields) -> Contact:
     """Change a contact's fields; the e-mail must be valid and not used by another contact."""
-    unknown = set(fields) - set(CONTACT_FIELDS)
+    unknown = set(fields) - set(CONTACT_FIELDS) - {"username"}
     if unknown:
         raise ValidationError(sorted(unknown)[0], "is not a contact field")
+    ensure_unique(Contact, "username", fields.get("username"), contact.id)
     email = fields.get("email")
     if email is not None:
         email = fields["email"] = email.strip().lower()
@@ -201,3 +242,8 @@ def billing_email(customer: Customer) -> str | None:
     """The address invoices are sent to: the billing contact's e-mail, if any."""
     contact = billing_contact(customer)
     return contact.email if contact else None
+
+
+def customer_by_token(token: str) -> Customer | None:
+    """The customer whose token is `token` (ChargeOver's findByToken), else None."""
+    return db.session.scalar(select(Customer).where(Customer.token == token[:32]))

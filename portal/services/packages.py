@@ -47,6 +47,8 @@ class LineDraft:
     external_key: str | None = None
     trial_days: int = 0
     tierset: PriceModel | None = None
+    prorate_subscribe: bool = True  # False: its first period is charged whole
+    custom_fields: dict | None = None
 
 
 def check_quantity(quantity: Decimal, field: str = "line_quantity") -> Decimal:
@@ -113,7 +115,8 @@ def add_line(package: Package, draft: LineDraft, *, subscribe_at: datetime) -> L
     line = LineItem(
         item=draft.item, line_quantity=draft.line_quantity, descrip=draft.descrip,
         external_key=draft.external_key, trial_days=draft.trial_days, subscribe_at=subscribe_at,
-        tierset_override=override,
+        tierset_override=override, prorate_subscribe=draft.prorate_subscribe,
+        custom_fields=dict(draft.custom_fields or {}),
         quantity_changes=[QuantityChange(effective_at=subscribe_at, quantity=draft.line_quantity)],
     )
     package.line_items.append(line)
@@ -315,14 +318,16 @@ def change_line_quantity(line: LineItem, quantity: Decimal,
     return change
 
 
-def cancel_line(line: LineItem, at: datetime | None = None) -> LineItem:
+def cancel_line(line: LineItem, at: datetime | None = None, prorate: bool = True) -> LineItem:
     """Cancel one line (usage after `at` is refused, its charges prorated to `at`).
 
     :param line: an active line of an open package.
     :param at: the cancel instant (default now).
+    :param prorate: False charges the period of the cancel whole (ChargeOver's cancel_prorate).
     """
     require_active(line)
     line.cancel_at = change_instant(line.package, at, "cancel_datetime", line.subscribe_at)
+    line.prorate_cancel = prorate
     db.session.flush()
     return line
 
@@ -341,7 +346,8 @@ def subscribe_line(package: Package, draft: LineDraft, at: datetime | None = Non
     return line
 
 
-def replace_line(line: LineItem, draft: LineDraft, at: datetime | None = None) -> LineItem:
+def replace_line(line: LineItem, draft: LineDraft, at: datetime | None = None,
+                 cancel_prorate: bool = True) -> LineItem:
     """Replace a line by a new one (a new line_item_id) from `at` on, as ChargeOver's upgrade.
 
     The old line is canceled at `at`; its external_key moves to the new line (unless the
@@ -349,11 +355,13 @@ def replace_line(line: LineItem, draft: LineDraft, at: datetime | None = None) -
     :param line: an active line of an open package.
     :param draft: the new line (item, quantity, tierset...).
     :param at: when the switch happens (default now).
+    :param cancel_prorate: False charges the old line's period of the switch whole.
     """
     package = line.package
     require_active(line)
     instant = change_instant(package, at, "effective_datetime", line.subscribe_at)
     line.cancel_at = instant
+    line.prorate_cancel = cancel_prorate
     key = line.external_key
     if key is not None and draft.external_key in (None, key):
         line.external_key = None

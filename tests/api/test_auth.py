@@ -46,8 +46,24 @@ def test_apikeys_cli_prints_public_colon_private_last(app, db, client):
     assert client.get("/api/v3/customer", headers=_basic(public, private)).status_code == 401
 
 
-def test_unknown_api_urls_get_the_envelope(api):
+def test_unknown_api_urls_get_a_400_in_the_envelope(api):
     response = api.get("/api/v3/nothing/here/at/all")
-    assert response.status_code == 404
+    assert response.status_code == 400  # ChargeOver documents 400 for unknown endpoints
     assert response.get_json()["status"] == "Error"
-    assert api.get("/api/v3/widget").get_json()["message"] == "Unknown object 'widget'."
+    assert response.get_json()["message"] == "Unknown endpoint: GET /api/v3/nothing/here/at/all"
+    widget = api.get("/api/v3/widget")
+    assert widget.status_code == 400 and widget.get_json()["message"] == "Unknown object 'widget'."
+
+
+def test_unknown_methods_and_actions_are_400(api):
+    patch = api.request("PATCH", "/api/v3/customer")
+    assert patch.status_code == 400
+    assert patch.get_json()["message"] == "Unknown method: PATCH /api/v3/customer"
+    action = api.post("/api/v3/customer/_action/nothing", json={})
+    assert action.status_code == 400 and action.get_json()["details"] == {"field": "action"}
+
+
+def test_401_challenges_for_basic_so_httplib2_sends_credentials(client):
+    response = client.get("/api/v3/customer")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith('Basic realm="Meterbill API"')

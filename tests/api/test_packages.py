@@ -243,7 +243,7 @@ def test_amounts_sum_the_non_void_invoices(api, db):
 
 def test_packages_cannot_be_deleted_and_missing_ones_are_404(api):
     package_id = _package(api, _customer(api), _item(api))
-    assert api.delete(f"/api/v3/package/{package_id}").status_code == 405
+    assert api.delete(f"/api/v3/package/{package_id}").status_code == 400
     missing = api.get("/api/v3/package/999")
     assert missing.status_code == 404 and body(missing)["message"] == "This package does not exist."
 

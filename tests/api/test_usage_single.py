@@ -153,6 +153,6 @@ def test_bodies_that_are_not_a_json_object_are_400(api, line, db, data, message)
 
 def test_usage_cannot_be_updated_or_deleted(api, line):
     usage_id = body(_post(api, line))["response"]["id"]
-    assert api.put(f"/api/v3/usage/{usage_id}", json={"usage_value": 1}).status_code == 405
-    assert api.delete(f"/api/v3/usage/{usage_id}").status_code == 405
+    assert api.put(f"/api/v3/usage/{usage_id}", json={"usage_value": 1}).status_code == 400
+    assert api.delete(f"/api/v3/usage/{usage_id}").status_code == 400
     assert api.get("/api/v3/usage/424242").status_code == 404

@@ -37,7 +37,7 @@ def test_valid_models(pm):
 def test_unknown_pricemodel():
     field, message = refusal(PriceModel("flat"))
     assert field == "pricemodel"
-    assert message == "must be one of fla, uni, tie, vol, stp, pkg (got 'flat')"
+    assert message == "must be one of fla, uni, tie, vol, stp, pkg, pas (got 'flat')"
 
 
 @pytest.mark.parametrize("field", ["base", "setup", "minimum"])
@@ -105,12 +105,11 @@ def test_unordered_tiers(bounds):
     assert message.startswith("tiers must be in ascending order")
 
 
-def test_last_tier_must_be_open():
-    pm = PriceModel("tie", tiers=tiers((0, 100), (101, 1000)))
-    assert refusal(pm) == (
-        "tiers[1].unit_to",
-        "the last tier must have no upper bound (leave unit_to empty) "
-        "so every quantity has a price")
+def test_a_bounded_last_tier_is_accepted_but_must_not_end_below_its_start():
+    # ChargeOver's own example prices tiers 1–9999; quantities above price in the last tier.
+    validate_pricemodel(PriceModel("tie", tiers=tiers((0, 100), (101, 1000))))
+    assert refusal(PriceModel("uni", tiers=tiers((1, 0)))) == (
+        "tiers[0].unit_to", "must be greater than 0 (got 0)")
 
 
 def test_only_the_last_tier_may_be_open():

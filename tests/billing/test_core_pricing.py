@@ -30,7 +30,7 @@ def model(pricemodel, tiers=DESIGN_TIERS, **fields):
 
 
 def test_pricemodel_codes():
-    assert PRICEMODELS == ("fla", "uni", "tie", "vol", "stp", "pkg")
+    assert PRICEMODELS == ("fla", "uni", "tie", "vol", "stp", "pkg", "pas")
     defaults = PriceModel("fla")
     assert (defaults.base, defaults.setup, defaults.minimum) == (D(0), D(0), None)
     assert defaults.tiers == ()
@@ -172,3 +172,23 @@ def test_tier_breakdown_single_rows():
     assert tier_breakdown(pkg, D(250)) == (TierCharge(0, D(250), D("7.50"), D(0)),)
     assert tier_breakdown(model("tie"), D(50)) == (
         TierCharge(0, D(50), D("5.00"), D(0), D("0.10")),)
+
+
+def test_pass_through_charges_the_quantity_itself():
+    pm = model("pas", tiers=())
+    assert price_quantity(pm, D("12.345")) == D("12.345")  # rounded once, per line
+    assert price_quantity(pm, D(0)) == D(0)
+    assert usage_charge(PriceModel("pas", minimum=D(5)), D(2)) == D(5)
+    with pytest.raises(ValidationError) as refused:
+        validate_pricemodel(PriceModel("pas", tiers=(Tier(D(0), None, D(1)),)))
+    assert refused.value.field == "tiers"
+
+
+def test_a_bounded_last_tier_prices_quantities_above_it():
+    # ChargeOver's example: one unit tier 1–9999 at $60; 10,000 units are 10,000 × $60.
+    unit = model("uni", tiers=(Tier(D(1), D(9999), D(60)),))
+    assert price_quantity(unit, D(10000)) == D(600000)
+    tiered = model("tie", tiers=(Tier(D(0), D(100), D(1)), Tier(D(101), D(1000), D("0.5"))))
+    assert price_quantity(tiered, D(1500)) == D(100) + D(1400) * D("0.5")
+    volume = model("vol", tiers=(Tier(D(0), D(100), D(1)), Tier(D(101), D(1000), D("0.5"))))
+    assert price_quantity(volume, D(1500)) == D(750)

@@ -112,3 +112,18 @@ def test_setup_of_a_line_cancelled_during_its_trial_is_never_owed():
     line = voip(pricing=replace(VOIP, setup=D(25)), trial_end=utc(2015, 10, 10),
                 cancel_at=utc(2015, 9, 20))
     assert [l.kind for l in compute_invoice_lines(request([line], advance=[SEP, OCT]))] == ["base"]
+
+
+def test_without_cancel_proration_the_period_of_the_cancel_is_billed_whole():
+    # ChargeOver's upgrade option cancel_prorate false: no credit for the unused days.
+    _, billed = run(request([voip()], advance=[OCT]))
+    line = replace(voip(cancel_at=utc(2015, 10, 16)), prorate_end=False)
+    assert compute_invoice_lines(request([line], advance=[OCT]))[0].amount == D("10.00")
+    lines, _ = run(request([line], advance=[OCT], billed=billed))
+    assert [l for l in lines if l.kind == "base"] == []  # nothing to credit
+
+
+def test_without_subscribe_proration_a_mid_cycle_start_pays_the_whole_period():
+    line = replace(voip(subscribe_at=utc(2015, 9, 16, 9, 30)), prorate_start=False)
+    lines = compute_invoice_lines(request([line], advance=[SEP]))
+    assert [(l.amount, l.quantity) for l in lines] == [(D("10.00"), D(1))]

@@ -17,7 +17,7 @@ PUBLIC = {"main.index", "main.health", "api_docs.page", "api.openapi_document",
           "merchant.login", "customer.login", "customer.forgot_password", "favicon"}
 # Routes authorised by a signed token in the URL (tested in test_token_routes below).
 TOKEN = {"links.invoice_view", "links.invoice_pdf", "usage_urls.ping",
-         "customer.accept_invitation", "customer.reset_password"}
+         "customer.accept_invitation", "customer.reset_password", "customer.login_link"}
 # Routes that end the session (tested by the auth tests).
 SESSION = {"merchant.logout", "customer.logout"}
 # Every staff user manages their own account, viewers included.
@@ -44,7 +44,7 @@ def url_for_tenant(rule, world, tenant: str) -> str:
               "line_id": t.line_id, "credit_note_id": t.credit_note_id, "contact_id": t.contact_id, "url_id": t.url_id,
               "item_id": world["item_id"], "import_id": world["import_id"],
               "key_id": world["key_id"], "obj": "customer", "object_id": t.customer_id,
-              "name": "void"}
+              "name": "void", "token": "not-a-token"}
     path = rule.rule
     for argument in rule.arguments:
         path = re.sub(rf"<(?:\w+:)?{argument}>", str(values[argument]), path)
@@ -174,3 +174,4 @@ def test_token_routes_show_only_what_the_token_names(app, world):
     assert client.get(f"/u/{forged_url}?value=1").status_code == 403
     assert client.get("/portal/invitation/not-a-token").status_code == 400
     assert client.get("/portal/reset/not-a-token").status_code == 400
+    assert client.get("/portal/login/not-a-token").status_code == 400

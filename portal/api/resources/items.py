@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.api.body import get_bool, get_str
 from portal.api.envelope import ApiError
+from portal.api.fields import policy
 from portal.api.format import dt
 from portal.api.query import Field, as_bool, as_datetime, as_int, as_text
 from portal.api.registry import Resource, register
@@ -26,10 +27,38 @@ PRICEMODEL_DESCRIPTIONS = {
     "vol": "Volume Pricing (all units at the price of the tier reached)",
     "stp": "Stair-Step Pricing (one price for the step reached)",
     "pkg": "Package Pricing (e.g. $X per block of N units)",
+    "pas": "Pass-through Pricing (the usage value is the amount charged)",
 }
 # Text fields and their column lengths (PostgreSQL refuses longer text; SQLite would keep it).
 TEXT_FIELDS = {"name": 255, "description": 10000, "units": 60, "units_plural": 60,
                "external_key": 255, "usage_type": 3}
+
+NOT_BILLED = "it would change what is billed and Meterbill does not support it"
+TIERSET_POLICY = policy(
+    "tierset",
+    stored=("pricemodel", "base", "setup", "minimum", "block_size", "paycycle", "tiers"),
+    read_only=("tierset_id", "pricemodel_desc", "currency_id", "currency_iso4217"),
+    unsupported={
+        "percent": "percent discounts are not billed by Meterbill yet; give the discount as a "
+                   "flat (fla) tierset with its amount instead",
+        "setup_percent": NOT_BILLED,
+    })
+POLICY = policy(
+    "item",
+    stored=(*TEXT_FIELDS, "type", "item_type", "enabled", "is_metered", "service_data",
+            "pricemodel", "tiersets", "base", "setup", "minimum", "block_size", "paycycle",
+            "tiers"),
+    read_only=("item_id", "tierset_id", "write_datetime", "mod_datetime"),
+    unsupported={
+        "accounting_sku": "Meterbill exports nothing to an accounting system",
+        "item_category_ids": "Meterbill's catalog has no categories",
+        "categories": "Meterbill's catalog has no categories",
+        "custom_1": "items have no custom fields", "custom_2": "items have no custom fields",
+        "custom_3": "items have no custom fields",
+        "expense_account": "Meterbill exports nothing to an accounting system",
+        "income_account": "Meterbill exports nothing to an accounting system",
+        "trial_days": "give trial_days on the package line",
+    })
 
 FIELDS = {
     "item_id": Field(Item.id, as_int),
@@ -56,7 +85,8 @@ def nested(prefix: str) -> Iterator[None]:
         field = error.details.get("field")
         if error.code != 400 or not field:
             raise
-        raise ApiError(400, f"{prefix}.{error.message}", {"field": f"{prefix}.{field}"}) from None
+        raise ApiError(400, f"{prefix}.{error.message}",
+                       {**error.details, "field": f"{prefix}.{field}"}) from None
 
 
 def serialize_tierset(tierset: Tierset) -> dict:
@@ -90,6 +120,8 @@ def pricing_in(data: dict) -> PriceModel | None:
     if "pricemodel" in data and isinstance(data["pricemodel"], str):
         return parse_pricemodel(data, prefix="")
     if data.get("pricemodel") is not None:
+        if isinstance(data["pricemodel"], dict):
+            TIERSET_POLICY.check(data["pricemodel"], "pricemodel")
         return parse_pricemodel(data["pricemodel"], prefix="pricemodel")
     tiersets = data.get("tiersets")
     if tiersets is None:
@@ -101,6 +133,7 @@ def pricing_in(data: dict) -> PriceModel | None:
 
 def _fields(data: dict) -> dict:
     """Item fields present in a body, with their types checked."""
+    POLICY.check(data)
     fields = {name: get_str(data, name, max_length=length)
               for name, length in TEXT_FIELDS.items() if name in data}
     for name in ("type", "item_type"):  # ChargeOver's POST says `type`, its GET `item_type`

@@ -6,33 +6,54 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.api.body import get_bool, get_int, get_str
+from portal.api.body import get_int, get_str
+from portal.api.fields import policy
 from portal.api.format import dt, money
 from portal.api.query import Field, as_datetime, as_int, as_text
 from portal.api.registry import Resource, register
-from portal.api.resources.items import nested, serialize_tierset
+from portal.api.resources.items import nested
+from portal.api.resources.package_lines import (
+    change, draft, entries, instant, lookup, serialize_line,
+)
 from portal.billing.errors import ValidationError
-from portal.billing.money import parse_decimal
 from portal.billing.vocabulary import PackageStatus
 from portal.db_types import utcnow
-from portal.extensions import db
 from portal.models import Customer, Item, LineItem, Package, Tierset
-from portal.services import merchant_tz
+from portal.services.package_welcome import queue_welcome
 from portal.services.balances import package_totals
-from portal.services.catalog import parse_pricemodel
 from portal.services.packages import (
-    LineDraft, cancel_line, cancel_package, change_line_quantity, create_package, package_line,
-    replace_line, require_open, subscribe_line, update_package, withdraw_cancel,
+    cancel_package, create_package, is_invoiced, require_open, update_package, withdraw_cancel,
 )
 from portal.services.suspensions import pending_suspension, suspend_package, unsuspend_package
-from portal.timeutil import parse_datetime
 
 STATUS_NAMES = {
     PackageStatus.CURRENT: "Current", PackageStatus.TRIAL: "Trial", PackageStatus.OVERDUE: "Overdue",
     PackageStatus.SUSPENDED: "Suspended", PackageStatus.CANCELED: "Canceled manually",
     PackageStatus.CANCELED_NONPAYMENT: "Canceled due to non-payment", PackageStatus.EXPIRED: "Expired",
 }
-MAX_ID = 2**31 - 1  # ids are 32-bit; a larger number cannot name a row (nor reach SQLite)
+NO_GATEWAY = "Meterbill stores no payment methods: packages are paid by invoice"
+POLICY = policy(
+    "package",
+    stored=("customer_id", "nickname", "external_key", "paycycle", "start_datetime",
+            "holduntil_datetime", "line_items"),
+    read_only=("package_id", "package_status_str", "package_status_state",
+               "package_status_name", "currency_iso4217", "amount_invoiced",
+               "amount_collected", "amount_due", "write_datetime", "next_invoice_datetime",
+               "cancel_datetime", "suspendfrom_datetime", "suspendto_datetime"),
+    unsupported={
+        "coupon": "Meterbill has no coupons (a discount is a line with a discount item)",
+        "paymethod": NO_GATEWAY, "creditcard_id": NO_GATEWAY, "ach_id": NO_GATEWAY,
+        "tokenized_id": NO_GATEWAY, "terms_id": "payment terms are set per customer",
+        "class_id": "Meterbill has no accounting classes", "admin_id": "no account managers",
+        "brand_id": "Meterbill has no brands", "first_invoice_schedule_template_id":
+        "Meterbill has no invoice schedules", "custom_1": "packages have no custom fields",
+    })
+UPGRADE_POLICY = policy("upgrade", stored=("line_items", "effective_datetime", "cancel_datetime",
+                                           "cancel_date"))
+SUSPEND_POLICY = policy("suspend", stored=("suspendfrom_datetime", "suspendto_datetime"))
+CANCEL_POLICY = policy("cancel", stored=("cancel_datetime", "cancel_date", "line_items"),
+                       unsupported={"cancel_reason_id": "Meterbill keeps no cancel reasons",
+                                    "comment": "Meterbill keeps no cancel comments"})
 
 FIELDS = {
     "package_id": Field(Package.id, as_int),
@@ -55,16 +76,6 @@ def _query():
         selectinload(Package.customer))
 
 
-def serialize_line(line: LineItem) -> dict:
-    """A line item as ChargeOver's, with the tierset in force."""
-    return {
-        "line_item_id": line.id, "item_id": line.item_id, "item_name": line.item.name,
-        "item_external_key": line.item.external_key, "item_units": line.item.units,
-        "external_key": line.external_key, "descrip": line.descrip,
-        "line_quantity": line.line_quantity, "trial_days": line.trial_days,
-        "subscribe_datetime": dt(line.subscribe_at), "cancel_datetime": dt(line.cancel_at),
-        "tierset_id": line.tierset.id, "tierset": serialize_tierset(line.tierset),
-    }
 
 
 def _shown(package: Package, line: LineItem, now: datetime) -> bool:
@@ -101,76 +112,25 @@ def serialize(package: Package) -> dict:
     }
 
 
-def _instant(data: dict, field: str) -> datetime | None:
-    """An optional datetime of the body (naive = merchant time zone)."""
-    value = data.get(field)
-    if value is None or value == "":
-        return None
-    try:
-        instant = parse_datetime(value, field, merchant_tz())
-    except OverflowError:
-        instant = None
-    if instant is None or not 1970 <= instant.year <= 9000:
-        raise ValidationError(field, "must be between 1970 and 9000")
-    return instant
-
-
-def _lookup(model, data: dict, field: str, what: str):
-    """The row named by an id field, or a 400 naming the field."""
-    object_id = get_int(data, field, required=True)
-    found = db.session.get(model, object_id) if 0 < object_id <= MAX_ID else None
-    if found is None:
-        raise ValidationError(field, f"no {what} {object_id}")
-    return found
-
-
-def _draft(entry: dict, line: LineItem | None = None) -> LineDraft:
-    """A new line from a body entry; a replaced `line` supplies the defaults."""
-    item = _lookup(Item, entry, "item_id", "item") if entry.get("item_id") is not None else line.item
-    quantity = entry.get("line_quantity")
-    trial_days = get_int(entry, "trial_days")
-    tierset = entry.get("tierset")
-    return LineDraft(
-        item=item,
-        line_quantity=(parse_decimal(quantity, "line_quantity") if quantity not in (None, "")
-                       else line.line_quantity if line else 1),
-        descrip=get_str(entry, "descrip", max_length=10000) or (line.descrip if line else None),
-        external_key=get_str(entry, "external_key"),
-        trial_days=0 if trial_days is None else trial_days,
-        tierset=parse_pricemodel(tierset, prefix="tierset") if tierset is not None else None,
-    )
-
-
-def _entries(data: dict, required: bool) -> list[dict]:
-    """The body's `line_items` list (each entry an object)."""
-    entries = data.get("line_items")
-    if entries is None and not required:
-        return []
-    if not isinstance(entries, list) or (required and not entries):
-        raise ValidationError("line_items", "must be a non-empty list of line items")
-    for index, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            raise ValidationError(f"line_items[{index}]", "must be an object")
-    return entries
-
-
 def create(data: dict) -> Package:
     """POST /package: a customer's subscription with its line items."""
-    customer = _lookup(Customer, data, "customer_id", "customer")
+    POLICY.check(data)
+    customer = lookup(Customer, data, "customer_id", "customer")
     drafts = []
-    for index, entry in enumerate(_entries(data, required=False)):
+    for index, entry in enumerate(entries(data, required=False)):
         with nested(f"line_items[{index}]"):
             if entry.get("item_id") is None:
                 raise ValidationError("item_id", "is required")
-            drafts.append(_draft(entry))
+            drafts.append(draft(entry))
     return create_package(
         customer, drafts, paycycle=get_str(data, "paycycle") or "mon",
-        start_at=_instant(data, "start_datetime"), holduntil_at=_instant(data, "holduntil_datetime"),
+        start_at=instant(data, "start_datetime"), holduntil_at=instant(data, "holduntil_datetime"),
         nickname=get_str(data, "nickname"), external_key=get_str(data, "external_key"))
 
 
 def update(package: Package, data: dict) -> None:
     """PUT /package/N: nickname, external_key; holduntil and paycycle until the first invoice."""
+    POLICY.check(data)
     if "customer_id" in data and get_int(data, "customer_id") != package.customer_id:
         raise ValidationError("customer_id", "a package cannot move to another customer")
     fields = {name: get_str(data, name) for name in ("nickname", "external_key", "paycycle")
@@ -178,16 +138,17 @@ def update(package: Package, data: dict) -> None:
     if fields.get("paycycle") is None:
         fields.pop("paycycle", None)
     if "holduntil_datetime" in data:
-        fields["holduntil_at"] = _instant(data, "holduntil_datetime")
+        fields["holduntil_at"] = instant(data, "holduntil_datetime")
     update_package(package, **fields)
 
 
 def cancel(package: Package, data: dict) -> bool:
     """POST package/N/_action/cancel: the package (now or scheduled at a future
     cancel_datetime), or only the lines listed in `line_items`."""
+    CANCEL_POLICY.check(data)
     if data.get("line_items") is not None:
         return upgrade(package, data)
-    cancel_package(package, _instant(data, "cancel_datetime"))
+    cancel_package(package, instant(data, "cancel_datetime", "cancel_date"))
     return True
 
 
@@ -199,43 +160,61 @@ def uncancel(package: Package, data: dict) -> bool:
 
 def suspend(package: Package, data: dict) -> bool:
     """POST package/N/_action/suspend: from suspendfrom_datetime until suspendto_datetime."""
-    suspend_package(package, _instant(data, "suspendfrom_datetime"),
-                    _instant(data, "suspendto_datetime"))
+    SUSPEND_POLICY.check(data)
+    suspend_package(package, instant(data, "suspendfrom_datetime"),
+                    instant(data, "suspendto_datetime"))
     return True
 
 
 def unsuspend(package: Package, data: dict) -> bool:
     """POST package/N/_action/unsuspend: end the suspension now (or at suspendto_datetime)."""
-    unsuspend_package(package, _instant(data, "suspendto_datetime"))
+    SUSPEND_POLICY.check(data)
+    unsuspend_package(package, instant(data, "suspendto_datetime"))
     return True
-
-
-def _change(package: Package, entry: dict, at: datetime | None) -> None:
-    """One upgrade entry: cancel, replace, change quantity, or add a line."""
-    if entry.get("line_item_id") is None:
-        if entry.get("item_id") is None:
-            raise ValidationError("item_id", "is required to add a line (or give line_item_id)")
-        subscribe_line(package, _draft(entry), at)
-        return
-    line = package_line(package, get_int(entry, "line_item_id"))
-    if get_bool(entry, "cancel", default=False):
-        cancel_line(line, _instant(entry, "cancel_datetime") or at)
-    elif entry.get("item_id") is not None or entry.get("tierset") is not None:
-        replace_line(line, _draft(entry, line), at)
-    elif entry.get("line_quantity") not in (None, ""):
-        change_line_quantity(line, parse_decimal(entry["line_quantity"], "line_quantity"), at)
-    else:
-        raise ValidationError("line_item_id", "nothing to change: give line_quantity, item_id, "
-                                              "tierset or cancel")
 
 
 def upgrade(package: Package, data: dict) -> bool:
     """POST package/N/_action/upgrade: change, replace, cancel or add line items."""
+    UPGRADE_POLICY.check(data)
     require_open(package)
-    at = _instant(data, "effective_datetime")
-    for index, entry in enumerate(_entries(data, required=True)):
+    at = instant(data, "effective_datetime")
+    for index, entry in enumerate(entries(data, required=True)):
         with nested(f"line_items[{index}]"):
-            _change(package, entry, _instant(entry, "effective_datetime") or at)
+            change(package, entry, instant(entry, "effective_datetime") or at)
+    return True
+
+
+def hold(package: Package, data: dict) -> bool:
+    """POST package/N?action=hold: no invoice before holduntil_datetime (until the first
+    invoice; afterwards a pause is a suspension, which says what is not billed)."""
+    policy("hold", stored=("holduntil_datetime",)).check(data)
+    until = instant(data, "holduntil_datetime")
+    if until is None:
+        raise ValidationError("holduntil_datetime", "is required")
+    if is_invoiced(package):
+        raise ValidationError("holduntil_datetime", f"package {package.id} has been invoiced: "
+                              "pause it with the suspend action (suspendfrom/suspendto) instead")
+    update_package(package, holduntil_at=until)
+    return True
+
+
+def paycycle(package: Package, data: dict) -> bool:
+    """POST package/N?action=paycycle: change the paycycle (before the first invoice)."""
+    policy("paycycle", stored=("paycycle",)).check(data)
+    code = get_str(data, "paycycle", required=True, max_length=3)
+    if code != package.paycycle and is_invoiced(package):
+        raise ValidationError("paycycle", f"package {package.id} has been invoiced: its periods "
+                              "are fixed; cancel it and start a new package on the new paycycle")
+    update_package(package, paycycle=code)
+    return True
+
+
+def welcome(package: Package, data: dict) -> bool:
+    """POST package/N?action=welcome: e-mail the welcome message to the billing contact.
+    `message_id` (a ChargeOver template) is accepted: Meterbill has one welcome message."""
+    policy("welcome", stored=("message_id",)).check(data)
+    get_int(data, "message_id")
+    queue_welcome(package)
     return True
 
 
@@ -256,5 +235,6 @@ register(Resource(
     name="package", model=Package, id_field="package_id", fields=FIELDS, serialize=serialize,
     create=create, update=update, query=_query,
     actions={"cancel": cancel, "uncancel": uncancel, "suspend": suspend, "unsuspend": unsuspend,
-             "upgrade": upgrade, "invoice": invoice},
+             "upgrade": upgrade, "invoice": invoice, "hold": hold, "paycycle": paycycle,
+             "welcome": welcome},
 ))

@@ -1,7 +1,7 @@
 """`usage`: metered usage records, sent one by one, in bulk or as a CSV file.
 
 The generic routes serve GET, lists and _count; a record cannot be changed or deleted
-(405: billed usage is corrected by sending more usage). POST /usage has its own view,
+(400: billed usage is corrected by sending more usage). POST /usage has its own view,
 because an idempotent retry answers 200 with the original id, not 201. Werkzeug ranks
 the static rule `/usage` above `/<obj>`, so this view wins for POST.
 """
