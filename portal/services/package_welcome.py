@@ -7,7 +7,7 @@ from portal.billing.errors import ValidationError
 from portal.models import EmailDelivery, Package
 from portal.services import merchant_tz
 from portal.services.customers import billing_contact
-from portal.services.labels import VOCABULARIES
+from portal.presentation.labels import VOCABULARIES
 from portal.services.links import external_url
 from portal.services.mail import queue_message
 from portal.services.settings import ensure_settings
