@@ -22,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from portal import create_app
 from portal.jobs import interval_seconds
+from portal.jobs.dunning import dunning_job
 from portal.jobs.runner import new_worker_id
 from portal.security import warn_at_startup
 from portal.services.jobs import billing_job, job_runner_job, mail_job
@@ -46,6 +47,8 @@ def build_scheduler(app, worker_id: str) -> BackgroundScheduler:
                       args=[app], id="mail", next_run_time=now + timedelta(seconds=1), **common)
     scheduler.add_job(job_runner_job, "interval", seconds=interval_seconds(app.config, "JOBS"),
                       args=[app, worker_id], id="jobs", next_run_time=now, **common)
+    scheduler.add_job(dunning_job, "interval", seconds=interval_seconds(app.config, "DUNNING"),
+                      args=[app], id="dunning", next_run_time=now + timedelta(seconds=2), **common)
     return scheduler
 
 
