@@ -12,10 +12,12 @@ from portal.models.settings import Counter, MerchantSettings
 from portal.models.transactions import Transaction, TransactionApplication
 from portal.models.usage import UsageRecord
 from portal.models.usage_urls import UsageUrl
+from portal.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "STAFF_ROLES", "ApiKey", "StaffUser", "BillingChange", "Item", "Tier", "Tierset", "Contact", "Customer",
     "EmailDelivery", "Invoice", "InvoiceLine", "InvoiceLogo", "LineItem", "Package", "QuantityChange", "Suspension",
     "Counter", "MerchantSettings", "Transaction", "TransactionApplication", "UsageRecord",
     "CsvImport", "UsageUrl", "BillingRun", "Job", "JOB_STATUSES",
+    "WebhookDelivery", "WebhookEndpoint", "WebhookEvent",
 ]
