@@ -81,6 +81,12 @@ def load_settings() -> dict:
         "JOBS_HEARTBEAT_SECONDS": int(os.environ.get("JOBS_HEARTBEAT_SECONDS", "10")),
         "JOBS_STALE_SECONDS": int(os.environ.get("JOBS_STALE_SECONDS", "60")),
         "JOBS_MAX_ATTEMPTS": int(os.environ.get("JOBS_MAX_ATTEMPTS", "3")),
+        # Webhooks: seconds a receiver has to answer, attempts per event and endpoint, and
+        # the backoff between them (base × 2^(n-1), capped).
+        "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
+        "WEBHOOK_MAX_ATTEMPTS": int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8")),
+        "WEBHOOK_RETRY_BASE_SECONDS": int(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30")),
+        "WEBHOOK_RETRY_CAP_SECONDS": int(os.environ.get("WEBHOOK_RETRY_CAP_SECONDS", "21600")),
         # Where CSV uploads wait for their import job (default instance/imports); with
         # workers on several machines, a folder they all share.
         "IMPORTS_DIR": os.environ.get("IMPORTS_DIR", ""),

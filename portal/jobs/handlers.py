@@ -4,6 +4,7 @@ from portal.jobs.runner import register
 
 def register_all() -> None:
     """Put every job kind's handler in the table (idempotent; run before each run)."""
-    from portal.services import imports
+    from portal.services import events, imports, webhooks
 
     register(imports.JOB_KIND, imports.run_import_job, imports.import_job_failed)
+    register(events.JOB_KIND, webhooks.deliver_job, webhooks.delivery_job_failed)

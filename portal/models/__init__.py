@@ -14,6 +14,7 @@ from portal.models.usage import UsageRecord
 from portal.models.usage_urls import UsageUrl
 from portal.models.dunning import InvoiceReminder, OverdueInvoice, ReminderSettings
 from portal.models.usage_pulls import PullUsageUrl, UsagePull
+from portal.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "STAFF_ROLES", "ApiKey", "StaffUser", "BillingChange", "Item", "Tier", "Tierset", "Contact", "Customer",
@@ -21,4 +22,5 @@ __all__ = [
     "Counter", "MerchantSettings", "Transaction", "TransactionApplication", "UsageRecord",
     "CsvImport", "UsageUrl", "BillingRun", "Job", "JOB_STATUSES",
     "InvoiceReminder", "OverdueInvoice", "ReminderSettings", "PullUsageUrl", "UsagePull",
+    "WebhookDelivery", "WebhookEndpoint", "WebhookEvent",
 ]

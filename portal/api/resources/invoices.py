@@ -12,6 +12,7 @@ from portal.models import Invoice, InvoiceLine
 from portal.services import merchant_tz
 from portal.services.invoices import void_invoice
 from portal.services.links import invoice_links
+from portal.services.events import register_snapshot
 from portal.services.payments import pay_invoice, payment_method
 
 STATUS_NAMES = {"open-unpaid": "Unpaid", "closed-paid": "Paid", "void-void": "Void"}
@@ -101,3 +102,10 @@ register(Resource(
     name="invoice", model=Invoice, id_field="invoice_id", fields=FIELDS, serialize=serialize,
     actions={"void": void, "pay": pay, "email": email}, query=invoices_only,
 ))
+# A credit note's webhook `data` shows it as the invoice API does (doc_type credit_note).
+def _credit_note_snapshot(session, note_id: int) -> dict | None:
+    note = session.get(Invoice, note_id)
+    return None if note is None else serialize(note)
+
+
+register_snapshot("creditnote", _credit_note_snapshot)
