@@ -20,6 +20,7 @@ from portal.billing.errors import ValidationError
 from portal.extensions import db
 from portal.models import Customer, EmailDelivery, Invoice, InvoiceReminder, OverdueInvoice, ReminderSettings
 from portal.services.customers import billing_email
+from portal.services.events import record_event
 from portal.services.invoice_view import format_money
 from portal.services.mail import queue_message
 from portal.services.settings import ensure_settings
@@ -96,16 +97,8 @@ def mark_overdue(invoice: Invoice, now: datetime) -> OverdueInvoice:
 
 
 def _overdue_event(invoice: Invoice) -> None:
-    """The webhook event of an invoice becoming overdue (the events outbox, when present)."""
-    try:
-        from portal.services.events import record_event
-    except ImportError:  # the outbox ships with the webhooks work; nothing to emit without it
-        return
-    record_event(db.session, context="invoice", context_id=invoice.id, event="overdue",
-                 data={"invoice_id": invoice.id, "refnumber": invoice.refnumber,
-                       "customer_id": invoice.customer_id, "due_date": invoice.due_date.isoformat(),
-                       "total": str(format_money(invoice.total_minor, invoice.currency)),
-                       "balance": str(format_money(invoice.balance_minor, invoice.currency))})
+    """The "invoice.overdue" webhook event (the invoice as the API shows it), in the outbox."""
+    record_event(db.session, context="invoice", context_id=invoice.id, event="overdue")
 
 
 def reminder_candidate_ids(today: date, schedule: list[int], limit: int = 500) -> list[int]:

@@ -101,3 +101,17 @@ def test_schedule_validation_and_off_switch(db, october, smtp_server):
     update_reminder_settings(enabled=False, days="3")
     db.session.commit()
     assert run_dunning(utc(2015, 11, 20, 12)) == {"overdue": 1, "reminded": 0, "stopped": 0}
+
+
+def test_overdue_writes_one_invoice_overdue_event(db, october):
+    from portal.models import WebhookEndpoint, WebhookEvent
+
+    db.session.add(WebhookEndpoint(url="http://127.0.0.1:9/hook", events=["invoice.overdue"],
+                                   enabled=True, secret="s3cret"))
+    db.session.commit()
+    run_dunning(utc(2015, 11, 1, 12))
+    run_dunning(utc(2015, 11, 2, 12))
+    (event,) = db.session.query(WebhookEvent).all()
+    assert (event.context, event.context_id, event.event) == ("invoice", october.id, "overdue")
+    assert str(event.data["invoice"]["total"]) == "28.05" and event.data["invoice"]["refnumber"]
+    assert event.data["customer"]["company"] == "Acme Telephony"
