@@ -8,3 +8,7 @@ def register_all() -> None:
 
     register(imports.JOB_KIND, imports.run_import_job, imports.import_job_failed)
     register(events.JOB_KIND, webhooks.deliver_job, webhooks.delivery_job_failed)
+    from portal.jobs import usage_pulls
+    from portal.services.usage_pulls import JOB_KIND as USAGE_PULL
+
+    register(USAGE_PULL, usage_pulls.run_pull_job)

@@ -11,7 +11,7 @@ from portal.db_types import BigId, MicroUnits, UTCDateTime, utcnow
 from portal.extensions import db
 from portal.models.catalog import in_list
 
-PULL_STATUSES = ("pending", "done", "failed")
+PULL_STATUSES = ("pending", "done")
 
 
 class PullUsageUrl(db.Model):
@@ -47,6 +47,8 @@ class UsagePull(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # When the next attempt runs (a failed attempt waits, with exponential backoff).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     usage_amount: Mapped[Decimal | None] = mapped_column(MicroUnits())
     usage_record_id: Mapped[int | None] = mapped_column(ForeignKey("usage_records.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
