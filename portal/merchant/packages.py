@@ -29,6 +29,7 @@ from portal.billing.periods import period_containing
 from portal.services import merchant_tz
 from portal.services.packages import package_anchor
 from portal.services.reports import local_today
+from portal.services.usage_pulls import blocking_pulls
 from portal.web import render_page
 
 FORM_PAGE = "merchant/package_form.html"
@@ -61,7 +62,7 @@ def _detail(package: Package, add_form: AddLineForm | None = None,
             "add_form": add_form, "edit_form": edit_form or PackageEditForm(data=package_edit_data(package)),
             "invoiced": is_invoiced(package), "paycycles": PAYCYCLE_LABELS,
             "suspension": pending_suspension(package), "now": utcnow(),
-            "due_count": due_invoice_count(package, utcnow())}
+            "due_count": due_invoice_count(package, utcnow()), "waiting_pulls": blocking_pulls(package.id)}
 
 
 def _done(package_id: int, message: str):
