@@ -23,6 +23,7 @@ from portal.services.packages import (
     replace_line, require_open, subscribe_line, update_package, withdraw_cancel,
 )
 from portal.services.suspensions import pending_suspension, suspend_package, unsuspend_package
+from portal.services.usage_pulls import line_pulls, pull_url, set_pull_url
 from portal.timeutil import parse_datetime
 
 STATUS_NAMES = {
@@ -71,7 +72,27 @@ def serialize_line(line: LineItem) -> dict:
         "line_quantity": line.line_quantity, "trial_days": line.trial_days,
         "subscribe_datetime": dt(line.subscribe_at), "cancel_datetime": dt(line.cancel_at),
         "tierset_id": line.tierset.id, "tierset": serialize_tierset(line.tierset),
+        **serialize_pull(line),
     }
+
+
+def serialize_pull(line: LineItem) -> dict:
+    """The line's pulled usage URL and its latest pull (the error that holds an invoice)."""
+    source, pulls = pull_url(line.id), line_pulls(line.id, 1)
+    pull = pulls[0] if pulls else None
+    return {"usage_url": source.url if source else None, "usage_pull": None if pull is None else {
+        "status": pull.status, "from_datetime": dt(pull.period_start), "to_datetime": dt(pull.period_end),
+        "attempts": pull.attempts, "error": pull.last_error,
+        "next_attempt_datetime": dt(pull.next_attempt_at) if pull.status == "pending" else None,
+        "usage_amount": pull.usage_amount}}
+
+
+def _pull_urls(lines: list[LineItem], entries: list[dict]) -> None:
+    """Set the `usage_url` of each line whose body entry gives one."""
+    for index, (line, entry) in enumerate(zip(lines, entries, strict=False)):
+        if "usage_url" in entry:
+            with nested(f"line_items[{index}]"):
+                set_pull_url(line, get_str(entry, "usage_url", max_length=2000))
 
 
 def _shown(package: Package, line: LineItem, now: datetime) -> bool:
@@ -164,16 +185,18 @@ def _entries(data: dict, required: bool) -> list[dict]:
 def create(data: dict) -> Package:
     """POST /package: a customer's subscription with its line items."""
     customer = _lookup(Customer, data, "customer_id", "customer")
-    drafts = []
-    for index, entry in enumerate(_entries(data, required=False)):
+    drafts, entries = [], _entries(data, required=False)
+    for index, entry in enumerate(entries):
         with nested(f"line_items[{index}]"):
             if entry.get("item_id") is None:
                 raise ValidationError("item_id", "is required")
             drafts.append(_draft(entry))
-    return create_package(
+    package = create_package(
         customer, drafts, paycycle=get_str(data, "paycycle") or "mon",
         start_at=_instant(data, "start_datetime"), holduntil_at=_instant(data, "holduntil_datetime"),
         nickname=get_str(data, "nickname"), external_key=get_str(data, "external_key"))
+    _pull_urls(list(package.line_items), entries)
+    return package
 
 
 def update(package: Package, data: dict) -> None:
@@ -225,6 +248,10 @@ def _change(package: Package, entry: dict, at: datetime | None) -> None:
         subscribe_line(package, _draft(entry), at)
         return
     line = package_line(package, get_int(entry, "line_item_id"))
+    if "usage_url" in entry:
+        set_pull_url(line, get_str(entry, "usage_url", max_length=2000))
+        if not any(entry.get(name) not in (None, "") for name in ("cancel", "item_id", "tierset", "line_quantity")):
+            return
     if get_bool(entry, "cancel", default=False):
         cancel_line(line, _instant(entry, "cancel_datetime") or at)
     elif entry.get("item_id") is not None or entry.get("tierset") is not None:
@@ -233,7 +260,7 @@ def _change(package: Package, entry: dict, at: datetime | None) -> None:
         change_line_quantity(line, parse_decimal(entry["line_quantity"], "line_quantity"), at)
     else:
         raise ValidationError("line_item_id", "nothing to change: give line_quantity, item_id, "
-                                              "tierset or cancel")
+                                              "tierset, usage_url or cancel")
 
 
 def upgrade(package: Package, data: dict) -> bool:
