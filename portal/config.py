@@ -76,6 +76,11 @@ def load_settings() -> dict:
         "SCHEDULER_BILLING_SECONDS": _optional_int("SCHEDULER_BILLING_SECONDS"),
         "SCHEDULER_MAIL_SECONDS": _optional_int("SCHEDULER_MAIL_SECONDS"),
         "SCHEDULER_JOBS_SECONDS": _optional_int("SCHEDULER_JOBS_SECONDS"),
+        # Overdue detection and reminders; planning the pulls of pulled usage URLs.
+        "SCHEDULER_DUNNING_SECONDS": _optional_int("SCHEDULER_DUNNING_SECONDS"),
+        "SCHEDULER_PULLS_SECONDS": _optional_int("SCHEDULER_PULLS_SECONDS"),
+        # A failed pull of a usage URL is tried again after base × 2^(n-1) s (at most 1 h).
+        "USAGE_PULL_RETRY_BASE_SECONDS": int(os.environ.get("USAGE_PULL_RETRY_BASE_SECONDS", "60")),
         # Background jobs: a running job's heartbeat period, the age after which another
         # worker takes it over, and how many times it is tried before it is failed.
         "JOBS_HEARTBEAT_SECONDS": int(os.environ.get("JOBS_HEARTBEAT_SECONDS", "10")),

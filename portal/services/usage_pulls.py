@@ -204,7 +204,7 @@ def store_pulled(pull: UsagePull, amounts: list) -> None:
 
 def backoff(attempt: int) -> timedelta:
     """The wait after failed attempt `attempt`: base × 2^(attempt−1), at most MAX_BACKOFF."""
-    base = current_app.config.get("USAGE_PULL_RETRY_BASE_SECONDS") or 60
+    base = current_app.config["USAGE_PULL_RETRY_BASE_SECONDS"]
     return min(timedelta(seconds=base * 2 ** (attempt - 1)), MAX_BACKOFF)
 
 
