@@ -31,6 +31,7 @@ YIELD_PER = 1000
 CHUNK_ROWS = 500
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TRANSACTION_TYPES = ("pay", "ref", "cre")
+MAX_ID = 2**31 - 1
 
 
 def escape_cell(value) -> str:
@@ -76,17 +77,20 @@ class ExportFilters:
 def _day(args: Mapping[str, str], name: str) -> date | None:
     value = (args.get(name) or "").strip()
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         raise ValidationError(name, "must be a date (YYYY-MM-DD)") from None
+    if day is not None and not 1900 <= day.year <= 9000:
+        raise ValidationError(name, "must be a date between the years 1900 and 9000")
+    return day
 
 
 def _int(args: Mapping[str, str], name: str) -> int | None:
     value = (args.get(name) or "").strip()
     if not value:
         return None
-    if not value.isdigit():
-        raise ValidationError(name, "must be a whole number")
+    if not value.isdigit() or len(value) > 10 or int(value) > MAX_ID:
+        raise ValidationError(name, f"must be a whole number up to {MAX_ID}")
     return int(value)
 
 

@@ -110,3 +110,14 @@ def test_export_rows_stream_in_chunks(app, db):
     assert next(rows)[0] == "usage_id"
     assert sum(1 for _ in rows) == 1200
     assert list(export_rows("usage", ExportFilters(date_from=date(2015, 9, 16))))[1:] == []
+
+
+def test_the_api_streams_the_same_exports(app, db, api):
+    invoice = make_october_invoice()
+    response = api.get("/api/v3/_export/invoices", query_string={"customer_id": invoice.customer_id,
+                                                                   "status": "open-unpaid"})
+    rows = _csv(response)
+    assert sorted(r[rows[0].index("total")] for r in rows[1:]) == ["10.00", "28.05"]
+    bad = api.get("/api/v3/_export/invoices?customer_id=99999999999")
+    assert bad.status_code == 400 and bad.get_json()["details"]["field"] == "customer_id"
+    assert api.get("/api/v3/_export/secrets").status_code == 404
