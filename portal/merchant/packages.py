@@ -29,7 +29,7 @@ from portal.billing.periods import period_containing
 from portal.services import merchant_tz
 from portal.services.packages import package_anchor
 from portal.services.reports import local_today
-from portal.services.usage_pulls import blocking_pulls
+from portal.services.usage_pulls import blocking_pulls, set_pull_url
 from portal.web import render_page
 
 FORM_PAGE = "merchant/package_form.html"
@@ -149,8 +149,13 @@ def package_update(package_id: int):
 def line_add(package_id: int):
     """Add a line to a package from a date (default now)."""
     package, form = _package(package_id), AddLineForm()
-    return _act(package_id, lambda: subscribe_line(package, line_draft(form), local_date_start(
-        form.effective_datetime.data, "effective_datetime")), "Line added.", form, add_form=form)
+
+    def add():
+        line = subscribe_line(package, line_draft(form), local_date_start(
+            form.effective_datetime.data, "effective_datetime"))
+        if (form.usage_url.data or "").strip():
+            set_pull_url(line, form.usage_url.data)
+    return _act(package_id, add, "Line added.", form, add_form=form)
 
 
 @bp.post("/packages/<int:package_id>/lines/<int:line_id>/quantity")

@@ -35,3 +35,18 @@ def test_admin_sets_the_url_and_the_package_shows_the_waiting_invoice(app, db, a
     waiting = db.session.scalars(select(Job).where(Job.kind == "usage_pull", Job.status == "waiting")).all()
     assert len(waiting) == 2  # the backoff's attempt and the one asked for now
     assert db.session.scalars(select(UsagePull)).one().status == "pending"
+
+
+def test_the_add_line_form_takes_a_pulled_usage_url(app, db, admin):
+    package = make_package()
+    db.session.commit()
+    item_id, package_id = package.line_items[0].item_id, package.id
+    bad = admin.post(f"/merchant/packages/{package_id}/lines",
+                     {"item_id": item_id, "line_quantity": "1", "usage_url": "ftp://x"})
+    assert bad.status_code == 422 and "must be an http:// or https:// URL" in bad.get_data(as_text=True)
+    added = admin.post(f"/merchant/packages/{package_id}/lines",
+                       {"item_id": item_id, "line_quantity": "1", "usage_url": "https://merchant.example/usage"})
+    assert added.status_code in (302, 303)
+    db.session.expire_all()
+    new_line = max(db.session.get(type(package), package_id).line_items, key=lambda line: line.id)
+    assert pull_url(new_line.id).url == "https://merchant.example/usage"
