@@ -23,7 +23,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from portal import create_app
 from portal.jobs import interval_seconds
+from portal.jobs.dunning import dunning_job
 from portal.jobs.runner import new_worker_id
+from portal.jobs.usage_pulls import usage_pulls_job
 from portal.security import warn_at_startup
 from portal.jobs.scheduled import billing_job, job_runner_job, mail_job, rollup_job
 
@@ -49,6 +51,11 @@ def build_scheduler(app, worker_id: str) -> BackgroundScheduler:
                       args=[app, worker_id], id="jobs", next_run_time=now, **common)
     scheduler.add_job(rollup_job, "interval", seconds=interval_seconds(app.config, "ROLLUPS"),
                       args=[app], id="rollups", next_run_time=now + timedelta(seconds=2), **common)
+    scheduler.add_job(dunning_job, "interval", seconds=interval_seconds(app.config, "DUNNING"),
+                      args=[app], id="dunning", next_run_time=now + timedelta(seconds=2), **common)
+    # Pulled usage URLs are planned before the billing run can bill their packages.
+    scheduler.add_job(usage_pulls_job, "interval", seconds=interval_seconds(app.config, "PULLS"),
+                      args=[app], id="usage_pulls", next_run_time=now, **common)
     return scheduler
 
 

@@ -85,11 +85,22 @@ def load_settings() -> dict:
         "SCHEDULER_MAIL_SECONDS": _optional_int("SCHEDULER_MAIL_SECONDS"),
         "SCHEDULER_JOBS_SECONDS": _optional_int("SCHEDULER_JOBS_SECONDS"),
         "SCHEDULER_ROLLUPS_SECONDS": _optional_int("SCHEDULER_ROLLUPS_SECONDS"),
+        # Overdue detection and reminders; planning the pulls of pulled usage URLs.
+        "SCHEDULER_DUNNING_SECONDS": _optional_int("SCHEDULER_DUNNING_SECONDS"),
+        "SCHEDULER_PULLS_SECONDS": _optional_int("SCHEDULER_PULLS_SECONDS"),
+        # A failed pull of a usage URL is tried again after base × 2^(n-1) s (at most 1 h).
+        "USAGE_PULL_RETRY_BASE_SECONDS": int(os.environ.get("USAGE_PULL_RETRY_BASE_SECONDS", "60")),
         # Background jobs: a running job's heartbeat period, the age after which another
         # worker takes it over, and how many times it is tried before it is failed.
         "JOBS_HEARTBEAT_SECONDS": int(os.environ.get("JOBS_HEARTBEAT_SECONDS", "10")),
         "JOBS_STALE_SECONDS": int(os.environ.get("JOBS_STALE_SECONDS", "60")),
         "JOBS_MAX_ATTEMPTS": int(os.environ.get("JOBS_MAX_ATTEMPTS", "3")),
+        # Webhooks: seconds a receiver has to answer, attempts per event and endpoint, and
+        # the backoff between them (base × 2^(n-1), capped).
+        "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
+        "WEBHOOK_MAX_ATTEMPTS": int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8")),
+        "WEBHOOK_RETRY_BASE_SECONDS": int(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30")),
+        "WEBHOOK_RETRY_CAP_SECONDS": int(os.environ.get("WEBHOOK_RETRY_CAP_SECONDS", "21600")),
         # Where CSV uploads wait for their import job (default instance/imports); with
         # workers on several machines, a folder they all share.
         "IMPORTS_DIR": os.environ.get("IMPORTS_DIR", ""),
@@ -126,7 +137,7 @@ def load_settings() -> dict:
 
 
 # Seconds between two runs of each scheduler job when nothing is configured.
-DEFAULT_SECONDS = {"BILLING": 300, "MAIL": 60, "JOBS": 5, "ROLLUPS": 60}
+DEFAULT_SECONDS = {"BILLING": 300, "MAIL": 60, "JOBS": 5, "ROLLUPS": 60, "DUNNING": 300, "PULLS": 30}
 
 
 def interval_seconds(config: Mapping, job: str) -> int:
@@ -134,7 +145,7 @@ def interval_seconds(config: Mapping, job: str) -> int:
     else SCHEDULER_<JOB>_MINUTES × 60 when set, else the default.
 
     :param config: the app's settings.
-    :param job: "BILLING", "MAIL", "JOBS" or "ROLLUPS".
+    :param job: "BILLING", "MAIL", "JOBS", "ROLLUPS", "DUNNING" or "PULLS".
     """
     seconds = config.get(f"SCHEDULER_{job}_SECONDS")
     if seconds:

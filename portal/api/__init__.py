@@ -3,7 +3,7 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v3")
 
-from portal.api import auth, errors, routes  # noqa: E402,F401
+from portal.api import auth, errors, exports, routes  # noqa: E402,F401
 from portal.api.resources import register_all  # noqa: E402
 
 register_all()

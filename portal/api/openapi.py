@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.api import bp
 from portal.api import bulk as bulk_module
+from portal.api.exports import export_path
 from portal.api.openapi_schemas import (
     ACTION_SCHEMAS, COLLECTION_SCHEMAS, CREATE_REPLAYS, OBJECT_SCHEMAS, obj, ref, schemas,
 )
@@ -277,6 +278,7 @@ def build_document() -> dict:
                 paths.setdefault(path, {}).update(operations)
         tags.append({"name": name, "description": tag_description(resource)})
     paths.update(bulk_path())
+    paths.update(export_path())
     paths["/openapi.json"] = {"get": {
         "operationId": "openapi_document", "tags": ["meta"], "security": [],
         "summary": "This document (public)",

@@ -127,6 +127,13 @@ OBJECTS = {
         "item_units": NULL_TEXT, "external_key": NULL_TEXT, "descrip": NULL_TEXT,
         "line_quantity": NUMBER, "trial_days": INT, "subscribe_datetime": NULL_DATETIME,
         "cancel_datetime": NULL_DATETIME, "tierset_id": INT, "tierset": ref("Tierset"),
+        "usage_url": NULL_TEXT,
+        "usage_pull": {"anyOf": [{"type": "null"}, obj({
+            "status": enum(["pending", "done"]), "from_datetime": NULL_DATETIME,
+            "to_datetime": DATETIME, "attempts": INT, "error": NULL_TEXT,
+            "next_attempt_datetime": NULL_DATETIME, "usage_amount": {"type": ["number", "null"]},
+        }, ["status", "to_datetime", "attempts"])], "description":
+            "The latest pull of the usage URL; `pending`: the invoice at to_datetime waits."},
     }, ["line_item_id", "item_id", "line_quantity", "tierset"]),
     "Package": obj({
         "package_id": INT, "customer_id": INT, "external_key": NULL_TEXT, "nickname": STR,
@@ -227,7 +234,10 @@ ITEM_IN = {
 }
 LINE_IN = {"item_id": ID_IN, "line_quantity": DEC_IN, "descrip": null(text(10000)),
            "external_key": null(text()), "trial_days": {"type": "integer", "minimum": 0},
-           "tierset": ref("PriceModelInput")}
+           "tierset": ref("PriceModelInput"),
+           "usage_url": {"type": ["string", "null"], "maxLength": 2000, "description":
+                         "A pulled usage URL (metered lines): POSTed before each invoice, see "
+                         "the `usage_pull` of the line; \"\" or null removes it."}}
 USAGE_IN = obj({
     "line_item_id": ID_IN, "line_item_external_key": null(text()),
     "usage_value": DEC_IN, "from": null(DT_IN), "to": null(DT_IN),

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from collections.abc import Callable
 
 from sqlalchemy import Select, select
+
+from portal.services.events import EVENTS, register_snapshot
 
 from portal.api.query import Field
 
@@ -43,4 +46,12 @@ RESOURCES: dict[str, Resource] = {}
 def register(resource: Resource) -> Resource:
     """Add `resource` to the API under its name."""
     RESOURCES[resource.name] = resource
+    if resource.name in EVENTS:  # webhook events show the object as the API does
+        register_snapshot(resource.name, partial(_snapshot, resource))
     return resource
+
+
+def _snapshot(resource: Resource, session, object_id: int) -> dict | None:
+    """The object as GET /<obj>/<id> returns it (None when it does not exist)."""
+    found = session.scalar(resource.base_query().where(resource.model.id == object_id))
+    return None if found is None else resource.serialize(found)

@@ -4,7 +4,11 @@ from portal.jobs.runner import register
 
 def register_all() -> None:
     """Put every job kind's handler in the table (idempotent; run before each run)."""
-    from portal.jobs import csv_import
+    from portal.jobs import csv_import, usage_pulls
+    from portal.services import events, webhooks
     from portal.services.imports import JOB_KIND
+    from portal.services.usage_pulls import JOB_KIND as USAGE_PULL
 
     register(JOB_KIND, csv_import.run_import_job, csv_import.import_job_failed)
+    register(events.JOB_KIND, webhooks.deliver_job, webhooks.delivery_job_failed)
+    register(USAGE_PULL, usage_pulls.run_pull_job)

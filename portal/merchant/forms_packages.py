@@ -60,6 +60,8 @@ class AddLineForm(FlaskForm):
     line_quantity = StringField("Quantity", default="1", validators=[Length(max=40)], render_kw=NUMBER)
     descrip = StringField("Description", validators=[Length(max=10000)])
     effective_datetime = StringField("From", render_kw=DATE)
+    usage_url = StringField("Pulled usage URL", validators=[Length(max=2000)],
+                            render_kw={"placeholder": "https://… (optional, metered items)"})
 
 
 class QuantityForm(FlaskForm):

@@ -13,6 +13,7 @@ from portal.merchant.forms_invoices import (
     STATUS_FILTER_LABELS, EmailForm, InvoiceFilters, PaymentForm, payment_fields, payment_outcome,
 )
 from portal.models import Invoice
+from portal.services.dunning import dunning_status
 from portal.services.invoice_email import invoice_recipients
 from portal.services.invoice_view import invoice_context
 from portal.services.listings import customer_choices, filter_invoices, invoice_deliveries, invoice_payments
@@ -43,7 +44,8 @@ def _detail(invoice: Invoice, payment_form: PaymentForm | None = None,
             "recipients": invoice_recipients(invoice),
             "payment_form": payment_form or PaymentForm(formdata=None, data={"amount": balance, "paid_on": today}),
             "email_form": email_form or EmailForm(formdata=None),
-            "links": invoice_links(invoice) if invoice.voided_at is None else None}
+            "links": invoice_links(invoice) if invoice.voided_at is None else None,
+            "dunning": dunning_status(invoice, local_today(utcnow()))}
 
 
 def _act(invoice_id: int, action, message, form=None, aliases=None, **forms):

@@ -29,6 +29,7 @@ from portal.billing.periods import period_containing
 from portal.services import merchant_tz
 from portal.services.packages import package_anchor
 from portal.services.reports import local_today
+from portal.services.usage_pulls import blocking_pulls, set_pull_url
 from portal.web import render_page
 
 FORM_PAGE = "merchant/package_form.html"
@@ -55,7 +56,7 @@ def _detail(package: Package, add_form: AddLineForm | None = None,
             "add_form": add_form, "edit_form": edit_form or PackageEditForm(data=package_edit_data(package)),
             "invoiced": is_invoiced(package), "paycycles": PAYCYCLE_LABELS,
             "suspension": pending_suspension(package), "now": utcnow(),
-            "due_count": due_invoice_count(package, utcnow())}
+            "due_count": due_invoice_count(package, utcnow()), "waiting_pulls": blocking_pulls(package.id)}
 
 
 def _done(package_id: int, message: str):
@@ -141,8 +142,13 @@ def package_update(package_id: int):
 def line_add(package_id: int):
     """Add a line to a package from a date (default now)."""
     package, form = db.get_or_404(Package, package_id), AddLineForm()
-    return _act(package_id, lambda: subscribe_line(package, line_draft(form), local_date_start(
-        form.effective_datetime.data, "effective_datetime")), "Line added.", form, add_form=form)
+
+    def add():
+        line = subscribe_line(package, line_draft(form), local_date_start(
+            form.effective_datetime.data, "effective_datetime"))
+        if (form.usage_url.data or "").strip():
+            set_pull_url(line, form.usage_url.data)
+    return _act(package_id, add, "Line added.", form, add_form=form)
 
 
 @bp.post("/packages/<int:package_id>/lines/<int:line_id>/quantity")

@@ -13,6 +13,9 @@ from portal.models.transactions import Transaction, TransactionApplication
 from portal.models.usage import UsageRecord
 from portal.models.usage_rollups import UsageDayRollup, UsageRollupDirty, UsageRollupState
 from portal.models.usage_urls import UsageUrl
+from portal.models.dunning import InvoiceReminder, OverdueInvoice, ReminderSettings
+from portal.models.usage_pulls import PullUsageUrl, UsagePull
+from portal.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "STAFF_ROLES", "ApiKey", "ApiNonce", "StaffUser", "BillingChange", "Item", "Tier", "Tierset", "Contact", "Customer",
@@ -20,4 +23,6 @@ __all__ = [
     "Counter", "MerchantSettings", "Transaction", "TransactionApplication", "UsageRecord",
     "CsvImport", "UsageUrl", "BillingRun", "Job", "JOB_STATUSES",
     "UsageDayRollup", "UsageRollupDirty", "UsageRollupState",
+    "InvoiceReminder", "OverdueInvoice", "ReminderSettings", "PullUsageUrl", "UsagePull",
+    "WebhookDelivery", "WebhookEndpoint", "WebhookEvent",
 ]

@@ -39,6 +39,7 @@ from portal.services.invoices import write_invoice
 from portal.services.mail import queue_issued_invoice_email
 from portal.services.packages import end_package, package_anchor
 from portal.services.package_periods import package_hold_period, package_usage_period
+from portal.services.usage_pulls import pulls_ready  # a pulled usage URL must answer first
 
 log = logging.getLogger("meterbill.billing")
 # A suspended package is billed too: its suspended days are prorated out, its usage billed.
@@ -62,7 +63,7 @@ def due_package_ids(now: datetime, shard: tuple[int, int] = (0, 1)) -> list[int]
     """
     k, n = shard
     due = select(Package.id).where(Package.next_invoice_at <= now,
-                                   Package.status.in_(BILLABLE_STATUSES))
+                                   Package.status.in_(BILLABLE_STATUSES), pulls_ready())
     changed = select(Package.id).where(
         _finalized(now), Package.status.in_(BILLABLE_STATUSES),
         exists().where(BillingChange.package_id == Package.id))
@@ -97,7 +98,7 @@ def _lock_due(package_id: int, now: datetime) -> Package | None:
     """The package, locked for this transaction, if it is still due."""
     stmt = (select(Package)
             .where(Package.id == package_id, Package.status.in_(BILLABLE_STATUSES),
-                   or_(Package.next_invoice_at <= now, _finalized(now)))
+                   or_(and_(Package.next_invoice_at <= now, pulls_ready()), _finalized(now)))
             # Everything the invoice needs, in three round trips instead of lazy loads.
             .options(joinedload(Package.customer, innerjoin=True).selectinload(Customer.contacts),
                      selectinload(Package.line_items).joinedload(LineItem.item, innerjoin=True),

@@ -57,17 +57,23 @@ def contains(text: str) -> str:
 def search_customers(query: str = "", page: int = 1, per_page: int = PER_PAGE) -> Page:
     """Customers whose company, external key, main e-mail or a contact's e-mail contains
     `query` (case-insensitive), by company name."""
-    stmt = select(Customer).order_by(func.lower(Customer.company), Customer.id)
-    text = query.strip()
-    if text:
-        pattern = contains(text)
-        stmt = stmt.where(or_(
-            Customer.company.ilike(pattern, escape="\\"),
-            Customer.external_key.ilike(pattern, escape="\\"),
-            Customer.superuser_email.ilike(pattern, escape="\\"),
-            exists().where(Contact.customer_id == Customer.id, Contact.email.ilike(pattern, escape="\\")),
-        ))
+    stmt = (select(Customer).where(*customer_conditions(query))
+            .order_by(func.lower(Customer.company), Customer.id))
     return paginate(stmt, page, per_page)
+
+
+def customer_conditions(query: str = "") -> list:
+    """The WHERE conditions of the customer search (shared with the CSV exports)."""
+    text = query.strip()
+    if not text:
+        return []
+    pattern = contains(text)
+    return [or_(
+        Customer.company.ilike(pattern, escape="\\"),
+        Customer.external_key.ilike(pattern, escape="\\"),
+        Customer.superuser_email.ilike(pattern, escape="\\"),
+        exists().where(Contact.customer_id == Customer.id, Contact.email.ilike(pattern, escape="\\")),
+    )]
 
 
 def filter_invoices(*, status: str = "", date_from: date | None = None, date_to: date | None = None,
@@ -82,18 +88,28 @@ def filter_invoices(*, status: str = "", date_from: date | None = None, date_to:
     """
     stmt = (select(Invoice, Customer.company).join(Customer, Customer.id == Invoice.customer_id)
             .where(Invoice.doc_type == DocType.INVOICE)  # credit notes have their own list
+            .where(*invoice_conditions(status=status, date_from=date_from, date_to=date_to,
+                                       customer_id=customer_id, today=today))
             .order_by(Invoice.date.desc(), Invoice.refnumber.desc()))
-    if status == "overdue":
-        stmt = stmt.where(Invoice.status == InvoiceStatus.OPEN, Invoice.due_date < (today or date.today()))
-    elif status:
-        stmt = stmt.where(Invoice.status == status)
-    if date_from is not None:
-        stmt = stmt.where(Invoice.date >= date_from)
-    if date_to is not None:
-        stmt = stmt.where(Invoice.date <= date_to)
-    if customer_id is not None:
-        stmt = stmt.where(Invoice.customer_id == customer_id)
     return paginate(stmt, page, per_page, scalars=False)
+
+
+def invoice_conditions(*, status: str = "", date_from: date | None = None,
+                       date_to: date | None = None, customer_id: int | None = None,
+                       today: date | None = None) -> list:
+    """The WHERE conditions of the invoice list's filters (shared with the CSV exports)."""
+    conditions = []
+    if status == "overdue":
+        conditions += [Invoice.status == InvoiceStatus.OPEN, Invoice.due_date < (today or date.today())]
+    elif status:
+        conditions.append(Invoice.status == status)
+    if date_from is not None:
+        conditions.append(Invoice.date >= date_from)
+    if date_to is not None:
+        conditions.append(Invoice.date <= date_to)
+    if customer_id is not None:
+        conditions.append(Invoice.customer_id == customer_id)
+    return conditions
 
 
 def customer_choices() -> list[tuple[int, str]]:

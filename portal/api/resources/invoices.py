@@ -18,6 +18,7 @@ from portal.models import Invoice, InvoiceLine, Transaction, TransactionApplicat
 from portal.services import merchant_tz
 from portal.services.invoice_snapshot import snapshot_of
 from portal.services.links import invoice_links
+from portal.services.events import register_snapshot
 
 STATUS_NAMES = {InvoiceStatus.OPEN: "Unpaid", "open-overdue": "Overdue", InvoiceStatus.PAID: "Paid",
                 InvoiceStatus.VOID: "Void"}
@@ -150,3 +151,10 @@ register(Resource(
     create=invoice_input.create, update=invoice_input.update, delete=invoice_input.delete,
     actions=invoice_input.ACTIONS, query=invoices_only,
 ))
+# A credit note's webhook `data` shows it as the invoice API does (doc_type credit_note).
+def _credit_note_snapshot(session, note_id: int) -> dict | None:
+    note = session.get(Invoice, note_id)
+    return None if note is None else serialize(note)
+
+
+register_snapshot("creditnote", _credit_note_snapshot)

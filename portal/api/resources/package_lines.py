@@ -18,6 +18,7 @@ from portal.services.catalog import EVERY_CYCLE, parse_pricemodel, pricemodel_of
 from portal.services.packages import (
     LineDraft, cancel_line, change_line_quantity, package_line, replace_line, subscribe_line,
 )
+from portal.services.usage_pulls import line_pulls, pull_url, set_pull_url
 from portal.timeutil import parse_datetime
 
 MAX_ID = 2**31 - 1  # ids are 32-bit; a larger number cannot name a row (nor reach SQLite)
@@ -27,9 +28,9 @@ LINE_POLICY = policy(
     "line item",
     stored=("item_id", "line_item_id", "line_quantity", "descrip", "external_key", "trial_days",
             "tierset", "paycycle", "subscribe_prorate", "cancel_prorate", "cancel",
-            "cancel_datetime", "effective_datetime", *LINE_CUSTOM),
+            "cancel_datetime", "effective_datetime", "usage_url", *LINE_CUSTOM),
     read_only=("item_name", "item_external_key", "item_units", "subscribe_datetime",
-               "tierset_id", "item_accounting_sku"),
+               "tierset_id", "item_accounting_sku", "usage_pull"),
     unsupported={
         "expire_datetime": NO_MONEY_CHANGE, "expire_recurs": NO_MONEY_CHANGE,
         "trial_recurs": "trials are given in days (trial_days)",
@@ -53,7 +54,19 @@ def serialize_line(line: LineItem) -> dict:
         "subscribe_prorate": line.prorate_subscribe, "cancel_prorate": line.prorate_cancel,
         **{name: custom.get(name) for name in LINE_CUSTOM},
         "tierset_id": line.tierset.id, "tierset": serialize_tierset(line.tierset),
+        **serialize_pull(line),
     }
+
+
+def serialize_pull(line: LineItem) -> dict:
+    """The line's pulled usage URL and its latest pull (the error that holds an invoice)."""
+    source, pulls = pull_url(line.id), line_pulls(line.id, 1)
+    pull = pulls[0] if pulls else None
+    return {"usage_url": source.url if source else None, "usage_pull": None if pull is None else {
+        "status": pull.status, "from_datetime": dt(pull.period_start), "to_datetime": dt(pull.period_end),
+        "attempts": pull.attempts, "error": pull.last_error,
+        "next_attempt_datetime": dt(pull.next_attempt_at) if pull.status == "pending" else None,
+        "usage_amount": pull.usage_amount}}
 
 
 def instant(data: dict, *fields: str) -> datetime | None:
@@ -138,10 +151,17 @@ def change(package: Package, entry: dict, at: datetime | None) -> None:
     if entry.get("line_item_id") is None:
         if entry.get("item_id") is None:
             raise ValidationError("item_id", "is required to add a line (or give line_item_id)")
-        subscribe_line(package, draft(entry), at)
+        added = subscribe_line(package, draft(entry), at)
+        if "usage_url" in entry:
+            set_pull_url(added, get_str(entry, "usage_url", max_length=2000))
         return
     LINE_POLICY.check(entry)
     line = package_line(package, get_int(entry, "line_item_id"))
+    if "usage_url" in entry:
+        set_pull_url(line, get_str(entry, "usage_url", max_length=2000))
+        changes = ("cancel", "item_id", "tierset", "paycycle", "line_quantity", *LINE_CUSTOM)
+        if not any(entry.get(name) not in (None, "") for name in changes):
+            return
     prorate = get_bool(entry, "cancel_prorate", default=True)
     if get_bool(entry, "cancel", default=False):
         cancel_line(line, instant(entry, "cancel_datetime", "cancel_date") or at, prorate)
@@ -151,4 +171,4 @@ def change(package: Package, entry: dict, at: datetime | None) -> None:
         change_line_quantity(line, parse_decimal(entry["line_quantity"], "line_quantity"), at)
     else:
         raise ValidationError("line_item_id", "nothing to change: give line_quantity, item_id, "
-                                              "tierset, paycycle or cancel")
+                                              "tierset, paycycle, usage_url or cancel")

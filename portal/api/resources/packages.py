@@ -25,6 +25,7 @@ from portal.services.packages import (
     cancel_package, create_package, is_invoiced, require_open, update_package, withdraw_cancel,
 )
 from portal.services.suspensions import pending_suspension, suspend_package, unsuspend_package
+from portal.services.usage_pulls import set_pull_url
 
 STATUS_NAMES = {
     PackageStatus.CURRENT: "Current", PackageStatus.TRIAL: "Trial", PackageStatus.OVERDUE: "Overdue",
@@ -78,6 +79,14 @@ def _query():
 
 
 
+def _pull_urls(lines: list[LineItem], entries: list[dict]) -> None:
+    """Set the `usage_url` of each line whose body entry gives one."""
+    for index, (line, entry) in enumerate(zip(lines, entries, strict=False)):
+        if "usage_url" in entry:
+            with nested(f"line_items[{index}]"):
+                set_pull_url(line, get_str(entry, "usage_url", max_length=2000))
+
+
 def _shown(package: Package, line: LineItem, now: datetime) -> bool:
     """ChargeOver drops a replaced or canceled line from GET; a canceled package keeps the
     lines it ended with."""
@@ -116,16 +125,18 @@ def create(data: dict) -> Package:
     """POST /package: a customer's subscription with its line items."""
     POLICY.check(data)
     customer = lookup(Customer, data, "customer_id", "customer")
-    drafts = []
-    for index, entry in enumerate(entries(data, required=False)):
+    drafts, line_entries = [], entries(data, required=False)
+    for index, entry in enumerate(line_entries):
         with nested(f"line_items[{index}]"):
             if entry.get("item_id") is None:
                 raise ValidationError("item_id", "is required")
             drafts.append(draft(entry))
-    return create_package(
+    package = create_package(
         customer, drafts, paycycle=get_str(data, "paycycle") or "mon",
         start_at=instant(data, "start_datetime"), holduntil_at=instant(data, "holduntil_datetime"),
         nickname=get_str(data, "nickname"), external_key=get_str(data, "external_key"))
+    _pull_urls(list(package.line_items), line_entries)
+    return package
 
 
 def update(package: Package, data: dict) -> None:

@@ -1,0 +1,34 @@
+"""Dunning settings: the reminder schedule for overdue invoices."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+
+from portal.extensions import db
+from portal.merchant import bp
+from portal.merchant.access import admin_required
+from portal.merchant.forms_common import refused, submit
+from portal.merchant.forms_reminders import ReminderForm
+from portal.services.dunning import reminder_settings, update_reminder_settings
+
+PAGE = "merchant/reminder_settings.html"
+
+
+@bp.get("/settings/reminders")
+def reminder_settings_page():
+    """The reminder schedule (read-only for viewers)."""
+    row = reminder_settings()
+    form = ReminderForm(data={"enabled": row.enabled, "days": row.days.replace(",", ", ")})
+    return render_template(PAGE, form=form)
+
+
+@bp.post("/settings/reminders")
+@admin_required
+def reminder_settings_save():
+    """Save the schedule through the dunning service."""
+    form = ReminderForm()
+    ok, _ = submit(form, lambda: update_reminder_settings(enabled=form.enabled.data, days=form.days.data))
+    if not ok:
+        return refused(PAGE, PAGE, form=form)
+    db.session.commit()
+    flash("Reminder schedule saved.", "info")
+    return redirect(url_for("merchant.reminder_settings_page"))
