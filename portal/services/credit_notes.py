@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.models import Customer, Invoice, Transaction, TransactionApplication
 from portal.services import merchant_tz
 from portal.services.counters import next_number
+from portal.services.events import record_event
 from portal.services.invoice_view import format_money, invoice_context
 from portal.services.payments import apply_customer_credit, reverse_applications, settle_credit_note
 
@@ -43,6 +44,7 @@ def issue_credit_note(document: Invoice) -> Invoice:
     apply_customer_credit(document.customer_id)
     settle_credit_note(document)
     db.session.flush()
+    record_event(db.session, context="creditnote", context_id=document.id, event="insert")
     return document
 
 
@@ -64,6 +66,7 @@ def void_credit_note(credit_note: Invoice) -> Invoice:
     credit_note.status, credit_note.voided_at = "void-void", now
     credit_note.paid_minor = 0
     db.session.flush()
+    record_event(db.session, context="creditnote", context_id=credit_note.id, event="voided")
     return credit_note
 
 

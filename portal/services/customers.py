@@ -14,6 +14,7 @@ from portal.billing.money import minor_units
 from portal.extensions import db
 from portal.models import Contact, Customer, Invoice, Package
 from portal.services import ensure_unique
+from portal.services.events import record_event
 
 CUSTOMER_FIELDS = (
     "company", "external_key", "bill_addr1", "bill_addr2", "bill_addr3", "bill_city",
@@ -47,6 +48,7 @@ def update_customer(customer: Customer, **fields) -> Customer:
 
     The superuser_* fields are written to the billing contact (created when missing).
     """
+    is_new = customer.id is None  # create_customer: the webhook event is an insert
     unknown = set(fields) - set(CUSTOMER_FIELDS) - set(SUPERUSER_FIELDS) - {"currency"}
     if unknown:
         raise ValidationError(sorted(unknown)[0], "is not a customer field")
@@ -62,6 +64,8 @@ def update_customer(customer: Customer, **fields) -> Customer:
     db.session.flush()
     if main:
         _write_main_contact(customer, main)
+    record_event(db.session, context="customer", context_id=customer.id,
+                 event="insert" if is_new else "update")
     return customer
 
 
@@ -106,6 +110,7 @@ def delete_customer(customer: Customer) -> None:
     for model, what in ((Package, "packages"), (Invoice, "invoices")):
         if db.session.scalar(select(exists().where(model.customer_id == customer.id))):
             raise ValidationError("customer_id", f"customer {customer.id} has {what} and cannot be deleted")
+    record_event(db.session, context="customer", context_id=customer.id, event="delete")
     db.session.delete(customer)
     db.session.flush()
 

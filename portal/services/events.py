@@ -30,7 +30,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "customer": ("insert", "update", "delete"),
     "package": ("insert", "update", "cancel", "suspend", "unsuspend"),
     "invoice": ("insert", "paid", "voided", "overdue"),
-    "creditnote": ("insert",),
+    "creditnote": ("insert", "voided"),
     "transaction": ("insert",),
     "usage_alert": ("crossed",),
 }

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from portal.billing.errors import ValidationError
 from portal.billing.money import from_minor, parse_money, to_minor
 from portal.extensions import db
+from portal.services.events import record_event
 from portal.models import Customer, Invoice, Transaction, TransactionApplication
 from portal.models.transactions import PAYMENT_METHODS
 
@@ -50,8 +51,11 @@ def _settle(invoice: Invoice) -> None:
     paid = db.session.scalar(select(func.coalesce(func.sum(TransactionApplication.amount_minor), 0))
                              .where(TransactionApplication.invoice_id == invoice.id))
     invoice.paid_minor = int(paid)
+    was_paid = invoice.status == "closed-paid"
     if invoice.status != "void-void":
         invoice.status = "closed-paid" if invoice.paid_minor >= invoice.total_minor else "open-unpaid"
+    if invoice.status == "closed-paid" and not was_paid:
+        record_event(db.session, context="invoice", context_id=invoice.id, event="paid")
 
 
 def settle_credit_note(credit_note: Invoice) -> None:
@@ -223,6 +227,7 @@ def record_payment(customer: Customer, *, amount, paid_on: date, method: str = "
     db.session.flush()
     if applications is None or remaining > 0:
         apply_customer_credit(customer.id)
+    record_event(db.session, context="transaction", context_id=payment.id, event="insert")
     return payment
 
 

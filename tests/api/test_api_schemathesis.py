@@ -64,6 +64,8 @@ def seed_objects(api) -> dict:
     ids["transaction_id"] = body(api.post(
         f"/api/v3/invoice/{ids['invoice_id']}/_action/pay", json={"amount": "1.00"}))["response"]["id"]
     ids["import_id"] = _csv_import(api, line["line_item_id"], start)
+    ids["resthook_id"] = body(api.post("/api/v3/_resthook", json={
+        "target_url": "http://127.0.0.1:9/hooks", "event": "invoice.paid"}))["response"]["id"]
     return ids
 
 
