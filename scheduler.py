@@ -22,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from portal import create_app
 from portal.jobs import interval_seconds
+from portal.jobs.alerts import usage_alerts_job
 from portal.jobs.runner import new_worker_id
 from portal.security import warn_at_startup
 from portal.services.jobs import billing_job, job_runner_job, mail_job
@@ -46,6 +47,8 @@ def build_scheduler(app, worker_id: str) -> BackgroundScheduler:
                       args=[app], id="mail", next_run_time=now + timedelta(seconds=1), **common)
     scheduler.add_job(job_runner_job, "interval", seconds=interval_seconds(app.config, "JOBS"),
                       args=[app, worker_id], id="jobs", next_run_time=now, **common)
+    scheduler.add_job(usage_alerts_job, "interval", seconds=interval_seconds(app.config, "ALERTS"),
+                      args=[app], id="usage_alerts", next_run_time=now + timedelta(seconds=2), **common)
     return scheduler
 
 

@@ -76,6 +76,7 @@ def load_settings() -> dict:
         "SCHEDULER_BILLING_SECONDS": _optional_int("SCHEDULER_BILLING_SECONDS"),
         "SCHEDULER_MAIL_SECONDS": _optional_int("SCHEDULER_MAIL_SECONDS"),
         "SCHEDULER_JOBS_SECONDS": _optional_int("SCHEDULER_JOBS_SECONDS"),
+        "SCHEDULER_ALERTS_SECONDS": _optional_int("SCHEDULER_ALERTS_SECONDS"),
         # Background jobs: a running job's heartbeat period, the age after which another
         # worker takes it over, and how many times it is tried before it is failed.
         "JOBS_HEARTBEAT_SECONDS": int(os.environ.get("JOBS_HEARTBEAT_SECONDS", "10")),

@@ -37,6 +37,15 @@ OBJECTS = {
                            "key of X-Meterbill-Signature."},
         "write_datetime": _ref("DateTime"),
     }, ["resthook_id", "target_url", "event", "events", "enabled", "security_token"]),
+    "UsageAlert": _obj({
+        "usage_alert_id": INT, "package_id": INT, "customer_id": INT, "line_item_id": _null(INT),
+        "metric": {"type": "string", "enum": ["quantity", "cost"]}, "threshold": _ref("Money"),
+        "notify_merchant": BOOL, "notify_customer": BOOL, "enabled": BOOL,
+        "fired_period_start": _null(_ref("DateTime")), "fired_datetime": _null(_ref("DateTime")),
+        "fired_value": _null(_ref("Money")), "write_datetime": _ref("DateTime"),
+    }, ["usage_alert_id", "package_id", "metric", "threshold", "enabled"],
+        description="Notifies (e-mail, webhook usage_alert.crossed) once per period when the "
+                    "current period's usage quantity or cost reaches threshold."),
 }
 _HOOK_IN = {
     "target_url": URL,
@@ -46,10 +55,20 @@ _HOOK_IN = {
     "events": {"type": "array", "minItems": 1, "items": EVENT_PATTERN},
     "enabled": _ref("BoolInput"), "description": _null({"type": "string", "maxLength": 255}),
 }
+_ALERT_IN = {
+    "line_item_id": _null(_ref("IdInput")),
+    "metric": {"type": "string", "enum": ["quantity", "cost"],
+               "description": "quantity: the period's aggregated usage; cost: its price."},
+    "threshold": _ref("DecimalInput"), "notify_merchant": _ref("BoolInput"),
+    "notify_customer": _ref("BoolInput"), "enabled": _ref("BoolInput"),
+}
 INPUTS = {
     "ResthookCreate": _obj(_HOOK_IN, ["target_url"],
                            description="Subscribe target_url to event (or events)."),
     "ResthookUpdate": _obj(_HOOK_IN),
+    "UsageAlertCreate": _obj(_ALERT_IN | {"package_id": _ref("IdInput")}, ["package_id", "threshold"]),
+    "UsageAlertUpdate": _obj(_ALERT_IN),
 }
-OBJECT_SCHEMAS = {"_resthook": ("Resthook", "ResthookCreate", "ResthookUpdate")}
+OBJECT_SCHEMAS = {"_resthook": ("Resthook", "ResthookCreate", "ResthookUpdate"),
+                  "usage_alert": ("UsageAlert", "UsageAlertCreate", "UsageAlertUpdate")}
 ACTION_SCHEMAS: dict = {}

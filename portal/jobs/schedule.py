@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 # Seconds between two runs of each scheduler job when nothing is configured.
-DEFAULT_SECONDS = {"BILLING": 300, "MAIL": 60, "JOBS": 5}
+DEFAULT_SECONDS = {"BILLING": 300, "MAIL": 60, "JOBS": 5, "ALERTS": 60}
 
 
 def interval_seconds(config: Mapping, job: str) -> int:
@@ -12,7 +12,7 @@ def interval_seconds(config: Mapping, job: str) -> int:
     else SCHEDULER_<JOB>_MINUTES × 60 when set, else the default.
 
     :param config: the app's settings.
-    :param job: "BILLING", "MAIL" or "JOBS".
+    :param job: "BILLING", "MAIL", "JOBS" or "ALERTS".
     """
     seconds = config.get(f"SCHEDULER_{job}_SECONDS")
     if seconds:

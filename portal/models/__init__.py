@@ -11,6 +11,7 @@ from portal.models.packages import LineItem, Package, QuantityChange, Suspension
 from portal.models.settings import Counter, MerchantSettings
 from portal.models.transactions import Transaction, TransactionApplication
 from portal.models.usage import UsageRecord
+from portal.models.usage_alerts import ALERT_METRICS, UsageAlert
 from portal.models.usage_urls import UsageUrl
 from portal.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -19,5 +20,5 @@ __all__ = [
     "EmailDelivery", "Invoice", "InvoiceLine", "InvoiceLogo", "LineItem", "Package", "QuantityChange", "Suspension",
     "Counter", "MerchantSettings", "Transaction", "TransactionApplication", "UsageRecord",
     "CsvImport", "UsageUrl", "BillingRun", "Job", "JOB_STATUSES",
-    "WebhookDelivery", "WebhookEndpoint", "WebhookEvent",
+    "WebhookDelivery", "WebhookEndpoint", "WebhookEvent", "ALERT_METRICS", "UsageAlert",
 ]

@@ -2,7 +2,7 @@
 import importlib
 
 RESOURCE_MODULES = ("customers", "users", "items", "packages", "usage", "usage_imports", "invoices", "transactions",
-                    "resthooks")
+                    "resthooks", "usage_alerts")
 
 
 def register_all() -> None:
