@@ -130,6 +130,7 @@ def add_contact(customer: Customer, **fields) -> Contact:
 
 def update_contact(contact: Contact, **fields) -> Contact:
     """Change a contact's fields; the e-mail must be valid and not used by another contact."""
+    is_new = contact.id is None  # add_contact: the webhook event is an insert
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise ValidationError(sorted(unknown)[0], "is not a contact field")
@@ -145,6 +146,7 @@ def update_contact(contact: Contact, **fields) -> Contact:
     db.session.flush()
     if contact.is_billing_contact:
         _mirror_main_contact(contact.customer)
+    record_event(db.session, context="user", context_id=contact.id, event="insert" if is_new else "update")
     return contact
 
 
@@ -179,6 +181,7 @@ def delete_contact(contact: Contact) -> Contact | None:
             raise ValidationError("contact_id", f"{contact.name or 'this contact'} receives the "
                                   "invoices; add another contact (with an e-mail address) "
                                   "before deleting this one")
+    record_event(db.session, context="user", context_id=contact.id, event="delete")
     customer.contacts.remove(contact)
     db.session.flush()
     if successor is not None and not successor.is_billing_contact:

@@ -28,6 +28,7 @@ JOB_KIND = "webhook"
 # The events a merchant can subscribe to (ChargeOver's context_str.event names).
 EVENTS: dict[str, tuple[str, ...]] = {
     "customer": ("insert", "update", "delete"),
+    "user": ("insert", "update", "delete"),
     "package": ("insert", "update", "cancel", "suspend", "unsuspend"),
     "invoice": ("insert", "paid", "voided", "overdue"),
     "creditnote": ("insert", "voided"),

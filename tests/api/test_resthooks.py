@@ -42,7 +42,7 @@ def test_bad_subscriptions_are_400_naming_the_field(api, db):
         ({"event": "invoice.paid"}, "target_url"),
         ({"target_url": "ftp://example.com/x", "event": "invoice.paid"}, "target_url"),
         ({"target_url": "https://example.com/x"}, "event"),
-        ({"target_url": "https://example.com/x", "event": "user.update"}, "event"),
+        ({"target_url": "https://example.com/x", "event": "item.update"}, "event"),
         ({"target_url": "https://example.com/x", "events": "invoice.paid"}, "events"),
         ({"target_url": "https://example.com/x", "events": []}, "events"),
     ]
@@ -51,3 +51,18 @@ def test_bad_subscriptions_are_400_naming_the_field(api, db):
         assert answer.status_code == 400, payload
         assert body(answer)["message"].startswith(f"{field}:"), body(answer)
     assert db.session.scalars(select(WebhookEndpoint)).all() == []
+
+
+def test_chargeover_example_create_resthook_user_update(api, db):
+    """docs/example_create_resthook.php: target_url + event "user.update"."""
+    created = api.post("/api/v3/_resthook", json={
+        "target_url": "http://playscape2.uglyslug.com/resthooks/user_update.php", "event": "user.update"})
+    assert created.status_code == 201, body(created)
+    customer_id = body(api.post("/api/v3/customer", json={
+        "company": "Users Ltd", "superuser_email": "u@users.example"}))["response"]["id"]
+    user_id = body(api.get(f"/api/v3/user?where=customer_id:EQUALS:{customer_id}"))["response"][0]["user_id"]
+    assert api.put(f"/api/v3/user/{user_id}", json={"first_name": "Una"}).status_code == 202
+    delivery = db.session.scalars(select(WebhookDelivery)).one()  # only the update is subscribed
+    assert (delivery.event.context, delivery.event.event, delivery.event.context_id) == ("user", "update", user_id)
+    assert delivery.event.data["user"]["first_name"] == "Una"
+    assert api.delete(f"/api/v3/_resthook/{body(created)['response']['id']}").status_code == 200

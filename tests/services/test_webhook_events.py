@@ -33,9 +33,10 @@ def test_customer_events(app, db):
     customer = make_customer(company="Evented")
     update_customer(customer, company="Evented Ltd")
     db.session.commit()
+    contact = customer.contacts[0]
     delete_customer(customer)
-    assert events(db) == [("customer", "insert", customer.id), ("customer", "update", customer.id),
-                          ("customer", "delete", customer.id)]
+    assert events(db) == [("customer", "insert", customer.id), ("user", "insert", contact.id),
+                          ("customer", "update", customer.id), ("customer", "delete", customer.id)]
     last = db.session.scalars(select(WebhookEvent).order_by(WebhookEvent.id.desc())).first()
     assert last.data["customer"]["company"] == "Evented Ltd"  # the object as it was when deleted
 
