@@ -23,6 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from portal import create_app
 from portal.jobs import interval_seconds
+from portal.jobs.alerts import usage_alerts_job
 from portal.jobs.dunning import dunning_job
 from portal.jobs.runner import new_worker_id
 from portal.jobs.usage_pulls import usage_pulls_job
@@ -56,6 +57,8 @@ def build_scheduler(app, worker_id: str) -> BackgroundScheduler:
     # Pulled usage URLs are planned before the billing run can bill their packages.
     scheduler.add_job(usage_pulls_job, "interval", seconds=interval_seconds(app.config, "PULLS"),
                       args=[app], id="usage_pulls", next_run_time=now, **common)
+    scheduler.add_job(usage_alerts_job, "interval", seconds=interval_seconds(app.config, "ALERTS"),
+                      args=[app], id="usage_alerts", next_run_time=now + timedelta(seconds=2), **common)
     return scheduler
 
 

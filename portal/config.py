@@ -90,6 +90,7 @@ def load_settings() -> dict:
         "SCHEDULER_PULLS_SECONDS": _optional_int("SCHEDULER_PULLS_SECONDS"),
         # A failed pull of a usage URL is tried again after base × 2^(n-1) s (at most 1 h).
         "USAGE_PULL_RETRY_BASE_SECONDS": int(os.environ.get("USAGE_PULL_RETRY_BASE_SECONDS", "60")),
+        "SCHEDULER_ALERTS_SECONDS": _optional_int("SCHEDULER_ALERTS_SECONDS"),
         # Background jobs: a running job's heartbeat period, the age after which another
         # worker takes it over, and how many times it is tried before it is failed.
         "JOBS_HEARTBEAT_SECONDS": int(os.environ.get("JOBS_HEARTBEAT_SECONDS", "10")),
@@ -137,7 +138,8 @@ def load_settings() -> dict:
 
 
 # Seconds between two runs of each scheduler job when nothing is configured.
-DEFAULT_SECONDS = {"BILLING": 300, "MAIL": 60, "JOBS": 5, "ROLLUPS": 60, "DUNNING": 300, "PULLS": 30}
+DEFAULT_SECONDS = {"BILLING": 300, "MAIL": 60, "JOBS": 5, "ROLLUPS": 60, "DUNNING": 300, "PULLS": 30,
+                   "ALERTS": 60}
 
 
 def interval_seconds(config: Mapping, job: str) -> int:
@@ -145,7 +147,7 @@ def interval_seconds(config: Mapping, job: str) -> int:
     else SCHEDULER_<JOB>_MINUTES × 60 when set, else the default.
 
     :param config: the app's settings.
-    :param job: "BILLING", "MAIL", "JOBS", "ROLLUPS", "DUNNING" or "PULLS".
+    :param job: "BILLING", "MAIL", "JOBS", "ROLLUPS", "DUNNING", "PULLS" or "ALERTS".
     """
     seconds = config.get(f"SCHEDULER_{job}_SECONDS")
     if seconds:

@@ -1,7 +1,7 @@
 """dunning reminders and pulled usage urls
 
 Revision ID: dunning01
-Revises: hooks01
+Revises: hooks02
 Create Date: 2026-11-30 19:08:02.255558
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'dunning01'
-down_revision = 'hooks01'
+down_revision = 'hooks02'
 branch_labels = None
 depends_on = None
 

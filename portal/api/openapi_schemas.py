@@ -6,6 +6,7 @@ them under `components.schemas` and refers to them from the operations.
 """
 from __future__ import annotations
 
+from portal.api import openapi_integrations as integrations
 from portal.billing.periods import PAYCYCLES
 from portal.models.catalog import ITEM_TYPES, PRICEMODELS, USAGE_TYPES
 from portal.models.invoices import INVOICE_STATUSES, LINE_KINDS
@@ -430,6 +431,10 @@ COLLECTION_SCHEMAS = {
 }
 
 
+OBJECT_SCHEMAS.update(integrations.OBJECT_SCHEMAS)
+ACTION_SCHEMAS.update(integrations.ACTION_SCHEMAS)
+
+
 def schemas() -> dict:
     """Every named schema of the document."""
-    return {**COMMON, **OBJECTS, **INPUTS, **ACTIONS}
+    return {**COMMON, **OBJECTS, **INPUTS, **ACTIONS, **integrations.OBJECTS, **integrations.INPUTS}

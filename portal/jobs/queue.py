@@ -12,6 +12,7 @@ from sqlalchemy import and_, or_, select, update
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Job
+from portal.services.job_queue import enqueue  # noqa: F401  (the queue's write side)
 
 CLAIM_CANDIDATES = 5  # SQLite: ids tried per claim when other workers race for the first
 RETRY_BASE_SECONDS = 5  # a failed attempt waits 5 s, 10 s, 20 s ... before the next
@@ -19,20 +20,6 @@ RETRY_BASE_SECONDS = 5  # a failed attempt waits 5 s, 10 s, 20 s ... before the 
 
 class LeaseLost(Exception):
     """The job is no longer this worker's: another worker took it over."""
-
-
-def enqueue(kind: str, payload: dict, run_after: datetime | None = None) -> Job:
-    """Add a waiting job in the caller's transaction; flushes (the caller commits).
-
-    :param kind: the handler's name in the dispatch table.
-    :param payload: JSON arguments of the handler.
-    :param run_after: not before this instant (default: now).
-    """
-    job = Job(kind=kind, payload=payload, status="waiting", attempts=0,
-              run_after=run_after or utcnow())
-    db.session.add(job)
-    db.session.flush()
-    return job
 
 
 def _claimable(now: datetime, stale_before: datetime, max_attempts: int):

@@ -9,7 +9,8 @@ bp = Blueprint("merchant", __name__, url_prefix="/merchant")
 # Each module adds its views to `bp`; the portal's areas are listed here once.
 VIEW_MODULES = ("auth", "dashboard", "catalog", "customers", "packages", "invoices",
                 "settings", "usage", "imports", "developers", "usage_urls", "invitations",
-                "credit_notes", "contacts", "exports", "reminders", "usage_pulls")
+                "credit_notes", "contacts", "exports", "reminders", "usage_pulls", "webhooks",
+                "usage_alerts")
 PUBLIC_ENDPOINTS = {"merchant.login"}
 
 

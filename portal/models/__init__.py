@@ -12,6 +12,7 @@ from portal.models.settings import Counter, MerchantSettings
 from portal.models.transactions import Transaction, TransactionApplication
 from portal.models.usage import UsageRecord
 from portal.models.usage_rollups import UsageDayRollup, UsageRollupDirty, UsageRollupState
+from portal.models.usage_alerts import ALERT_METRICS, UsageAlert
 from portal.models.usage_urls import UsageUrl
 from portal.models.dunning import InvoiceReminder, OverdueInvoice, ReminderSettings
 from portal.models.usage_pulls import PullUsageUrl, UsagePull
@@ -25,4 +26,5 @@ __all__ = [
     "UsageDayRollup", "UsageRollupDirty", "UsageRollupState",
     "InvoiceReminder", "OverdueInvoice", "ReminderSettings", "PullUsageUrl", "UsagePull",
     "WebhookDelivery", "WebhookEndpoint", "WebhookEvent",
+    "ALERT_METRICS", "UsageAlert",
 ]

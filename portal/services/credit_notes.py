@@ -28,6 +28,7 @@ from portal.services.invoice_view import invoice_context
 from portal.services.payments import (
     apply_customer_credit, reverse_applications, settle_credit_note, settle_invoice,
 )
+from portal.services.events import record_event
 
 CREDIT_NOTE_SEQUENCE = "credit_note_number"
 
@@ -58,6 +59,7 @@ def issue_credit_note(document: Invoice, apply_to: Invoice | None = None) -> Inv
     apply_customer_credit(document.customer_id)
     settle_credit_note(document)
     db.session.flush()
+    record_event(db.session, context="creditnote", context_id=document.id, event="insert")
     return document
 
 
@@ -99,6 +101,7 @@ def void_credit_note(credit_note: Invoice) -> Invoice:
     credit_note.status, credit_note.voided_at = InvoiceStatus.VOID, now
     credit_note.paid_minor = 0
     db.session.flush()
+    record_event(db.session, context="creditnote", context_id=credit_note.id, event="voided")
     return credit_note
 
 

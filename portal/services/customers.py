@@ -14,6 +14,7 @@ from portal.billing.money import minor_units
 from portal.extensions import db
 from portal.models import Contact, Customer, Invoice, Package
 from portal.services import ensure_unique
+from portal.services.events import record_event
 
 CUSTOMER_FIELDS = (
     "company", "external_key", "bill_addr1", "bill_addr2", "bill_addr3", "bill_city",
@@ -53,6 +54,7 @@ def update_customer(customer: Customer, **fields) -> Customer:
 
     The superuser_* fields are written to the billing contact (created when missing).
     """
+    is_new = customer.id is None  # create_customer: the webhook event is an insert
     unknown = (set(fields) - set(CUSTOMER_FIELDS) - set(SUPERUSER_FIELDS) - {"currency"}
                - set(EXTRA_CUSTOMER_FIELDS))
     if unknown:
@@ -73,6 +75,8 @@ def update_customer(customer: Customer, **fields) -> Customer:
     db.session.flush()
     if main:
         _write_main_contact(customer, main)
+    record_event(db.session, context="customer", context_id=customer.id,
+                 event="insert" if is_new else "update")
     return customer
 
 
@@ -146,6 +150,7 @@ def delete_customer(customer: Customer) -> None:
     for model, what in ((Package, "packages"), (Invoice, "invoices")):
         if db.session.scalar(select(exists().where(model.customer_id == customer.id))):
             raise ValidationError("customer_id", f"customer {customer.id} has {what} and cannot be deleted")
+    record_event(db.session, context="customer", context_id=customer.id, event="delete")
     db.session.delete(customer)
     db.session.flush()
 
@@ -165,6 +170,7 @@ def add_contact(customer: Customer, **fields) -> Contact:
 
 def update_contact(contact: Contact, **fields) -> Contact:
     """Change a contact's fields; the e-mail must be valid and not used by another contact."""
+    is_new = contact.id is None  # add_contact: the webhook event is an insert
     unknown = set(fields) - set(CONTACT_FIELDS) - {"username"}
     if unknown:
         raise ValidationError(sorted(unknown)[0], "is not a contact field")
@@ -181,6 +187,7 @@ def update_contact(contact: Contact, **fields) -> Contact:
     db.session.flush()
     if contact.is_billing_contact:
         _mirror_main_contact(contact.customer)
+    record_event(db.session, context="user", context_id=contact.id, event="insert" if is_new else "update")
     return contact
 
 
@@ -215,6 +222,7 @@ def delete_contact(contact: Contact) -> Contact | None:
             raise ValidationError("contact_id", f"{contact.name or 'this contact'} receives the "
                                   "invoices; add another contact (with an e-mail address) "
                                   "before deleting this one")
+    record_event(db.session, context="user", context_id=contact.id, event="delete")
     customer.contacts.remove(contact)
     db.session.flush()
     if successor is not None and not successor.is_billing_contact:

@@ -28,9 +28,10 @@ JOB_KIND = "webhook"
 # The events a merchant can subscribe to (ChargeOver's context_str.event names).
 EVENTS: dict[str, tuple[str, ...]] = {
     "customer": ("insert", "update", "delete"),
+    "user": ("insert", "update", "delete"),
     "package": ("insert", "update", "cancel", "suspend", "unsuspend"),
     "invoice": ("insert", "paid", "voided", "overdue"),
-    "creditnote": ("insert",),
+    "creditnote": ("insert", "voided"),
     "transaction": ("insert",),
     "usage_alert": ("crossed",),
 }
@@ -91,7 +92,7 @@ def record_event(session: Session, *, context: str, context_id: int, event: str,
     :param data: the payload's `data`; default the object as the API returns it now.
     :returns: the event, or None when no enabled endpoint subscribes to it.
     """
-    from portal.jobs import enqueue
+    from portal.services.job_queue import enqueue
 
     endpoints = subscribers(session, f"{context}.{event}")
     if not endpoints:

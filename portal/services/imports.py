@@ -32,7 +32,7 @@ from sqlalchemy import update
 
 from portal.billing.errors import TooLarge, Unreadable, UnsupportedFormat, ValidationError
 from portal.extensions import db
-from portal.jobs import enqueue
+from portal.services.job_queue import enqueue
 from portal.models import CsvImport
 from portal.services.usage_csv import CsvImportError, ImportReport, read_header
 

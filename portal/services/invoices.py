@@ -16,6 +16,7 @@ from portal.billing.pricemodel import pricemodel_to_data
 from portal.billing.vocabulary import InvoiceStatus
 from portal.db_types import utcnow
 from portal.extensions import db
+from portal.services.events import record_event
 from portal.models import BillingChange, Customer, Invoice, InvoiceLine, Package, TransactionApplication
 from portal.services import merchant_tz
 from portal.services.billing_context import RunContext
@@ -93,6 +94,7 @@ def write_invoice(package: Package, instant: datetime, final: bool, advance: tup
     invoice.refnumber = next_number(REFNUMBER_SEQUENCE)
     db.session.add(invoice)
     db.session.flush()
+    record_event(db.session, context="invoice", context_id=invoice.id, event="insert")
     apply_customer_credit(customer.id)
     return invoice
 
@@ -165,6 +167,7 @@ def void_invoice(invoice: Invoice) -> Invoice:
                                   "refund them before voiding")
         reverse_applications(list(applications))
         invoice.status, invoice.voided_at = InvoiceStatus.VOID, utcnow()
+        record_event(db.session, context="invoice", context_id=invoice.id, event="voided")
     _log_released(invoice)
     db.session.flush()
     apply_customer_credit(invoice.customer_id)

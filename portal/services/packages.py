@@ -25,6 +25,7 @@ from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Customer, Invoice, Item, LineItem, Package, QuantityChange
 from portal.services.change_log import log_history_change
+from portal.services.events import record_event
 from portal.services import ensure_unique, merchant_tz
 from portal.services.catalog import build_tierset, field_prefix
 from portal.services.package_periods import (  # noqa: F401  (package_anchor: re-exported)
@@ -93,6 +94,7 @@ def create_package(customer: Customer, lines: list[LineDraft], *, paycycle: str 
             add_line(package, draft, subscribe_at=start)
     package.next_invoice_at = first_boundary(package)
     db.session.flush()
+    record_event(db.session, context="package", context_id=package.id, event="insert")
     return package
 
 
@@ -212,6 +214,7 @@ def update_package(package: Package, **fields) -> Package:
     if schedule:
         package.next_invoice_at = first_boundary(package)
     db.session.flush()
+    record_event(db.session, context="package", context_id=package.id, event="update")
     return package
 
 
@@ -247,6 +250,7 @@ def cancel_package(package: Package, at: datetime | None = None) -> Package:
     if package.next_invoice_at is None or package.next_invoice_at > instant:
         package.next_invoice_at = instant
     db.session.flush()
+    record_event(db.session, context="package", context_id=package.id, event="cancel")
     return package
 
 

@@ -20,6 +20,7 @@ from portal.billing.errors import ValidationError
 from portal.billing.money import from_minor, parse_money, to_minor
 from portal.billing.vocabulary import DocType, InvoiceStatus, PaymentMethod, TransactionType
 from portal.extensions import db
+from portal.services.events import record_event
 from portal.models import Customer, Invoice, Transaction, TransactionApplication
 from portal.models.transactions import PAYMENT_METHODS
 from portal.services import balances
@@ -52,8 +53,11 @@ def settle_invoice(invoice: Invoice) -> None:
     paid = db.session.scalar(select(func.coalesce(func.sum(TransactionApplication.amount_minor), 0))
                              .where(TransactionApplication.invoice_id == invoice.id))
     invoice.paid_minor = int(paid)
+    was_paid = invoice.status == InvoiceStatus.PAID
     if invoice.status != InvoiceStatus.VOID:
         invoice.status = InvoiceStatus.PAID if invoice.paid_minor >= invoice.total_minor else InvoiceStatus.OPEN
+    if invoice.status == InvoiceStatus.PAID and not was_paid:
+        record_event(db.session, context="invoice", context_id=invoice.id, event="paid")
 
 
 def settle_credit_note(credit_note: Invoice) -> None:
@@ -273,6 +277,7 @@ def record_payment(customer: Customer, *, amount, paid_on: date, method: str = P
     db.session.flush()
     if applications is None or remaining > 0:
         apply_customer_credit(customer.id)
+    record_event(db.session, context="transaction", context_id=payment.id, event="insert")
     return payment
 
 

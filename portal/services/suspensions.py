@@ -20,6 +20,7 @@ from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Package, Suspension
 from portal.services.change_log import log_history_change
+from portal.services.events import record_event
 from portal.services import merchant_tz
 from portal.services.packages import change_instant, require_open
 from portal.timeutil import format_datetime
@@ -75,6 +76,7 @@ def suspend_package(package: Package, start: datetime | None = None,
     package.suspensions.append(suspension)
     refresh_status(package)
     db.session.flush()
+    record_event(db.session, context="package", context_id=package.id, event="suspend")
     return suspension
 
 
@@ -98,6 +100,7 @@ def unsuspend_package(package: Package, at: datetime | None = None) -> Package:
         suspension.end_at = end
     refresh_status(package, now)
     db.session.flush()
+    record_event(db.session, context="package", context_id=package.id, event="unsuspend")
     return package
 
 

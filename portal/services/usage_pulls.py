@@ -210,7 +210,7 @@ def backoff(attempt: int) -> timedelta:
 
 def schedule_attempt(pull: UsagePull, at: datetime | None = None) -> None:
     """Queue the pull's next attempt (a job) at `at` (default now); flushes."""
-    from portal.jobs import enqueue
+    from portal.services.job_queue import enqueue
 
     pull.next_attempt_at = at or utcnow()
     enqueue(JOB_KIND, {"pull_id": pull.id, "attempt": pull.attempts + 1}, run_after=pull.next_attempt_at)

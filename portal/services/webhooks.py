@@ -142,7 +142,9 @@ def deliver_job(context: JobContext) -> None:
     db.session.rollback()  # no transaction stays open while the receiver answers
     answer = post(url, body, headers, setting("WEBHOOK_TIMEOUT_SECONDS"))
     context.renew()  # still ours? (LeaseLost: the new owner posts again; nothing recorded)
-    record(db.session.get(WebhookDelivery, delivery_id), attempt, answer)
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is not None:  # None: its endpoint was removed meanwhile
+        record(delivery, attempt, answer)
     db.session.commit()
 
 

@@ -16,8 +16,7 @@ from sqlalchemy import select, update
 from support.factories import make_customer
 from portal.db_types import utcnow
 from portal.jobs import run_pending
-from portal.models import Job, WebhookDelivery, WebhookEndpoint
-from portal.services.events import record_event
+from portal.models import Job, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from scheduler_process import wait_until
 from support.http_receiver import start_receiver, stop_receiver
 
@@ -38,10 +37,9 @@ def test_a_worker_killed_mid_delivery_delivers_again_with_the_same_event_id(app,
     receiver = start_receiver(["hang", 200])  # the first POST never gets its answer
     try:
         db.session.add(WebhookEndpoint(url=receiver.url, events=["customer.*"], secret="k", enabled=True))
-        customer = make_customer(company="Killed Mid-Delivery Ltd")
-        event_id = record_event(db.session, context="customer", context_id=customer.id,
-                                event="insert").uuid
+        make_customer(company="Killed Mid-Delivery Ltd")  # records customer.insert
         db.session.commit()
+        event_id = db.session.scalars(select(WebhookEvent)).one().uuid
         victim = _worker(app, tmp_path / "worker.log")
         arrived = receiver.arrived.wait(60)
         assert arrived, (tmp_path / "worker.log").read_text()

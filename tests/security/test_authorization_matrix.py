@@ -44,7 +44,7 @@ def url_for_tenant(rule, world, tenant: str) -> str:
               "line_id": t.line_id, "credit_note_id": t.credit_note_id, "contact_id": t.contact_id, "url_id": t.url_id,
               "item_id": world["item_id"], "import_id": world["import_id"],
               "key_id": world["key_id"], "obj": "customer", "object_id": t.customer_id,
-              "name": "void", "token": "not-a-token"}
+              "name": "void", "token": "not-a-token", "endpoint_id": 1, "delivery_id": 1, "alert_id": 1}
     path = rule.rule
     for argument in rule.arguments:
         path = re.sub(rf"<(?:\w+:)?{argument}>", str(values[argument]), path)

@@ -28,11 +28,11 @@ def test_patterns_cover_one_event_a_context_or_all():
 
 
 def test_an_event_fans_out_to_each_enabled_subscribed_endpoint(app, db):
+    customer = make_customer(company="Outbox Ltd")
     first = endpoint(db, ["customer.insert"])
     second = endpoint(db, ["customer.*"])
     endpoint(db, ["invoice.paid"])
     endpoint(db, ["*"], enabled=False)
-    customer = make_customer(company="Outbox Ltd")
     event = record_event(db.session, context="customer", context_id=customer.id, event="insert")
     db.session.commit()
     assert (event.context, event.context_id, event.event) == ("customer", customer.id, "insert")

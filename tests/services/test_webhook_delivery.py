@@ -12,9 +12,8 @@ from sqlalchemy import select, update
 from support.factories import make_customer
 from portal.db_types import utcnow
 from portal.jobs import run_pending
-from portal.models import Job, WebhookDelivery, WebhookEndpoint
+from portal.models import Job, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from portal.services import webhooks
-from portal.services.events import record_event
 from support.http_receiver import start_receiver, stop_receiver
 
 
@@ -33,10 +32,9 @@ def receiver_for(app):
 
 def customer_event(db, url, events=("customer.insert",)):
     db.session.add(WebhookEndpoint(url=url, events=list(events), secret="whsec_test", enabled=True))
-    customer = make_customer(company="Hooked Ltd")
-    event = record_event(db.session, context="customer", context_id=customer.id, event="insert")
+    customer = make_customer(company="Hooked Ltd")  # the service records customer.insert
     db.session.commit()
-    return event.uuid, customer.id
+    return db.session.scalars(select(WebhookEvent)).one().uuid, customer.id
 
 
 def delivery(db) -> WebhookDelivery:

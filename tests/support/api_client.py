@@ -70,6 +70,11 @@ def seed_objects(api) -> dict:
         "customer_id": ids["customer_id"], "amount": "1.00", "gateway_method": "visa",
         "applied_to": [{"invoice_id": ids["invoice_id"], "applied": "1.00"}]}))["response"]["id"]
     ids["import_id"] = _csv_import(api, line["line_item_id"], start)
+    ids["resthook_id"] = body(api.post("/api/v3/_resthook", json={
+        "target_url": "http://127.0.0.1:9/hooks", "event": "invoice.paid"}))["response"]["id"]
+    ids["usage_alert_id"] = body(api.post("/api/v3/usage_alert", json={
+        "package_id": ids["package_id"], "line_item_id": ids["line_item_id"],
+        "threshold": "1000"}))["response"]["id"]
     return ids
 
 

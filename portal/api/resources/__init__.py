@@ -1,7 +1,8 @@
 """One module per ChargeOver object; each registers its `Resource` when imported."""
 import importlib
 
-RESOURCE_MODULES = ("customers", "users", "items", "packages", "usage", "usage_imports", "invoices", "transactions")
+RESOURCE_MODULES = ("customers", "users", "items", "packages", "usage", "usage_imports", "invoices", "transactions",
+                    "resthooks", "usage_alerts")
 
 
 def register_all() -> None:
