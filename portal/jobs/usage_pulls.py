@@ -19,7 +19,7 @@ from portal.db_types import utcnow
 from portal.extensions import db
 from portal.jobs.runner import JobContext
 from portal.models import Package, UsagePull
-from portal.services.usage import UsageConflict
+from portal.billing.errors import Conflict
 from portal.services.usage_pulls import (
     PullError, due_pull_packages, fetch_usage, note_failure, plan_package_pulls, pull_request_body,
     pull_url, schedule_attempt, store_pulled,
@@ -69,7 +69,7 @@ def run_pull_job(context: JobContext) -> None:
     if error is None:
         try:
             store_pulled(pull, amounts)
-        except (ValidationError, UsageConflict) as refused:  # e.g. the line was cancelled meanwhile
+        except (ValidationError, Conflict) as refused:  # e.g. the line was cancelled meanwhile
             db.session.rollback()
             pull, error = db.session.get(UsagePull, pull_id), f"the usage was refused: {refused}"
     if error is not None:

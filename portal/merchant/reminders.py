@@ -1,12 +1,11 @@
 """Dunning settings: the reminder schedule for overdue invoices."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 
-from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
-from portal.merchant.forms_common import refused, submit
+from portal.merchant.forms_common import form_action
 from portal.merchant.forms_reminders import ReminderForm
 from portal.services.dunning import reminder_settings, update_reminder_settings
 
@@ -26,9 +25,7 @@ def reminder_settings_page():
 def reminder_settings_save():
     """Save the schedule through the dunning service."""
     form = ReminderForm()
-    ok, _ = submit(form, lambda: update_reminder_settings(enabled=form.enabled.data, days=form.days.data))
-    if not ok:
-        return refused(PAGE, PAGE, form=form)
-    db.session.commit()
-    flash("Reminder schedule saved.", "info")
-    return redirect(url_for("merchant.reminder_settings_page"))
+    return form_action(
+        lambda: update_reminder_settings(enabled=form.enabled.data, days=form.days.data), form=form,
+        refuse=lambda: (PAGE, PAGE, {"form": form}), message="Reminder schedule saved.",
+        done=lambda _: redirect(url_for("merchant.reminder_settings_page")))

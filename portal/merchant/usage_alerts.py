@@ -7,7 +7,7 @@ from portal.db_types import utcnow
 from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
-from portal.merchant.forms_common import page, refused, submit
+from portal.merchant.forms_common import form_action, page
 from portal.merchant.forms_webhooks import UsageAlertForm
 from portal.models import Package, UsageAlert
 from portal.services.usage_alerts import current_value, delete_alert, save_alert
@@ -62,12 +62,10 @@ def usage_alert_create(package_id: int):
     """Add an alert (evaluated at once)."""
     package = _package(package_id)
     form = UsageAlertForm().for_package(package)
-    done, _ = submit(form, lambda: _save(form, package, None), {"line_item_id": "line_item_id"})
-    if not done:
-        return refused(PAGE, PARTIAL, **_context(package, form))
-    db.session.commit()
-    flash("The usage alert was added.", "info")
-    return redirect(url_for("merchant.usage_alerts", package_id=package.id), 303)
+    return form_action(
+        lambda: _save(form, package, None), form=form, aliases={"line_item_id": "line_item_id"},
+        refuse=lambda: (PAGE, PARTIAL, _context(package, form)), message="The usage alert was added.",
+        done=lambda _: redirect(url_for("merchant.usage_alerts", package_id=package.id), 303))
 
 
 @bp.post("/alerts/<int:alert_id>")
@@ -77,12 +75,11 @@ def usage_alert_update(alert_id: int):
     alert = _alert(alert_id)
     package = alert.package
     form = UsageAlertForm().for_package(package)
-    done, _ = submit(form, lambda: _save(form, package, alert))
-    if not done:
-        return refused(PAGE, PARTIAL, **_context(package, form, edit=alert))
-    db.session.commit()
-    flash("The usage alert was saved.", "info")
-    return redirect(url_for("merchant.usage_alerts", package_id=package.id), 303)
+    return form_action(
+        lambda: _save(form, package, alert), form=form,
+        refuse=lambda: (PAGE, PARTIAL, _context(package, form, edit=alert)),
+        message="The usage alert was saved.",
+        done=lambda _: redirect(url_for("merchant.usage_alerts", package_id=package.id), 303))
 
 
 @bp.post("/alerts/<int:alert_id>/delete")

@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
-from portal.merchant.forms_common import refused, submit
+from portal.merchant.forms_common import form_action
 from portal.merchant.forms_reminders import PullUrlForm
 from portal.models import LineItem, UsagePull
 from portal.services.usage_pulls import line_pulls, pull_url, retry_pull, set_pull_url
@@ -39,12 +39,11 @@ def pull_url_page(line_id: int):
 def pull_url_save(line_id: int):
     """Set, change or remove (empty) the line's pulled usage URL."""
     line, form = _line(line_id), PullUrlForm()
-    ok, _ = submit(form, lambda: set_pull_url(line, form.usage_url.data))
-    if not ok:
-        return refused(PAGE, PAGE, **_context(line, form))
-    db.session.commit()
-    flash("Usage URL saved." if (form.usage_url.data or "").strip() else "Usage URL removed.", "info")
-    return redirect(url_for("merchant.pull_url_page", line_id=line_id))
+    return form_action(
+        lambda: set_pull_url(line, form.usage_url.data), form=form,
+        refuse=lambda: (PAGE, PAGE, _context(line, form)),
+        message="Usage URL saved." if (form.usage_url.data or "").strip() else "Usage URL removed.",
+        done=lambda _: redirect(url_for("merchant.pull_url_page", line_id=line_id)))
 
 
 @bp.post("/lines/<int:line_id>/pull-url/retry")

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, request, url_for
 from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
-from portal.merchant.forms_common import page, refused, submit
+from portal.merchant.forms_common import form_action, page
 from portal.merchant.forms_webhooks import WebhookEndpointForm
 from portal.models import WebhookDelivery, WebhookEndpoint
 from portal.services import webhook_endpoints as endpoints
@@ -47,12 +47,11 @@ def webhooks():
 def webhook_create():
     """Add an endpoint (it gets its own secret)."""
     form = WebhookEndpointForm()
-    done, endpoint = submit(form, lambda: endpoints.create_endpoint(
-        url=form.url.data, events=form.events.data, enabled=form.enabled.data,
-        description=form.description.data))
-    if not done:
-        return refused(PAGE, PARTIAL, **_page(form))
-    return _saved(f"The endpoint {endpoint.url} was added.")
+    return form_action(
+        lambda: endpoints.create_endpoint(url=form.url.data, events=form.events.data,
+                                          enabled=form.enabled.data, description=form.description.data),
+        form=form, refuse=lambda: (PAGE, PARTIAL, _page(form)),
+        done=lambda endpoint: _saved(f"The endpoint {endpoint.url} was added."))
 
 
 @bp.post("/webhooks/<int:endpoint_id>")
@@ -60,12 +59,11 @@ def webhook_create():
 def webhook_update(endpoint_id: int):
     """Change an endpoint's URL, events or enabled."""
     endpoint, form = _endpoint(endpoint_id), WebhookEndpointForm()
-    done, _ = submit(form, lambda: endpoints.update_endpoint(
-        endpoint, url=form.url.data, events=form.events.data, enabled=form.enabled.data,
-        description=form.description.data))
-    if not done:
-        return refused(PAGE, PARTIAL, **_page(form, edit=endpoint))
-    return _saved(f"The endpoint {endpoint.url} was saved.")
+    return form_action(
+        lambda: endpoints.update_endpoint(endpoint, url=form.url.data, events=form.events.data,
+                                          enabled=form.enabled.data, description=form.description.data),
+        form=form, refuse=lambda: (PAGE, PARTIAL, _page(form, edit=endpoint)),
+        done=lambda _: _saved(f"The endpoint {endpoint.url} was saved."))
 
 
 @bp.post("/webhooks/<int:endpoint_id>/secret")

@@ -15,7 +15,7 @@ from portal.services.dunning import (
     dunning_status, parse_schedule, queue_reminder, update_reminder_settings,
 )
 from portal.services.invoices import void_invoice
-from portal.services.mail import send_due_deliveries
+from portal.jobs.mail import send_due_deliveries
 from portal.services.payments import pay_invoice
 
 
