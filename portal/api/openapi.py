@@ -207,10 +207,10 @@ def action_paths(resource: Resource) -> dict:
                   "schema": {"type": "string", "enum": list(resource.actions)}}],
               "requestBody": body({"anyOf": payloads} if len(payloads) > 1 else payloads[0],
                                   required=False),
-              # 405: an id beyond any column's range matches no route of this method.
+              # An id beyond any column's range matches no route: 400, as ChargeOver answers.
               "responses": with_errors({"200": success(200, {"anyOf": answers} if len(answers) > 1
                                                        else answers[0], "Done")},
-                                       (404, 405, *WRITE_ERRORS))}
+                                       (404, *WRITE_ERRORS))}
     return {**paths, f"/{name}/{{{resource.id_field}}}": {"post": legacy}}
 
 
