@@ -93,14 +93,16 @@ def open_balance_by_currency(today: date) -> dict[str, tuple[int, int, int]]:
     return {currency: (int(owed), int(count), int(late or 0)) for currency, owed, count, late in rows}
 
 
-def _item_rows(source, total, peak, records, line_column, where, part) -> list:
+def _item_rows(line, total, peak, records, where, part) -> list:
     """(item id, name, plural, units, usage type, total, peak, records, part) per item and
-    `part` (an expression, grouped on: 1 marks the records of the last day, see below)."""
-    part = part.label("part")
+    `part` (1 marks the given day): summed per line first, then per item (fewer rows to join)."""
+    per_line = select(line.label("line"), total.label("total"), peak.label("peak"), records.label("records"),
+                      part.label("part")).where(where).group_by(line, "part").subquery()
     return list(db.session.execute(
-        select(Item.id, Item.name, Item.units_plural, Item.units, Item.usage_type, total, peak, records, part)
-        .select_from(source).join(LineItem, LineItem.id == line_column).join(Item, Item.id == LineItem.item_id)
-        .where(where).group_by(Item.id, Item.name, Item.units_plural, Item.units, Item.usage_type, part)))
+        select(Item.id, Item.name, Item.units_plural, Item.units, Item.usage_type, func.sum(per_line.c.total),
+               func.max(per_line.c.peak), func.sum(per_line.c.records), per_line.c.part)
+        .join(LineItem, LineItem.id == per_line.c.line).join(Item, Item.id == LineItem.item_id)
+        .group_by(Item.id, Item.name, Item.units_plural, Item.units, Item.usage_type, per_line.c.part)))
 
 
 def _figures(rows) -> list[UsageFigure]:
@@ -126,13 +128,12 @@ def usage_month_and_day(start: datetime, end: datetime, day: date) -> tuple[list
     rolled = rolled_days(first, stop)
     on_day = and_(UsageRecord.from_at >= local_midnight(day, tz),
                   UsageRecord.from_at < local_midnight(day + timedelta(days=1), tz))
-    rows = _item_rows(UsageRecord, func.sum(UsageRecord.usage_value), func.max(UsageRecord.usage_value),
-                      func.count(UsageRecord.id), UsageRecord.line_item_id,
-                      and_(UsageRecord.from_at >= start, UsageRecord.from_at < end, raw_part(rolled, first, stop)),
-                      case((on_day, 1), else_=0))
+    raw = and_(UsageRecord.from_at >= start, UsageRecord.from_at < end, raw_part(rolled, first, stop))
+    rows = _item_rows(UsageRecord.line_item_id, func.sum(UsageRecord.usage_value),
+                      func.max(UsageRecord.usage_value), func.count(UsageRecord.id), raw, case((on_day, 1), else_=0))
     if rolled.clean_end(first, stop) > first:
-        rows += _item_rows(UsageDayRollup, func.sum(UsageDayRollup.total), func.max(UsageDayRollup.peak),
-                           func.sum(UsageDayRollup.records), UsageDayRollup.line_item_id,
+        rows += _item_rows(UsageDayRollup.line_item_id, func.sum(UsageDayRollup.total),
+                           func.max(UsageDayRollup.peak), func.sum(UsageDayRollup.records),
                            rolled_part(rolled, first, stop), case((UsageDayRollup.day == day, 1), else_=0))
     return _figures(rows), _figures(row for row in rows if row.part == 1)
 
