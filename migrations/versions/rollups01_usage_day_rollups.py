@@ -59,7 +59,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('line_item_id', 'day', name=op.f('pk_usage_day_rollups'))
     )
     with op.batch_alter_table('usage_day_rollups', schema=None) as batch_op:
-        batch_op.create_index('ix_usage_day_rollups_day', ['day'], unique=False)
+        batch_op.create_index('ix_usage_day_rollups_day', ['day', 'line_item_id', 'records', 'total', 'peak'], unique=False)
     op.create_table('usage_rollup_dirty',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('line_item_id', sa.Integer(), nullable=False),

@@ -91,34 +91,55 @@ def open_balance_by_currency(today: date) -> dict[str, tuple[int, int, int]]:
     return {currency: (int(owed), int(count), int(late or 0)) for currency, owed, count, late in rows}
 
 
-def _item_rows(source, total, peak, records, line_column, where) -> list:
-    """(item id, name, plural, units, usage type, total, peak, records) per item of `source`."""
+def _item_rows(line, total, peak, records, where, part) -> list:
+    """(item id, name, plural, units, usage type, total, peak, records, part) per item and
+    `part` (1 marks the given day): summed per line first, then per item (fewer rows to join)."""
+    per_line = select(line.label("line"), total.label("total"), peak.label("peak"), records.label("records"),
+                      part.label("part")).where(where).group_by(line, "part").subquery()
     return list(db.session.execute(
-        select(Item.id, Item.name, Item.units_plural, Item.units, Item.usage_type, total, peak, records)
-        .select_from(source).join(LineItem, LineItem.id == line_column).join(Item, Item.id == LineItem.item_id)
-        .where(where).group_by(Item.id, Item.name, Item.units_plural, Item.units, Item.usage_type)))
+        select(Item.id, Item.name, Item.units_plural, Item.units, Item.usage_type, func.sum(per_line.c.total),
+               func.max(per_line.c.peak), func.sum(per_line.c.records), per_line.c.part)
+        .join(LineItem, LineItem.id == per_line.c.line).join(Item, Item.id == LineItem.item_id)
+        .group_by(Item.id, Item.name, Item.units_plural, Item.units, Item.usage_type, per_line.c.part)))
 
 
-def usage_by_item(start: datetime, end: datetime) -> list[UsageFigure]:
-    """Usage recorded for periods starting in [start, end) (local midnights), per item
-    (largest total first): the rolled days from their rollups, the rest from the records."""
-    tz = merchant_tz()
-    first, stop = local_floor_date(start, tz), local_floor_date(end, tz)
-    rolled = rolled_days(first, stop)
-    rows = _item_rows(UsageRecord, func.sum(UsageRecord.usage_value), func.max(UsageRecord.usage_value),
-                      func.count(UsageRecord.id), UsageRecord.line_item_id,
-                      and_(UsageRecord.from_at >= start, UsageRecord.from_at < end, raw_part(rolled, first, stop)))
-    if rolled.clean_end(first, stop) > first:
-        rows += _item_rows(UsageDayRollup, func.sum(UsageDayRollup.total), func.max(UsageDayRollup.peak),
-                           func.sum(UsageDayRollup.records), UsageDayRollup.line_item_id,
-                           rolled_part(rolled, first, stop))
+def _figures(rows) -> list[UsageFigure]:
+    """Per item (largest total first), from partial sums, maxima and counts."""
     figures: dict[int, UsageFigure] = {}
-    for item_id, name, plural, units, usage_type, value, peak, count in rows:
+    for item_id, name, plural, units, usage_type, value, peak, count, _ in rows:
         known = figures.get(item_id)
         if known is not None:
             value, peak, count = value + known.total, max(peak, known.peak), count + known.records
         figures[item_id] = UsageFigure(item_id, name, plural or units or "", usage_type, value, peak, int(count))
     return sorted(figures.values(), key=lambda figure: (-figure.total, figure.name))
+
+
+def usage_month_and_day(start: datetime, end: datetime, day: date) -> tuple[list, list]:
+    """Usage recorded for periods starting in [start, end) (local midnights) and on the local
+    `day`, per item (largest total first).
+
+    The rolled days come from their rollups, the rest from the records, each in ONE query
+    whose groups also give the day's figures (the dashboard's month and today).
+    """
+    tz = merchant_tz()
+    first, stop = local_floor_date(start, tz), local_floor_date(end, tz)
+    rolled = rolled_days(first, stop)
+    on_day = and_(UsageRecord.from_at >= local_midnight(day, tz),
+                  UsageRecord.from_at < local_midnight(day + timedelta(days=1), tz))
+    raw = and_(UsageRecord.from_at >= start, UsageRecord.from_at < end, raw_part(rolled, first, stop))
+    rows = _item_rows(UsageRecord.line_item_id, func.sum(UsageRecord.usage_value),
+                      func.max(UsageRecord.usage_value), func.count(UsageRecord.id), raw, case((on_day, 1), else_=0))
+    if rolled.clean_end(first, stop) > first:
+        rows += _item_rows(UsageDayRollup.line_item_id, func.sum(UsageDayRollup.total),
+                           func.max(UsageDayRollup.peak), func.sum(UsageDayRollup.records),
+                           rolled_part(rolled, first, stop), case((UsageDayRollup.day == day, 1), else_=0))
+    return _figures(rows), _figures(row for row in rows if row.part == 1)
+
+
+def usage_by_item(start: datetime, end: datetime) -> list[UsageFigure]:
+    """Usage recorded for periods starting in [start, end) (local midnights), per item
+    (largest total first): the rolled days from their rollups, the rest from the records."""
+    return usage_month_and_day(start, end, local_floor_date(start, merchant_tz()))[0]
 
 
 def invoices_due(today: date, days: int = DUE_SOON_DAYS, limit: int = 10) -> list:
@@ -214,6 +235,7 @@ def dashboard(now: datetime) -> Dashboard:
     """The dashboard's figures as of `now` (this month = the local calendar month of now)."""
     tz, today = merchant_tz(), local_today(now)
     this, last, following = month_start(today), month_start(today, 1), month_start(today, -1)
+    usage_month, usage_today = usage_month_and_day(local_midnight(this, tz), local_midnight(following, tz), today)
     return Dashboard(
         today=today,
         invoiced_this=invoiced_by_currency(this, following),
@@ -221,8 +243,7 @@ def dashboard(now: datetime) -> Dashboard:
         collected_this=collected_by_currency(this, following),
         collected_last=collected_by_currency(last, this),
         open_balance=open_balance_by_currency(today),
-        usage_today=usage_by_item(local_midnight(today, tz), local_midnight(today + timedelta(days=1), tz)),
-        usage_month=usage_by_item(local_midnight(this, tz), local_midnight(following, tz)),
+        usage_today=usage_today, usage_month=usage_month,
         due_soon=invoices_due(today),
         latest_invoices=recent_invoices(), latest_payments=recent_payments(),
         latest_imports=recent_imports(),

@@ -16,7 +16,7 @@ from portal.models import UsageDayRollup, UsageRecord, UsageRollupDirty, UsageRo
 from portal.services.charts import choose_period, usage_series
 from portal.services.packages import LineDraft, create_package
 from portal.services import usage_rollups
-from portal.services.reports import usage_by_item
+from portal.services.reports import usage_by_item, usage_month_and_day
 from support.database import clean_database
 
 ZONE = "America/New_York"  # 2015-11-01 is a 25-hour day
@@ -44,7 +44,8 @@ def _figures(lines):
               for line in lines for index in (0, 1)]
     months = [usage_by_item(utc(2015, 10, 1, 4), utc(2015, 11, 1, 4)),
               usage_by_item(utc(2015, 11, 1, 4), utc(2015, 12, 1, 5)),
-              usage_by_item(utc(2015, 10, 28, 4), utc(2015, 10, 29, 4))]
+              usage_by_item(utc(2015, 10, 28, 4), utc(2015, 10, 29, 4)),
+              usage_month_and_day(utc(2015, 11, 1, 4), utc(2015, 12, 1, 5), date(2015, 11, 3))]
     return series, months
 
 
@@ -126,6 +127,8 @@ def test_rollups_plus_remainder_equal_the_raw_records(app, db, monkeypatch, oper
     roll_usage(utc(2015, 12, 5))
     assert db.session.scalars(select(UsageRollupDirty)).all() == []
     assert _figures(lines) == _raw_figures(lines)
+    day = usage_month_and_day(utc(2015, 11, 1, 4), utc(2015, 12, 1, 5), date(2015, 11, 3))[1]
+    assert day == usage_by_item(utc(2015, 11, 3, 5), utc(2015, 11, 4, 5))
 
 
 def test_an_insert_in_flight_is_never_lost_between_rolling_and_logging(app, db, monkeypatch):
