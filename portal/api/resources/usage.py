@@ -16,6 +16,7 @@ from portal.api.envelope import ApiError, accepted, respond
 from portal.api.format import dt
 from portal.api.query import Field
 from portal.api.registry import Resource, register
+from portal.api.resources.usage_keys import addressed
 from portal.billing.errors import ValidationError
 from portal.billing.money import parse_usage_value
 from portal.extensions import db
@@ -95,7 +96,7 @@ def serialize(record: UsageRecord) -> dict:
 @bp.post("/usage")
 def create_usage():
     """Store one record: 201 {"id": N}; a retry of the same key and content 200, same id."""
-    result = record_usage(json_body(), source="api")
+    result = record_usage(addressed(json_body()), source="api")
     record_id = result.record.id
     db.session.commit()
     location = external_url("api.get_object", obj="usage", object_id=record_id)
@@ -126,7 +127,15 @@ def result_entry(outcome: Outcome) -> dict:
 
 def bulk():
     """POST /usage/_action/bulk: up to 1000 records; one result per record, in order."""
-    outcomes = ingest_batch(bulk_records(json_body(expect=(list, dict))), source="bulk")
+    records, refused = [], {}
+    for index, raw in enumerate(bulk_records(json_body(expect=(list, dict)))):
+        try:
+            records.append(addressed(raw))
+        except ApiError as error:  # this record only: the others are still stored
+            refused[index] = Outcome(400, None, error.message, error.details)
+    stored = iter(ingest_batch(records, source="bulk") if records else [])
+    outcomes = [refused[i] if i in refused else next(stored)
+                for i in range(len(records) + len(refused))]
     db.session.commit()
     codes = [o.code for o in outcomes]
     counts = {"stored": codes.count(201), "duplicates": codes.count(200),
