@@ -39,8 +39,7 @@ TIERSET_POLICY = policy(
     stored=("pricemodel", "base", "setup", "minimum", "block_size", "paycycle", "tiers"),
     read_only=("tierset_id", "pricemodel_desc", "currency_id", "currency_iso4217"),
     unsupported={
-        "percent": "percent discounts are not billed by Meterbill yet; give the discount as a "
-                   "flat (fla) tierset with its amount instead",
+        "percent": "percent discounts of other lines are not billed by Meterbill yet",
         "setup_percent": NOT_BILLED,
     })
 POLICY = policy(
