@@ -1,7 +1,7 @@
 """webhook endpoints, the events outbox and deliveries
 
 Revision ID: hooks01
-Revises: parity02
+Revises: parity03
 Create Date: 2026-11-30 19:20:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'hooks01'
-down_revision = 'parity02'
+down_revision = 'parity03'
 branch_labels = None
 depends_on = None
 

@@ -36,7 +36,8 @@ def null(schema: dict) -> dict:
 
 
 def obj(properties: dict, required=(), **extra) -> dict:
-    """An object schema; unknown fields are allowed (and ignored by the API)."""
+    """An object schema. In request bodies the API refuses a field it does not store with a
+    400 naming it (read-only fields that GET returns may be sent back)."""
     schema = {"type": "object", "properties": properties, **extra}
     if required:
         schema["required"] = list(required)
@@ -135,6 +136,8 @@ OBJECTS = {
             "next_attempt_datetime": NULL_DATETIME, "usage_amount": {"type": ["number", "null"]},
         }, ["status", "to_datetime", "attempts"])], "description":
             "The latest pull of the usage URL; `pending`: the invoice at to_datetime waits."},
+        "paycycle": PAYCYCLE, "subscribe_prorate": BOOL, "cancel_prorate": BOOL,
+        **{f"custom_{n}": NULL_TEXT for n in range(1, 6)},
     }, ["line_item_id", "item_id", "line_quantity", "tierset"]),
     "Package": obj({
         "package_id": INT, "customer_id": INT, "external_key": NULL_TEXT, "nickname": STR,
@@ -238,12 +241,19 @@ LINE_IN = {"item_id": ID_IN, "line_quantity": DEC_IN, "descrip": null(text(10000
            "tierset": ref("PriceModelInput"),
            "usage_url": {"type": ["string", "null"], "maxLength": 2000, "description":
                          "A pulled usage URL (metered lines): POSTed before each invoice, see "
-                         "the `usage_pull` of the line; \"\" or null removes it."}}
+                         "the `usage_pull` of the line; \"\" or null removes it."},
+           "paycycle": null(enum([*PAYCYCLES, "evy"], description="bill this line on its own "
+                                                                 "cycle")),
+           "subscribe_prorate": BOOL_IN, **{f"custom_{n}": null(text(1000)) for n in range(1, 6)}}
 USAGE_IN = obj({
     "line_item_id": ID_IN, "line_item_external_key": null(text()),
     "usage_value": DEC_IN, "from": null(DT_IN), "to": null(DT_IN),
     "type": null(enum(USAGE_TYPES)), "external_key": null(text()),
-}, ["usage_value"], description="Give line_item_id or line_item_external_key.")
+    "customer_id": ID_IN, "customer_external_key": null(text()), "item_id": ID_IN,
+    "item_external_key": null(text()),
+}, ["usage_value"], description="Give line_item_id or line_item_external_key, or the customer "
+                                "(customer_id or customer_external_key) and the item (item_id "
+                                "or item_external_key): the one open line of that item.")
 INPUTS = {
     "PriceModelInput": PRICEMODEL_IN,
     "CustomerCreate": obj(CUSTOMER_IN | {"company": text(examples=["Acme Telephony"])}, ["company"]),
@@ -294,11 +304,15 @@ INPUTS = {
 }
 UPGRADE_LINE = obj(LINE_IN | {
     "line_item_id": ID_IN, "cancel": BOOL_IN, "cancel_datetime": null(DT_IN),
-    "effective_datetime": null(DT_IN)},
+    "cancel_date": null(DT_IN), "cancel_prorate": BOOL_IN, "effective_datetime": null(DT_IN)},
     description="With line_item_id: cancel it (cancel), replace it (item_id or tierset) or "
                 "change its line_quantity; without: add a line of item_id.")
 ACTIONS = {
-    "PackageCancel": obj({"cancel_datetime": null(DT_IN), "line_items": {
+    "PackageHold": obj({"holduntil_datetime": DT_IN}, ["holduntil_datetime"]),
+    "PackagePaycycle": obj({"paycycle": enum(PAYCYCLES)}, ["paycycle"]),
+    "PackageWelcome": obj({"message_id": null(ID_IN)}),
+    "UserResetPassword": obj({"password": null(text(200))}),
+    "PackageCancel": obj({"cancel_datetime": null(DT_IN), "cancel_date": null(DT_IN), "line_items": {
         "type": "array", "items": ref("PackageUpgradeLine"),
         "description": "Cancel only these lines (as the upgrade action)."}}),
     "PackageSuspend": obj({"suspendfrom_datetime": null(DT_IN), "suspendto_datetime": null(DT_IN)}),
@@ -363,6 +377,17 @@ ACTION_SCHEMAS = {
                             "future cancel_datetime (scheduled: it stays active until then), "
                             "or only the lines listed."),
     ("package", "uncancel"): ("Empty", ACTION_DONE, "Withdraw a scheduled cancel."),
+    ("package", "hold"): ("PackageHold", ACTION_DONE, "No invoice before holduntil_datetime "
+                          "(before the first invoice; afterwards use suspend)."),
+    ("package", "paycycle"): ("PackagePaycycle", ACTION_DONE, "Change the paycycle (before "
+                              "the first invoice)."),
+    ("package", "welcome"): ("PackageWelcome", ACTION_DONE, "Queue the welcome e-mail to the "
+                             "billing contact (message_id accepted: there is one message)."),
+    ("user", "login"): ("Empty", {"type": "string", "description": "a URL that logs the user "
+                        "into the customer portal (valid 10 minutes)"},
+                        "A one-time login link to the customer portal."),
+    ("user", "reset_password"): ("UserResetPassword", ACTION_DONE, "Set password, or e-mail a "
+                                 "link to choose one."),
     ("package", "suspend"): ("PackageSuspend", ACTION_DONE, "Suspend from suspendfrom_datetime "
                              "(default now) until suspendto_datetime (default: until "
                              "unsuspended): those days' base and non-metered charges are "

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from portal.billing import descriptions as text
 from portal.billing.charges import (
@@ -23,7 +23,7 @@ from portal.billing.charges import (
 )
 from portal.billing.cycles import line_advance_periods, line_usage_periods
 from portal.billing.errors import ValidationError
-from portal.billing.money import minor_units, quantize_money
+from portal.billing.money import EXACT, format_decimal, minor_units, quantize_money
 from portal.billing.periods import Period
 from portal.billing.pricing import PriceModel, TierCharge, price_quantity, tier_breakdown
 from portal.billing.proration import (
@@ -145,7 +145,31 @@ def _advance_targets(req: InvoiceRequest, models: _Models) -> list[_Target]:
                           _line_advance(req, _priced(line, period, models), period,
                                         setup_period == period)))
     keyed.sort(key=lambda entry: entry[:2])
-    return [target for _, _, targets in keyed for target in targets]
+    return _with_discounts(req, [target for _, _, targets in keyed for target in targets])
+
+
+def _with_discounts(req: InvoiceRequest, targets: list[_Target]) -> list[_Target]:
+    """A percent discount line's base is minus its percent of the other lines' base and
+    quantity charges of the same period, prorated by the discount line's own days."""
+    if all(t.line.pricing.percent is None for t in targets):
+        return targets
+    totals: dict[tuple, Decimal] = {}
+    for t in targets:
+        if t.line.pricing.percent is None and t.kind in ("base", "quantity"):
+            key = (t.period.start, t.period.end)
+            totals[key] = totals.get(key, Decimal(0)) + t.amount
+    return [_discount(req, t, totals.get((t.period.start, t.period.end), Decimal(0)))
+            if t.line.pricing.percent is not None and t.kind == "base" else t for t in targets]
+
+
+def _discount(req: InvoiceRequest, target: _Target, total: Decimal) -> _Target:
+    line, period, percent = target.line, target.period, target.line.pricing.percent
+    proration = prorate(line, period, req.tz)
+    with localcontext(EXACT):
+        amount = -prorated_charge(proration, lambda q: total * percent / 100 * q)
+    label, note = text.period_label(period, req.tz), text.proration_note(line, proration)
+    return replace(target, amount=quantize_money(amount, req.currency), rate=None,
+                   descrip=f"{line.name}: {format_decimal(percent)}% discount, {label}{note}")
 
 
 def _line_advance(req: InvoiceRequest, line: LineSpec, period: Period,

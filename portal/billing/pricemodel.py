@@ -50,6 +50,9 @@ class PriceModel:
     block_size: Decimal | None = None
     tiers: tuple[Tier, ...] = ()
     paycycle: str | None = None
+    # A discount line's percent (ChargeOver's tierset `percent`, flat model only): the line
+    # is charged minus this percent of the package's other advance charges of its periods.
+    percent: Decimal | None = None
 
 
 def _non_negative(value: Decimal | None, field: str) -> None:
@@ -77,6 +80,9 @@ def validate_pricemodel(pm: PriceModel) -> None:
         raise ValidationError(
             "block_size", "must be greater than 0 for the package (pkg) price model"
         )
+    if pm.percent is not None and (pm.pricemodel != "fla" or not 0 < pm.percent <= 100):
+        raise ValidationError("percent", "a percent discount is a flat (fla) model with a "
+                                         "percent above 0 and at most 100")
     if pm.pricemodel == "pas" and pm.tiers:
         raise ValidationError("tiers", "the pass-through (pas) price model has no tiers: the "
                                        "quantity is the amount charged")
@@ -190,7 +196,7 @@ def pricemodel_to_data(pm: PriceModel) -> dict:
     return {
         "pricemodel": pm.pricemodel, "base": _text(pm.base), "setup": _text(pm.setup),
         "minimum": _text(pm.minimum), "block_size": _text(pm.block_size),
-        "paycycle": pm.paycycle,
+        "paycycle": pm.paycycle, "percent": _text(pm.percent),
         "tiers": [[_text(t.unit_from), _text(t.unit_to), _text(t.amount), _text(t.flat)]
                   for t in pm.tiers],
     }
@@ -205,4 +211,4 @@ def pricemodel_from_data(data: dict) -> PriceModel:
                   for a, b, c, d in data["tiers"])
     return PriceModel(data["pricemodel"], _number(data["base"]), _number(data["setup"]),
                       _number(data["minimum"]), _number(data["block_size"]),
-                      tiers, data.get("paycycle"))
+                      tiers, data.get("paycycle"), _number(data.get("percent")))

@@ -68,7 +68,7 @@ def pricing_input(form: ItemForm) -> dict:
     """The price model as parse_pricemodel reads it (a flat model has no tiers)."""
     raw = {name: (form[name].data or "").strip() for name in PRICING_FIELDS}
     raw.update(pricemodel=form.pricemodel.data, paycycle=form.paycycle.data or None)
-    raw["tiers"] = None if form.pricemodel.data == "fla" else _tier_rows(form)
+    raw["tiers"] = None if form.pricemodel.data in ("fla", "pas") else _tier_rows(form)
     return raw
 
 

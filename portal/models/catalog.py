@@ -41,6 +41,8 @@ class Tierset(db.Model):
     minimum: Mapped[Decimal | None] = mapped_column(DecimalText())
     block_size: Mapped[Decimal | None] = mapped_column(MicroUnits())
     paycycle: Mapped[str | None] = mapped_column(String(3))
+    # A discount line's percent of the package's other charges (ChargeOver's `percent`).
+    percent: Mapped[Decimal | None] = mapped_column(DecimalText())
 
     tiers: Mapped[list[Tier]] = relationship(
         back_populates="tierset", order_by="Tier.position", cascade="all, delete-orphan"

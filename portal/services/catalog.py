@@ -53,6 +53,7 @@ def pricemodel_of(tierset: Tierset) -> PriceModel:
         minimum=tierset.minimum,
         block_size=tierset.block_size,
         paycycle=tierset.paycycle,
+        percent=tierset.percent,
         tiers=tuple(
             CoreTier(unit_from=t.unit_from, unit_to=t.unit_to, amount=t.amount, flat=t.flat)
             for t in tierset.tiers
@@ -73,6 +74,7 @@ def build_tierset(pricing: PriceModel) -> Tierset:
         minimum=pricing.minimum,
         block_size=pricing.block_size,
         paycycle=pricing.paycycle,
+        percent=pricing.percent,
         tiers=[
             Tier(position=i, unit_from=t.unit_from, unit_to=t.unit_to, amount=t.amount, flat=t.flat)
             for i, t in enumerate(pricing.tiers)
@@ -155,6 +157,7 @@ def parse_pricemodel(raw: object, prefix: str = "pricemodel") -> PriceModel:
             block_size=_optional(raw, "block_size", parse_usage_value),
             paycycle=_paycycle(raw.get("paycycle")),
             tiers=_tiers(raw.get("tiers")),
+            percent=_optional(raw, "percent", parse_price),
         )
         validate_pricemodel(pricing)
     return pricing

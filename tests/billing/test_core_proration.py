@@ -127,3 +127,17 @@ def test_without_subscribe_proration_a_mid_cycle_start_pays_the_whole_period():
     line = replace(voip(subscribe_at=utc(2015, 9, 16, 9, 30)), prorate_start=False)
     lines = compute_invoice_lines(request([line], advance=[SEP]))
     assert [(l.amount, l.quantity) for l in lines] == [(D("10.00"), D(1))]
+
+
+def test_a_percent_discount_line_takes_its_percent_of_the_other_advance_charges():
+    # ChargeOver's upgrade_w_discount: a flat line with percent 50 halves the other charges.
+    discount = replace(seats(), line_item_id=9, name="Discount",
+                       pricing=PriceModel("fla", percent=D(50)))
+    lines = compute_invoice_lines(request([voip(), seats(), discount], advance=[OCT]))
+    assert [(l.line_item_id, l.amount) for l in lines] == [(7, D("10.00")), (8, D("8.00")),
+                                                           (9, D("-9.00"))]
+    assert lines[2].descrip == "Discount: 50% discount, 2015-10-01 – 2015-10-31"
+    # Added mid-period, the discount is prorated by its own days: 15 of 31.
+    late = replace(discount, subscribe_at=utc(2015, 10, 17))
+    lines = compute_invoice_lines(request([voip(), seats(), late], advance=[OCT]))
+    assert lines[2].amount == D("-4.35")  # 18 × 50% × 15/31 = 4.354...

@@ -30,7 +30,8 @@ def test_item_fields_chargeover_documents_but_meterbill_lacks_are_refused(api):
     for field in ("accounting_sku", "custom_1"):
         response = api.post(URL, json={"name": "X", field: "1"})
         assert response.status_code == 400 and body(response)["details"]["field"] == field
-    percent = api.post(URL, json={"name": "X", "pricemodel": {"pricemodel": "fla", "percent": 50}})
-    assert percent.status_code == 400
-    assert body(percent)["details"]["field"] == "pricemodel.percent"
+    setup_percent = api.post(URL, json={"name": "X", "pricemodel": {"pricemodel": "fla",
+                                                                     "setup_percent": 5}})
+    assert setup_percent.status_code == 400
+    assert body(setup_percent)["details"]["field"] == "pricemodel.setup_percent"
     assert body(api.get(f"{URL}/_count"))["response"] == 0

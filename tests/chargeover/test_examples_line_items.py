@@ -54,14 +54,33 @@ def test_example_upgrade_w_prorate_package(api):
     assert (new["subscribe_prorate"], new["external_key"]) == (False, "new-external")
 
 
-def test_example_upgrade_w_discount_names_the_percent_it_cannot_bill(api):
+def test_example_upgrade_w_discount_bills_the_percent_off(api):
     package, _, items = _setup(api)
     response = api.post(f"{URL}/{package}?action=upgrade", json={"line_items": [
         {"item_id": items[2], "descrip": "Discount",
          "tierset": {"pricemodel": "fla", "percent": 50}}]})
-    assert response.status_code == 400
-    assert body(response)["details"] == {"field": "line_items[0].tierset.percent", "supported": False}
-    assert len(_lines(api, package)) == 1  # nothing was added
+    assert response.status_code == 200 and body(response)["response"] is True
+    discount = _lines(api, package)[1]
+    assert (discount["descrip"], discount["tierset"]["percent"]) == ("Discount", 50)
+    bad = api.post(f"{URL}/{package}?action=upgrade", json={"line_items": [
+        {"item_id": items[2], "tierset": {"pricemodel": "uni", "percent": 50,
+                                          "tiers": [{"unit_from": 0, "amount": 1}]}}]})
+    assert bad.status_code == 400
+    assert body(bad)["details"]["field"] == "line_items[0].tierset.percent"
+
+
+def test_a_percent_discount_line_is_billed_as_a_discount(api):
+    customer = body(api.post("/api/v3/customer", json={"company": "Acme"}))["response"]["id"]
+    seats, discount = (body(api.post("/api/v3/item", json={
+        "name": name, "type": kind, "pricemodel": {"pricemodel": "fla", "base": base}}))["response"]["id"]
+        for name, kind, base in (("Seats", "service", 30), ("Discount", "discount", 0)))
+    package = body(api.post(URL, json={"customer_id": customer, "line_items": [
+        {"item_id": seats}, {"item_id": discount, "descrip": "Discount",
+                             "tierset": {"pricemodel": "fla", "percent": 50}}]}))["response"]["id"]
+    invoice_id = body(api.post(f"{URL}/{package}?action=invoice", json=[]))["response"]["id"]
+    invoice = body(api.get(f"/api/v3/invoice/{invoice_id}"))["response"]
+    assert [line["line_total"] for line in invoice["line_items"]] == [30, -15]
+    assert invoice["total"] == 15
 
 
 def test_per_line_paycycle_bills_the_line_on_its_own_cycle(api):

@@ -139,3 +139,12 @@ def test_price_calculator_reports_bad_input(viewer):
     page = viewer.get("/merchant/items/price", htmx=True, query_string={
         "pricemodel": "uni", "tiers-0-amount": "abc", "quantity": "3"}).get_data(as_text=True)
     assert "Tier 1 amount: must be a number" in page
+
+
+def test_create_pass_through_item_ignores_the_tier_rows(admin, db):
+    response = admin.post("/merchant/items", dict(TIERED, name="Resold costs", pricemodel="pas"))
+    assert response.status_code == 302
+    item = db.session.query(Item).filter_by(name="Resold costs").one()
+    assert (item.tierset.pricemodel, item.tierset.tiers) == ("pas", [])
+    page = " ".join(admin.get("/merchant/items").get_data(as_text=True).split())
+    assert "Pass-through (usage is the amount)" in page

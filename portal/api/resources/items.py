@@ -36,11 +36,10 @@ TEXT_FIELDS = {"name": 255, "description": 10000, "units": 60, "units_plural": 6
 NOT_BILLED = "it would change what is billed and Meterbill does not support it"
 TIERSET_POLICY = policy(
     "tierset",
-    stored=("pricemodel", "base", "setup", "minimum", "block_size", "paycycle", "tiers"),
+    stored=("pricemodel", "base", "setup", "minimum", "block_size", "paycycle", "tiers",
+            "percent"),
     read_only=("tierset_id", "pricemodel_desc", "currency_id", "currency_iso4217"),
     unsupported={
-        "percent": "percent discounts are not billed by Meterbill yet; give the discount as a "
-                   "flat (fla) tierset with its amount instead",
         "setup_percent": NOT_BILLED,
     })
 POLICY = policy(
@@ -96,6 +95,7 @@ def serialize_tierset(tierset: Tierset) -> dict:
         "pricemodel_desc": PRICEMODEL_DESCRIPTIONS[tierset.pricemodel],
         "base": tierset.base, "setup": tierset.setup, "minimum": tierset.minimum,
         "block_size": tierset.block_size, "paycycle": tierset.paycycle or EVERY_CYCLE,
+        "percent": tierset.percent,
         "tiers": [{"unit_from": t.unit_from, "unit_to": t.unit_to, "amount": t.amount, "flat": t.flat}
                   for t in tierset.tiers],
     }

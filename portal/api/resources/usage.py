@@ -16,6 +16,7 @@ from portal.api.envelope import ApiError, accepted, respond
 from portal.api.format import dt
 from portal.api.query import Field
 from portal.api.registry import Resource, register
+from portal.api.resources.usage_keys import addressed
 from portal.billing.errors import Conflict, TooLarge, ValidationError
 from portal.billing.money import parse_usage_value
 from portal.extensions import db
@@ -99,7 +100,7 @@ def create_usage():
     if not db.session().in_transaction():
         # A new record is one statement (atomic by itself): no BEGIN/COMMIT round trips.
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    result = record_usage(data, source="api")
+    result = record_usage(addressed(data), source="api")
     record_id = result.record.id
     db.session.commit()
     location = external_url("api.get_object", obj="usage", object_id=record_id)
@@ -139,7 +140,17 @@ def result_entry(outcome: Outcome) -> dict:
 
 def bulk():
     """POST /usage/_action/bulk: up to 1000 records; one result per record, in order."""
-    outcomes = ingest_batch(bulk_records(json_body(expect=(list, dict))), source="bulk")
+    records, refused = [], {}
+    for index, raw in enumerate(bulk_records(json_body(expect=(list, dict)))):
+        try:
+            records.append(addressed(raw))
+        except ApiError as error:  # this record only: the others are still stored
+            field = error.details.get("field", "usage")
+            refused[index] = Outcome(Result.INVALID, None,
+                                     ValidationError(field, error.message.removeprefix(f"{field}: ")))
+    stored = iter(ingest_batch(records, source="bulk") if records else [])
+    outcomes = [refused[i] if i in refused else next(stored)
+                for i in range(len(records) + len(refused))]
     db.session.commit()
     results = [o.result for o in outcomes]
     stored, duplicates = results.count(Result.CREATED), results.count(Result.REPLAYED)
