@@ -25,7 +25,7 @@ def test_health_reports_an_unreachable_database(tmp_path):
 def test_landing_page_links_the_portals_and_reveals_nothing(client, db):
     import re
 
-    from factories import make_package
+    from support.factories import make_package
 
     make_package()
     db.session.commit()

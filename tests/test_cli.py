@@ -47,7 +47,7 @@ def test_users_create_refuses_a_short_password_and_duplicates(app, db):
 
 
 def test_billing_run_parses_now_in_merchant_time(app, db):
-    from factories import make_package
+    from support.factories import make_package
 
     make_package()
     db.session.commit()

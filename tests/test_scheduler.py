@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from factories import make_package
+from support.factories import make_package
 from portal.db_types import utcnow
 from portal.models import BillingRun, EmailDelivery, Invoice
 from scheduler_process import start_scheduler, wait_until
@@ -92,7 +92,7 @@ def test_a_signal_stops_it_quietly_and_cleanly(app, db, tmp_path, signals):
 
 
 def test_an_api_csv_upload_is_imported_by_the_scheduler_process(app, api, db, scheduler, tmp_path, monkeypatch):
-    from api.conftest import body
+    from support.api_client import body
 
     monkeypatch.setitem(app.config, "IMPORTS_DIR", str(tmp_path / "imports"))
     line = make_package().line_items[0]

@@ -11,7 +11,7 @@ from portal.merchant.forms_catalog import (
     PRICEMODEL_HINTS, PRICEMODEL_LABELS, ItemForm, flag_missing, item_fields, item_form_data, pricing_input,
     tier_rows_after,
 )
-from portal.merchant.forms_common import attempt, refused
+from portal.merchant.forms_common import form_action
 from portal.models import Item
 from portal.services.catalog import (
     create_item, delete_item, item_in_use, parse_pricemodel, pricemodel_of, quote_price, update_item,
@@ -55,12 +55,14 @@ def items():
                            in_use=items_in_use([i.id for i in rows]))
 
 
-def _checked(form: ItemForm, action):
-    """Validate the form and flag every missing field, then (all present) run the service."""
+def _checked(form: ItemForm) -> bool:
+    """Validate the form and flag every missing field (not only the first)."""
     valid = form.validate()
-    if flag_missing(form) or not valid:
-        return False, None
-    return attempt(form, action)
+    return not flag_missing(form) and valid
+
+
+def _to_items(_item):
+    return redirect(url_for("merchant.items"))
 
 
 @bp.get("/items/new")
@@ -74,13 +76,10 @@ def item_new():
 def item_create():
     """Create an item through the catalog service."""
     form = ItemForm()
-    ok, item = _checked(form, lambda: create_item(
-        pricing=parse_pricemodel(pricing_input(form), prefix=""), **item_fields(form)))
-    if not ok:
-        return refused(FORM_PAGE, FORM_PAGE, **_form_page(form, None))
-    db.session.commit()
-    flash(f"Item “{item.name}” created.", "info")
-    return redirect(url_for("merchant.items"))
+    return form_action(lambda: create_item(pricing=parse_pricemodel(pricing_input(form), prefix=""),
+                                           **item_fields(form)),
+                       form=form, valid=_checked, refuse=lambda: (FORM_PAGE, FORM_PAGE, _form_page(form, None)),
+                       message=lambda item: f"Item “{item.name}” created.", done=_to_items)
 
 
 @bp.get("/items/<int:item_id>")
@@ -97,12 +96,9 @@ def item_update(item_id: int):
     """Save an item through the catalog service (a changed price model is a new tierset)."""
     item = db.get_or_404(Item, item_id)
     form = ItemForm()
-    ok, _ = _checked(form, lambda: update_item(item, pricing=_new_pricing(item, form), **item_fields(form)))
-    if not ok:
-        return refused(FORM_PAGE, FORM_PAGE, **_form_page(form, item))
-    db.session.commit()
-    flash(f"Item “{item.name}” saved.", "info")
-    return redirect(url_for("merchant.items"))
+    return form_action(lambda: update_item(item, pricing=_new_pricing(item, form), **item_fields(form)),
+                       form=form, valid=_checked, refuse=lambda: (FORM_PAGE, FORM_PAGE, _form_page(form, item)),
+                       message=lambda _: f"Item “{item.name}” saved.", done=_to_items)
 
 
 @bp.post("/items/<int:item_id>/delete")

@@ -1,14 +1,13 @@
 """A customer's contacts: edit in place (HTMX), delete, and pick the billing contact."""
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import redirect, request, url_for
 
-from portal.billing.errors import ValidationError
 from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
 from portal.merchant.customers import DETAIL_PAGE, _detail
-from portal.merchant.forms_common import page, refused, submit
+from portal.merchant.forms_common import form_action, page
 from portal.merchant.forms_customers import ContactForm, contact_fields, contact_form_data
 from portal.models import Contact, Customer
 from portal.services.customers import delete_contact, set_billing_contact, update_contact
@@ -22,10 +21,8 @@ def _customer_page(customer_id: int, **context):
     return page(DETAIL_PAGE, CONTACTS_PARTIAL, **_detail(db.session.get(Customer, customer_id), **context))
 
 
-def _done(customer_id: int, message: str):
-    """After a change: flash, then the contacts section (HTMX) or the customer page."""
-    db.session.commit()
-    flash(message, "info")
+def _done(customer_id: int):
+    """After a change: the contacts section (HTMX) or the customer page."""
     if getattr(request, "htmx", False):
         return _customer_page(customer_id)
     return redirect(url_for("merchant.customer", customer_id=customer_id) + "#contacts")
@@ -45,11 +42,11 @@ def contact_update(contact_id: int):
     """Save a contact (the billing contact's changes reach the customer's main contact)."""
     contact = db.get_or_404(Contact, contact_id)
     customer_id, form = contact.customer_id, ContactForm()
-    ok, _ = submit(form, lambda: update_contact(contact, **contact_fields(form)))
-    if not ok:
-        return refused(DETAIL_PAGE, CONTACTS_PARTIAL,
-                       **_detail(db.session.get(Customer, customer_id), editing=contact_id, edit_form=form))
-    return _done(customer_id, f"Contact {contact.name or contact.id} saved.")
+    return form_action(
+        lambda: update_contact(contact, **contact_fields(form)), form=form,
+        refuse=lambda: (DETAIL_PAGE, CONTACTS_PARTIAL,
+                        _detail(db.session.get(Customer, customer_id), editing=contact_id, edit_form=form)),
+        message=lambda _: f"Contact {contact.name or contact.id} saved.", done=lambda _: _done(customer_id))
 
 
 @bp.post("/contacts/<int:contact_id>/billing")
@@ -57,13 +54,11 @@ def contact_update(contact_id: int):
 def contact_make_billing(contact_id: int):
     """Make this contact the one invoices are sent to."""
     contact = db.get_or_404(Contact, contact_id)
-    try:
-        set_billing_contact(contact)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(f"Not changed: {error.message}.", "error")
-        return refused(DETAIL_PAGE, CONTACTS_PARTIAL, **_detail(db.session.get(Customer, contact.customer_id)))
-    return _done(contact.customer_id, f"Invoices now go to {contact.name or contact.id}.")
+    customer_id = contact.customer_id
+    return form_action(lambda: set_billing_contact(contact), failure="Not changed: {}.",
+                       refuse=lambda: (DETAIL_PAGE, CONTACTS_PARTIAL, _detail(db.session.get(Customer, customer_id))),
+                       message=lambda _: f"Invoices now go to {contact.name or contact.id}.",
+                       done=lambda _: _done(customer_id))
 
 
 @bp.post("/contacts/<int:contact_id>/delete")
@@ -73,11 +68,11 @@ def contact_delete(contact_id: int):
     contact = db.get_or_404(Contact, contact_id)
     customer_id, name = contact.customer_id, contact.name or str(contact.id)
     was_billing = contact.is_billing_contact
-    try:
-        successor = delete_contact(contact)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(f"Not deleted: {error.message}.", "error")
-        return refused(DETAIL_PAGE, CONTACTS_PARTIAL, **_detail(db.session.get(Customer, customer_id)))
-    handover = f" Invoices now go to {successor.name or successor.id}." if was_billing and successor else ""
-    return _done(customer_id, f"Contact {name} deleted.{handover}")
+
+    def deleted(successor) -> str:
+        handover = f" Invoices now go to {successor.name or successor.id}." if was_billing and successor else ""
+        return f"Contact {name} deleted.{handover}"
+
+    return form_action(lambda: delete_contact(contact), failure="Not deleted: {}.", message=deleted,
+                       refuse=lambda: (DETAIL_PAGE, CONTACTS_PARTIAL, _detail(db.session.get(Customer, customer_id))),
+                       done=lambda _: _done(customer_id))

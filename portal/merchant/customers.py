@@ -1,14 +1,13 @@
 """Customers: searchable list, detail (contacts, packages, invoices, payments), forms."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
-from portal.billing.errors import ValidationError
 from portal.extensions import db
 from portal.merchant.invitations import invitations_sent
 from portal.merchant import bp
 from portal.merchant.access import admin_required
-from portal.merchant.forms_common import page, refused, submit
+from portal.merchant.forms_common import form_action, page
 from portal.merchant.forms_customers import (
     ContactForm, CustomerForm, contact_fields, customer_fields, customer_form_data,
 )
@@ -55,17 +54,18 @@ def customer_new():
     return render_template(FORM_PAGE, form=form, customer=None)
 
 
+def _to_customer(customer: Customer):
+    return redirect(url_for("merchant.customer", customer_id=customer.id))
+
+
 @bp.post("/customers")
 @admin_required
 def customer_create():
     """Create a customer through the customers service."""
     form = CustomerForm()
-    ok, customer = submit(form, lambda: create_customer(**customer_fields(form)), CONTACT_ALIASES)
-    if not ok:
-        return refused(FORM_PAGE, FORM_PAGE, form=form, customer=None)
-    db.session.commit()
-    flash(f"Customer “{customer.company}” created.", "info")
-    return redirect(url_for("merchant.customer", customer_id=customer.id))
+    return form_action(lambda: create_customer(**customer_fields(form)), form=form, aliases=CONTACT_ALIASES,
+                       refuse=lambda: (FORM_PAGE, FORM_PAGE, {"form": form, "customer": None}),
+                       message=lambda customer: f"Customer “{customer.company}” created.", done=_to_customer)
 
 
 @bp.get("/customers/<int:customer_id>")
@@ -88,12 +88,9 @@ def customer_update(customer_id: int):
     """Save a customer through the customers service."""
     customer = db.get_or_404(Customer, customer_id)
     form = CustomerForm()
-    ok, _ = submit(form, lambda: update_customer(customer, **customer_fields(form)), CONTACT_ALIASES)
-    if not ok:
-        return refused(FORM_PAGE, FORM_PAGE, form=form, customer=customer)
-    db.session.commit()
-    flash(f"Customer “{customer.company}” saved.", "info")
-    return redirect(url_for("merchant.customer", customer_id=customer.id))
+    return form_action(lambda: update_customer(customer, **customer_fields(form)), form=form, aliases=CONTACT_ALIASES,
+                       refuse=lambda: (FORM_PAGE, FORM_PAGE, {"form": form, "customer": customer}),
+                       message=lambda _: f"Customer “{customer.company}” saved.", done=_to_customer)
 
 
 @bp.post("/customers/<int:customer_id>/delete")
@@ -101,16 +98,10 @@ def customer_update(customer_id: int):
 def customer_delete(customer_id: int):
     """Delete a customer without packages and invoices."""
     customer = db.get_or_404(Customer, customer_id)
-    company = customer.company
-    try:
-        delete_customer(customer)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(f"Not deleted: {error.message}.", "error")
-        return refused(DETAIL_PAGE, DETAIL_PAGE, **_detail(db.get_or_404(Customer, customer_id)))
-    db.session.commit()
-    flash(f"Customer “{company}” deleted.", "info")
-    return redirect(url_for("merchant.customers"))
+    return form_action(lambda: delete_customer(customer), failure="Not deleted: {}.",
+                       refuse=lambda: (DETAIL_PAGE, DETAIL_PAGE, _detail(db.get_or_404(Customer, customer_id))),
+                       message=f"Customer “{customer.company}” deleted.",
+                       done=lambda _: redirect(url_for("merchant.customers")))
 
 
 @bp.post("/customers/<int:customer_id>/contacts")
@@ -119,9 +110,7 @@ def contact_create(customer_id: int):
     """Add a contact to a customer."""
     customer = db.get_or_404(Customer, customer_id)
     form = ContactForm()
-    ok, contact = submit(form, lambda: add_contact(customer, **contact_fields(form)))
-    if not ok:
-        return refused(DETAIL_PAGE, DETAIL_PAGE, **_detail(db.get_or_404(Customer, customer_id), form))
-    db.session.commit()
-    flash(f"Contact {contact.name or contact.id} added.", "info")
-    return redirect(url_for("merchant.customer", customer_id=customer_id) + "#contacts")
+    return form_action(lambda: add_contact(customer, **contact_fields(form)), form=form,
+                       refuse=lambda: (DETAIL_PAGE, DETAIL_PAGE, _detail(db.get_or_404(Customer, customer_id), form)),
+                       message=lambda contact: f"Contact {contact.name or contact.id} added.",
+                       done=lambda _: redirect(url_for("merchant.customer", customer_id=customer_id) + "#contacts"))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
@@ -11,7 +10,7 @@ from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
 from portal.models import ApiKey
-from portal.services.apikeys import create_api_key, revoke_api_key
+from portal.services.apikeys import create_api_key, list_api_keys, revoke_api_key
 from portal.web import render_page
 
 PAGE, PARTIAL = "merchant/developers.html", "partials/merchant_developers_keys.html"
@@ -31,7 +30,7 @@ def docs_url() -> str:
 
 
 def _page(form: ApiKeyForm | None = None, created: tuple[ApiKey, str] | None = None, status: int = 200):
-    keys = db.session.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc())).all()
+    keys = list_api_keys()
     response = render_page(PAGE, PARTIAL, keys=keys, form=form or ApiKeyForm(formdata=None),
                            created=created, docs_url=docs_url())
     response.status_code = status

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from flask import render_template, request
+from flask import flash, render_template, request
 from wtforms import Field, FieldList, Form, FormField, SelectChoice
 
 from portal.billing.errors import ValidationError
+from portal.extensions import db
 from portal.presentation.errors import field_words, people_numbers
 from portal.presentation.labels import VOCABULARIES
 from portal.services import merchant_tz
@@ -103,24 +104,41 @@ def refused(full: str, partial: str, **context):
 PAYCYCLE_LABELS = VOCABULARIES["paycycle"]
 
 
-def attempt(form: Form, action, aliases: dict | None = None):
-    """Run a service call; on ValidationError roll back and show it on `form`.
+def _refuse(refuse):
+    full, partial, context = refuse()
+    return refused(full, partial, **context)
 
-    :returns: (True, the call's result) or (False, None).
+
+def form_action(action, *, refuse, done, form: Form | None = None, message=None,
+                aliases: dict | None = None, failure: str = "Not saved: {}.", valid=None):
+    """The one way a merchant form or button runs a service: validate → service → on a
+    ValidationError roll back and answer 422, else commit, flash and answer.
+
+    :param action: the service call, `() -> result`; it flushes, this commits.
+    :param refuse: `() -> (full template, partial template, context)` of the page that shows
+        the error (status 422).
+    :param done: `(result) -> response` after the commit: a redirect, or the partial for HTMX.
+    :param form: the posted form, validated first; the service's error is shown next to the
+        field it names. Without a form the error is flashed in `failure` ("Not deleted: {}.").
+    :param message: flashed after the commit; a text or `(result) -> text`.
+    :param aliases: service field name → form field name where they differ.
+    :param valid: `(form) -> bool` instead of `form.validate()` (e.g. flagging every missing field).
     """
-    from portal.extensions import db
-
+    if form is not None and not (valid(form) if valid else form.validate()):
+        return _refuse(refuse)
     try:
-        return True, action()
+        result = action()
     except ValidationError as error:
         db.session.rollback()
-        attach_error(form, error, aliases)
-        return False, None
-
-
-def submit(form: Form, action, aliases: dict | None = None):
-    """Validate the posted form, then run the service call as `attempt` does."""
-    return attempt(form, action, aliases) if form.validate() else (False, None)
+        if form is not None:
+            attach_error(form, error, aliases)
+        else:
+            flash(failure.format(error.message), "error")
+        return _refuse(refuse)
+    db.session.commit()
+    if message is not None:
+        flash(message(result) if callable(message) else message, "info")
+    return done(result)
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
 from portal.models import CsvImport
+from portal.services.reports import recent_imports
 from portal.web import body_limit
 from portal.services import imports as service
 from portal.services.usage_csv import COLUMNS
@@ -30,7 +30,7 @@ DETAIL_PAGE, DETAIL_PARTIAL = "merchant/import.html", "partials/merchant_import_
 
 
 def _list_page(error: str | None = None, status: int = 200):
-    recent = db.session.scalars(select(CsvImport).order_by(CsvImport.id.desc()).limit(LIST_SIZE)).all()
+    recent = recent_imports(LIST_SIZE)
     response = render_page("merchant/imports.html", "partials/merchant_import_list.html",
                            imports=recent, error=error, columns=COLUMNS,
                            percent=service.progress_percent)

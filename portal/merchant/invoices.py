@@ -1,15 +1,14 @@
 """Invoices: filtered list, detail (the PDF's content as HTML), PDF, e-mail, void, payments."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
-from portal.billing.errors import ValidationError
 from portal.billing.money import from_minor
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
-from portal.merchant.forms_common import attach_error, page, refused
+from portal.merchant.forms_common import form_action, page
 from portal.merchant.forms_invoices import (
     STATUS_FILTER_LABELS, EmailForm, InvoiceFilters, PaymentForm, payment_fields, payment_outcome,
 )
@@ -48,23 +47,18 @@ def _detail(invoice: Invoice, payment_form: PaymentForm | None = None,
 
 
 def _act(invoice_id: int, action, message, form=None, aliases=None, **forms):
-    """Run an invoice service action; a refusal re-renders the page (422) with its message.
+    """Run an invoice service action through `form_action`; a refusal re-renders the page (422).
 
     :param message: what to flash on success (a callable is called after the commit).
     """
-    if form is not None and not form.validate():
-        return refused(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(db.get_or_404(Invoice, invoice_id), **forms))
-    try:
-        action()
-    except ValidationError as error:
-        db.session.rollback()
-        if form is not None:
-            attach_error(form, error, aliases)
-        else:
-            flash(f"Not done: {error.message}", "error")
-        return refused(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(db.get_or_404(Invoice, invoice_id), **forms))
-    db.session.commit()
-    flash(message() if callable(message) else message, "info")
+    return form_action(
+        action, form=form, aliases=aliases, failure="Not done: {}",
+        refuse=lambda: (DETAIL_PAGE, DETAIL_PARTIAL, _detail(db.get_or_404(Invoice, invoice_id), **forms)),
+        message=lambda _: message() if callable(message) else message, done=lambda _: _shown(invoice_id))
+
+
+def _shown(invoice_id: int):
+    """The invoice after an action: its partial for HTMX, else a redirect to its page."""
     if getattr(request, "htmx", False):
         invoice = db.get_or_404(Invoice, invoice_id)
         return render_page(DETAIL_PAGE, DETAIL_PARTIAL, **_detail(invoice, after_action=True))

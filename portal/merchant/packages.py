@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
 from portal.merchant.forms_common import (
-    PAYCYCLE_LABELS, attach_error, local_date_start, page, refused, submit, text_or_none,
+    PAYCYCLE_LABELS, attach_error, form_action, local_date_start, page, refused, text_or_none,
 )
 from portal.merchant.forms_packages import (
     AddLineForm, CancelForm, PackageEditForm, PackageForm, QuantityForm, SuspendForm, bill_summary,
@@ -112,14 +112,13 @@ def package_create(customer_id: int):
     customer = db.get_or_404(Customer, customer_id)
     form = PackageForm()
     set_item_choices(form)
-    ok, package = submit(form, lambda: create_package(
+    return form_action(lambda: create_package(
         customer, line_drafts(form), paycycle=form.paycycle.data, nickname=text_or_none(form.nickname.data),
-        external_key=text_or_none(form.external_key.data), **schedule(form)))
-    if not ok:
-        return refused(FORM_PAGE, FORM_PAGE, form=form, customer=db.session.get(Customer, customer_id))
-    db.session.commit()
-    flash(f"Package created; its first invoice is due {local_today(package.next_invoice_at).isoformat()}.", "info")
-    return redirect(url_for("merchant.package", package_id=package.id))
+        external_key=text_or_none(form.external_key.data), **schedule(form)), form=form,
+        refuse=lambda: (FORM_PAGE, FORM_PAGE, {"form": form, "customer": db.session.get(Customer, customer_id)}),
+        message=lambda package: (f"Package created; its first invoice is due "
+                                 f"{local_today(package.next_invoice_at).isoformat()}."),
+        done=lambda package: redirect(url_for("merchant.package", package_id=package.id)))
 
 
 @bp.get("/packages/<int:package_id>")

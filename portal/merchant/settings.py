@@ -1,13 +1,12 @@
 """Merchant settings: identity, defaults and the invoice design with a live preview."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 
 from portal.db_types import utcnow
-from portal.extensions import db
 from portal.merchant import bp
 from portal.merchant.access import admin_required
-from portal.merchant.forms_common import refused, submit
+from portal.merchant.forms_common import form_action
 from portal.merchant.forms_settings import (
     SettingsForm, preview_design, settings_fields, settings_form_data,
 )
@@ -38,12 +37,9 @@ def settings():
 def settings_save():
     """Save the settings (and logo) through the settings service."""
     form = SettingsForm()
-    ok, _ = submit(form, lambda: update_settings(ensure_settings(), **settings_fields(form)))
-    if not ok:
-        return refused(PAGE, PAGE, **_page(form))
-    db.session.commit()
-    flash("Settings saved.", "info")
-    return redirect(url_for("merchant.settings"))
+    return form_action(lambda: update_settings(ensure_settings(), **settings_fields(form)), form=form,
+                       refuse=lambda: (PAGE, PAGE, _page(form)), message="Settings saved.",
+                       done=lambda _: redirect(url_for("merchant.settings")))
 
 
 @bp.post("/settings/preview")

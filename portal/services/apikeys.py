@@ -22,6 +22,11 @@ def _digest(private_key: str) -> str:
     return hashlib.sha256(private_key.encode()).hexdigest()
 
 
+def list_api_keys() -> list[ApiKey]:
+    """Every API key, the active ones first, newest first."""
+    return list(db.session.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc())))
+
+
 def create_api_key(name: str) -> tuple[ApiKey, str]:
     """Create a key; returns it and its private key (never stored, shown once).
 

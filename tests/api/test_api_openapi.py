@@ -12,7 +12,7 @@ import re
 import jsonschema_rs
 
 from support.api_client import body
-from api.test_api_schemathesis import seed_objects
+from support.api_client import seed_objects
 from portal.api import openapi
 from portal.api.docs import WALKTHROUGH
 from portal.api.openapi_schemas import OBJECT_SCHEMAS

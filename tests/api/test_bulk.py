@@ -2,7 +2,7 @@
 import pytest
 
 from support.api_client import body
-from factories import make_package
+from support.factories import make_package
 from portal.models import Customer, UsageRecord
 
 URL = "/api/v3/_bulk"

@@ -5,9 +5,9 @@ invoice of package A; the November invoice of package B, 10.00, gets the 5.16 ap
 """
 from decimal import Decimal
 
-from api.conftest import body
-from factories import utc
-from factories_credit import make_credited
+from support.api_client import body
+from support.factories import utc
+from support.factories import make_credited
 from portal.models import Invoice
 from portal.services.billing import run_billing
 
@@ -68,7 +68,7 @@ def test_payment_without_applied_to_goes_to_the_oldest_open_invoice(api, db):
 def test_package_invoice_action_answers_the_credit_note_apart(api, db):
     """Cancel at 2015-10-16 after October was billed in advance, no usage: the action's final
     result is −5.16 (16 of 31 days of 10.00 unused), a credit note, not an invoice id."""
-    from factories import make_package
+    from support.factories import make_package
     from portal.services.packages import cancel_package
 
     package = make_package()

@@ -49,7 +49,7 @@ def test_create_get_update_delete_customer(api):
 
 
 def test_customer_with_a_package_cannot_be_deleted(api, db):
-    from factories import make_package
+    from support.factories import make_package
 
     package = make_package()
     db.session.commit()

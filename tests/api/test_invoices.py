@@ -4,7 +4,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from support.api_client import body
-from factories_billing import make_october_invoice
+from support.factories import make_october_invoice
 from portal.models import EmailDelivery, Invoice
 
 

@@ -2,7 +2,7 @@
 from decimal import Decimal
 
 from support.api_client import body
-from factories import make_package, utc
+from support.factories import make_package, utc
 
 
 def test_invoice_action_bills_what_is_due_in_both_url_forms(api, db):

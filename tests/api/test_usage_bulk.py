@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from support.api_client import body
-from factories import make_package, make_voip_item
+from support.factories import make_package, make_voip_item
 from portal.models import UsageRecord
 from portal.services import usage as usage_service
 from portal.services.usage import LineRef

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from werkzeug.serving import make_server
 
-from factories import make_package
+from support.factories import make_package
 from portal.models import UsageRecord
 from portal.services.apikeys import create_api_key
 

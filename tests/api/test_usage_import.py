@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from support.api_client import body
-from factories import make_package, utc
+from support.factories import make_package, utc
 from portal.jobs import run_pending
 from portal.models import CsvImport, Job, UsageRecord
 

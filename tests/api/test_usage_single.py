@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from support.api_client import body
-from factories import make_package, make_voip_item, utc
+from support.factories import make_package, make_voip_item, utc
 from portal.models import UsageRecord
 
 SENT = {"usage_value": "12.345678", "from": "2015-09-15 00:00:00", "to": "2015-09-15 23:59:59",

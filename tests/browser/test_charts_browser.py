@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from factories import make_package, utc
+from support.factories import make_package, utc
 from playwright.sync_api import expect
 
 from portal.models import UsageRecord

@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from factories import make_customer, make_package
-from factories_billing import make_october_invoice
+from support.factories import make_customer, make_package
+from support.factories import make_october_invoice
 from portal.models import Contact, EmailDelivery, Package
 from portal.services import merchant_tz
 from portal.services.charts import choose_period

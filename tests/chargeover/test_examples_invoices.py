@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from factories import make_customer, make_voip_item
-from factories_billing import make_october_invoice
+from support.factories import make_customer, make_voip_item
+from support.factories import make_october_invoice
 from portal.models import Counter, EmailDelivery, Invoice, Transaction
 from support.api_client import body
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from factories import make_customer, make_package, utc
-from factories_billing import make_october_invoice
+from support.factories import make_customer, make_package, utc
+from support.factories import make_october_invoice
 from portal.models import Contact, Invoice, Package
 from portal.services.billing import run_billing
 from portal.services.contact_access import set_contact_password

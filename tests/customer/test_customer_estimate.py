@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from factories import make_package, make_voip_item, utc
+from support.factories import make_package, make_voip_item, utc
 from portal.billing.pricing import PriceModel, Tier
 from portal.models import Counter, Invoice, InvoiceLine
 from portal.services.billing import run_billing

@@ -1,6 +1,6 @@
 """The customer portal shows a scheduled cancel: the package is still active, with the date
 it ends ("now" pinned to 2015-10-10 12:00 UTC; Acme's package was billed by the Oct 1 run)."""
-from factories import utc
+from support.factories import utc
 from portal.services.packages import cancel_package
 
 NOW = utc(2015, 10, 10, 12)

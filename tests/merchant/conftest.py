@@ -5,11 +5,7 @@ import pytest
 
 from portal.services.accounts import create_staff_user
 from support.logins import STAFF_PASSWORD
-from support.portal_client import PortalClient, csrf_token, staff_login
-
-# Older names, kept for modules not yet moved to `support` (import from there instead).
-PASSWORD, login = STAFF_PASSWORD, staff_login
-__all__ = ["PASSWORD", "PortalClient", "csrf_token", "login"]
+from support.portal_client import PortalClient, staff_login
 
 
 def _portal_client(app, db, role: str) -> PortalClient:

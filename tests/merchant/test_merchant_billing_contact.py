@@ -2,8 +2,8 @@
 it is where invoice e-mails go, what the contacts table and the API show (issue 9 item 3)."""
 import pytest
 
-from apiclient import body
-from factories import make_customer, make_package, utc
+from support.api_client import body
+from support.factories import make_customer, make_package, utc
 from portal.models import Contact, Customer, EmailDelivery
 from portal.services.billing import run_billing
 from portal.services.mail import send_due_deliveries
@@ -104,9 +104,10 @@ def test_contact_changes_need_admin_and_csrf(admin, viewer, db):
 
 @pytest.mark.parametrize("portal", ["merchant", "customer"])
 def test_invoice_page_shows_where_its_email_goes(admin, db, portal, app):
-    from factories_billing import make_october_invoice
+    from support.factories import make_october_invoice
     from portal.services.contact_access import set_contact_password
-    from customer.test_customer_support import PASSWORD, PortalClient
+    from support.logins import CONTACT_PASSWORD as PASSWORD
+    from support.portal_client import PortalClient
 
     invoice = make_october_invoice()
     contact = db.session.query(Contact).filter_by(customer_id=invoice.customer_id).one()

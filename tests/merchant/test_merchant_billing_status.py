@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from factories import utc
+from support.factories import utc
 from portal.models import BillingRun
 
 

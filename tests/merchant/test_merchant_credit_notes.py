@@ -7,8 +7,8 @@ import io
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from factories import utc
-from factories_credit import make_credited
+from support.factories import utc
+from support.factories import make_credited
 from portal.models import EmailDelivery, Invoice
 from portal.services.billing import run_billing
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from factories import make_customer, make_package, utc
-from factories_billing import make_october_invoice
+from support.factories import make_customer, make_package, utc
+from support.factories import make_october_invoice
 from portal.extensions import db as _db
 from portal.services import reports
 from portal.services.billing import run_billing
@@ -28,11 +28,6 @@ def test_empty_dashboard_explains_what_to_do(admin, db):
     assert cards == {"Invoiced this month": "0.00 USD", "Collected this month": "0.00 USD",
                      "Open balance": "0.00 USD"}
     assert "0 open invoices" in page and page.count("Last month: 0.00 USD") == 2
-
-
-def test_anonymous_is_sent_to_login(client, db):
-    response = client.get("/merchant/")
-    assert response.status_code == 302 and "/merchant/login" in response.headers["Location"]
 
 
 def test_revenue_balance_due_and_activity(viewer, db, october_20):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from factories import make_customer, make_package
-from factories_billing import make_october_invoice
+from support.factories import make_customer, make_package
+from support.factories import make_october_invoice
 
 from portal.db_types import utcnow
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from factories import make_package, utc
+from support.factories import make_package, utc
 from flask import current_app
 
 from portal.jobs import run_pending

@@ -1,7 +1,7 @@
 """Issued invoices' web pages (merchant page, signed link) keep what they showed at issue;
 a new invoice shows the new settings (issue 9 item 4)."""
-from factories import utc
-from factories_documents import issue_then_change, pdf_text, zero_total_invoice
+from support.factories import utc
+from support.factories import issue_then_change, pdf_text, zero_total_invoice
 
 from portal.models import EmailDelivery, Invoice
 from portal.services.billing import run_billing
@@ -36,7 +36,7 @@ def test_a_new_invoice_shows_the_new_values(db, admin):
 
 
 def test_zero_total_invoice_is_emailed_when_the_setting_asks(db, admin):
-    from merchant.test_merchant_settings import SETTINGS
+    from support.factories import SETTINGS_FORM as SETTINGS
 
     page = admin.get("/merchant/settings").get_data(as_text=True)
     assert 'name="email_zero_invoices"' in page

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from factories_billing import make_october_invoice
+from support.factories import make_october_invoice
 
 from portal.services.payments import pay_invoice
 

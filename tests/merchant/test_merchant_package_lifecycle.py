@@ -3,7 +3,7 @@ suspension between two dates. "Now" is pinned to 2015-10-10 12:00 UTC; the packa
 VoIP, started 2015-09-01) was billed by the Oct 1 run."""
 import pytest
 
-from factories import make_package, utc
+from support.factories import make_package, utc
 from portal.services.billing import run_billing
 
 NOW = utc(2015, 10, 10, 12)

@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 
-from factories import make_package, make_voip_item, utc
+from support.factories import make_package, make_voip_item, utc
 from portal.extensions import db as _db
 from portal.models import UsageRecord
 from portal.services.packages import LineDraft, create_package
@@ -92,12 +92,6 @@ def test_unknown_or_unmetered_line_is_404(admin, db):
     _db.session.commit()
     assert admin.get("/merchant/lines/9999/usage").status_code == 404
     assert admin.get(f"/merchant/lines/{package.line_items[0].id}/usage").status_code == 404
-
-
-def test_login_required(client, db):
-    line = _line(db)
-    response = client.get(f"/merchant/lines/{line.id}/usage")
-    assert response.status_code == 302 and "/merchant/login" in response.headers["Location"]
 
 
 @pytest.mark.parametrize("query, period, cost, record", [

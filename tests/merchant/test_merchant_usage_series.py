@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from factories import make_customer, make_package, make_voip_item, utc
+from support.factories import make_customer, make_package, make_voip_item, utc
 from portal.billing.periods import local_floor_date, period_at
 from portal.billing.pricing import PriceModel
 from portal.extensions import db as _db

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from factories import make_package, utc
+from support.factories import make_package, utc
 from portal.models import Customer, Invoice, Item, LineItem, Package, UsageRecord
 
 

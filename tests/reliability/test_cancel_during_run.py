@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from factories import make_package, utc
+from support.factories import make_package, utc
 from portal.extensions import db as _db
 from portal.models import Package
 from portal.services.packages import cancel_package

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from factories import make_customer, make_voip_item, utc
+from support.factories import make_customer, make_voip_item, utc
 from portal.extensions import db as _db
 from portal.models import Invoice, InvoiceLine, UsageRecord
 from portal.services.packages import LineDraft, create_package

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
 from support.database import clean_database
-from factories import make_customer, make_voip_item, utc
+from support.factories import make_customer, make_voip_item, utc
 from portal.billing.money import to_minor
 from portal.billing.pricing import PriceModel, Tier, usage_charge
 from portal.models import Invoice, InvoiceLine

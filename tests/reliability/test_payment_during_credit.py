@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from factories_billing import make_october_invoice
+from support.factories import make_october_invoice
 from portal.extensions import db as _db
 from portal.models import Customer, Invoice
 from portal.services.payments import Application, record_payment

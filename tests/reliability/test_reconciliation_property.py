@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from sqlalchemy import select
 
 from support.database import clean_database
-from factories import make_customer, make_voip_item, utc
+from support.factories import make_customer, make_voip_item, utc
 from portal.billing.errors import ValidationError
 from portal.billing.invoicing import BilledCharge, InvoiceRequest, compute_invoice_lines
 from portal.billing.money import to_minor

@@ -6,9 +6,10 @@ import base64
 
 import pytest
 
-from factories import make_customer
+from support.factories import make_customer
 from portal.services.contact_access import set_contact_password
-from security.conftest import CONTACT_PASSWORD, contact_client, csrf_of, make_staff, staff_client
+from support.logins import CONTACT_PASSWORD
+from support.portal_client import contact_client, csrf_token, make_staff, staff_client
 
 HUGE_IDS = ["2147483648", "9223372036854775808", "99999999999999999999999999"]
 MERCHANT_PAGES = ["/merchant/customers/{}", "/merchant/packages/{}", "/merchant/invoices/{}",
@@ -40,7 +41,7 @@ def test_huge_ids_in_portal_urls_are_404(app, admin, jane, number):
 
 @pytest.mark.parametrize("number", HUGE_IDS)
 def test_huge_ids_in_posts_are_404(app, admin, number):
-    token = csrf_of(admin, "/merchant/")
+    token = csrf_token(admin, "/merchant/")
     for path in (f"/merchant/invoices/{number}/void", f"/merchant/contacts/{number}/invite",
                  f"/merchant/usage-urls/{number}/revoke"):
         assert admin.post(path, data={"csrf_token": token}).status_code == 404, path
@@ -66,11 +67,11 @@ def test_huge_or_foreign_page_numbers_are_400(app, admin, jane, page):
 def test_nul_bytes_in_logins_and_searches_are_400(app, admin, db):
     client = app.test_client()
     for portal in ("/merchant", "/portal"):
-        token = csrf_of(client, f"{portal}/login")
+        token = csrf_token(client, f"{portal}/login")
         answer = client.post(f"{portal}/login", data={"email": "a\x00@b.example", "password": "whatever-1",
                                                       "csrf_token": token})
         assert answer.status_code == 400 and "NUL" in answer.get_data(as_text=True), portal
-    token = csrf_of(client, "/portal/forgot-password")
+    token = csrf_token(client, "/portal/forgot-password")
     assert client.post("/portal/forgot-password", data={"email": "a\x00@b.example", "csrf_token": token}).status_code == 400
     for path in ("/merchant/customers?q=a%00b", "/merchant/invoices?status=%00", "/merchant/items?q=%00"):
         assert admin.get(path).status_code == 400, path

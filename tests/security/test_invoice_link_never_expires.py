@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from api.conftest import body
-from factories_billing import make_october_invoice
+from support.api_client import body
+from support.factories import make_october_invoice
 from portal.services.links import invoice_links
-from security.conftest import csrf_of, make_staff, staff_client
+from support.portal_client import csrf_token, make_staff, staff_client
 
 
 def _path(url: str) -> str:
@@ -34,10 +34,10 @@ def test_merchant_rotates_an_invoice_link(app, client, db):
     assert old in page and "New link" in page
     viewer = staff_client(app, "viewer@merchant.example")
     refused = viewer.post(f"/merchant/invoices/{invoice.id}/rotate-link",
-                          data={"csrf_token": csrf_of(viewer, "/merchant/")})
+                          data={"csrf_token": csrf_token(viewer, "/merchant/")})
     assert refused.status_code == 403
     answer = admin.post(f"/merchant/invoices/{invoice.id}/rotate-link",
-                        data={"csrf_token": csrf_of(admin, "/merchant/")})
+                        data={"csrf_token": csrf_token(admin, "/merchant/")})
     assert answer.status_code == 302
     db.session.expire_all()
     new = invoice_links(invoice)["url_permalink"]

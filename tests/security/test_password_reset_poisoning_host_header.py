@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from factories import make_customer
+from support.factories import make_customer
 from portal.models import EmailDelivery
 from portal.services.contact_access import set_contact_password
-from security.conftest import CONTACT_PASSWORD, STAFF_PASSWORD, csrf_of, make_staff
+from support.logins import CONTACT_PASSWORD, STAFF_PASSWORD
+from support.portal_client import csrf_token, make_staff
 
 EVIL = "evil.example"
 
@@ -25,7 +26,7 @@ def _mails(db):
 def test_forged_host_is_refused_by_trusted_hosts(app, db):
     _contact(db)
     client = app.test_client()
-    token = csrf_of(client, "/portal/forgot-password")
+    token = csrf_token(client, "/portal/forgot-password")
     answer = client.post("/portal/forgot-password", data={"email": "jane@acme.example", "csrf_token": token},
                          headers={"Host": EVIL})
     assert answer.status_code == 400
@@ -37,7 +38,7 @@ def test_reset_link_uses_public_url_even_when_the_host_is_not_checked(app, db, m
     monkeypatch.setitem(app.config, "TRUSTED_HOSTS", None)
     _contact(db)
     client = app.test_client()
-    token = csrf_of(client, "/portal/forgot-password", headers={"Host": EVIL})
+    token = csrf_token(client, "/portal/forgot-password", headers={"Host": EVIL})
     answer = client.post("/portal/forgot-password", headers={"Host": EVIL, "X-Forwarded-Host": EVIL},
                          data={"email": "jane@acme.example", "csrf_token": token})
     assert answer.status_code == 302
@@ -52,10 +53,10 @@ def test_merchant_invitation_link_uses_public_url(app, db, monkeypatch):
     make_staff(db, "admin@merchant.example")
     admin, host = app.test_client(), {"Host": EVIL}  # the whole visit through the forged host
     login = {"email": "admin@merchant.example", "password": STAFF_PASSWORD,
-             "csrf_token": csrf_of(admin, "/merchant/login", headers=host)}
+             "csrf_token": csrf_token(admin, "/merchant/login", headers=host)}
     assert admin.post("/merchant/login", data=login, headers=host).status_code == 302
     answer = admin.post(f"/merchant/contacts/{customer.contacts[0].id}/invite", headers=host,
-                        data={"csrf_token": csrf_of(admin, "/merchant/", headers=host)})
+                        data={"csrf_token": csrf_token(admin, "/merchant/", headers=host)})
     assert answer.status_code == 302
     (mail,) = _mails(db)
     assert "http://localhost/portal/invitation/" in mail.body_text and EVIL not in mail.body_text

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from flask import request
 
-from factories import make_package
+from support.factories import make_package
 from portal.models import UsageRecord
 from portal.services.usage_urls import issue_url, token_of
-from security.conftest import csrf_of
+from support.portal_client import csrf_token
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,7 +76,7 @@ def test_two_worker_processes_share_the_usage_url_limit_in_redis(app, db):
 
 
 def test_spoofed_forwarded_for_does_not_escape_the_login_limit(app, client):
-    token = csrf_of(client, "/merchant/login")
+    token = csrf_token(client, "/merchant/login")
     statuses = [client.post("/merchant/login", headers={"X-Forwarded-For": f"203.0.113.{n}"},
                             data={"email": "x@y.example", "password": "wrong-pass", "csrf_token": token}
                             ).status_code for n in range(11)]

@@ -1,12 +1,10 @@
 """Issue 10.3: sessions and one-year remember-me cookies outlived a password change/reset."""
 from __future__ import annotations
 
-from factories import make_customer
+from support.factories import make_customer
 from portal.services.contact_access import make_token, set_contact_password
-from security.conftest import (
-    CONTACT_PASSWORD, STAFF_PASSWORD, contact_client, csrf_of, make_staff, only_remember_cookie,
-    staff_client,
-)
+from support.logins import CONTACT_PASSWORD, STAFF_PASSWORD
+from support.portal_client import contact_client, csrf_token, make_staff, only_remember_cookie, staff_client
 
 NEW_PASSWORD = "a-brand-new-password"
 
@@ -27,7 +25,7 @@ def test_staff_password_change_ends_other_sessions_and_remember_cookies(app, db)
     assert _logged_into_merchant(thief) and _logged_into_merchant(stolen_cookie)
     answer = owner.post("/merchant/account/password", data={
         "current": STAFF_PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD,
-        "csrf_token": csrf_of(owner, "/merchant/account/password")})
+        "csrf_token": csrf_token(owner, "/merchant/account/password")})
     assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
     assert not _logged_into_merchant(thief)
     assert not _logged_into_merchant(stolen_cookie)
@@ -46,7 +44,7 @@ def test_contact_password_reset_ends_other_sessions_and_remember_cookies(app, db
     owner = app.test_client()
     path = f"/portal/reset/{make_token(contact, 'reset')}"
     answer = owner.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
-                                    "csrf_token": csrf_of(owner, path)})
+                                    "csrf_token": csrf_token(owner, path)})
     assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
     assert not _logged_into_portal(thief)
     assert not _logged_into_portal(stolen_cookie)

@@ -6,9 +6,10 @@ import pytest
 import werkzeug.security
 
 import portal.services.accounts as accounts
-from factories import make_customer
+from support.factories import make_customer
 from portal.services.contact_access import set_contact_password
-from security.conftest import CONTACT_PASSWORD, csrf_of, make_staff
+from support.logins import CONTACT_PASSWORD
+from support.portal_client import csrf_token, make_staff
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def hash_checks(monkeypatch):
 def _attempt(app, portal_path: str, email: str) -> int:
     client = app.test_client()
     answer = client.post(f"{portal_path}/login", data={
-        "email": email, "password": "wrong-password-1", "csrf_token": csrf_of(client, f"{portal_path}/login")})
+        "email": email, "password": "wrong-password-1", "csrf_token": csrf_token(client, f"{portal_path}/login")})
     assert answer.status_code == 400 and "Wrong e-mail or password." in answer.get_data(as_text=True)
     return answer.status_code
 
@@ -65,9 +66,7 @@ def test_both_portals_use_one_login_service(app, db, monkeypatch):
     seen = []
     real = accounts.authenticate
     monkeypatch.setattr(accounts, "authenticate", lambda kind, e, p: seen.append(kind) or real(kind, e, p))
-    import portal.merchant.auth as merchant_auth
-
-    monkeypatch.setattr(merchant_auth, "authenticate", accounts.authenticate)
+    # Staff log in through accounts.staff_login, which calls accounts.authenticate.
     _attempt(app, "/merchant", "x@y.example")
     _attempt(app, "/portal", "x@y.example")
     assert seen == ["staff", "contact"]

@@ -4,8 +4,8 @@ refused with a 400 naming `from`, through every channel; usage during a `holdunt
 accepted and billed on the first invoice (tests/services/test_hold_and_cancel_runs.py)."""
 import pytest
 
-from api.conftest import body
-from factories import make_package, utc
+from support.api_client import body
+from support.factories import make_package, utc
 from portal.extensions import db as _db
 from portal.models import UsageRecord
 from portal.services.packages import LineDraft, subscribe_line

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from factories import make_package
+from support.factories import make_package
 from portal.services.usage_urls import issue_url, token_of
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

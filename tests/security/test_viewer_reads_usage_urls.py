@@ -1,9 +1,9 @@
 """Issue 10.5: viewer-role staff could read signed usage URLs (write credentials)."""
 from __future__ import annotations
 
-from factories import make_package
+from support.factories import make_package
 from portal.services.usage_urls import issue_url, token_of
-from security.conftest import csrf_of, make_staff, staff_client
+from support.portal_client import csrf_token, make_staff, staff_client
 
 
 def _line_with_url(db):
@@ -22,7 +22,7 @@ def test_viewer_sees_no_usage_url_anywhere(app, db):
     for page in (f"/merchant/packages/{package.id}", "/merchant/developers", "/merchant/"):
         html = viewer.get(page).get_data(as_text=True)
         assert token not in html and "/usage-url" not in html, page
-    token_csrf = csrf_of(viewer, "/merchant/")
+    token_csrf = csrf_token(viewer, "/merchant/")
     assert viewer.post(f"/merchant/lines/{line.id}/usage-url", data={"csrf_token": token_csrf}).status_code == 403
     assert viewer.post(f"/merchant/usage-urls/{line.id}/revoke", data={"csrf_token": token_csrf}).status_code == 403
 

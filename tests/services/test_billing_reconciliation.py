@@ -5,7 +5,7 @@ The package is ChargeOver's example (monthly from 2015-09-01, VoIP: base 10.00 p
 """
 from decimal import Decimal
 
-from factories import make_package, make_voip_item, utc
+from support.factories import make_package, make_voip_item, utc
 from portal.billing.pricing import PriceModel
 from portal.models import BillingChange, Invoice, Package
 from portal.services.billing import run_billing

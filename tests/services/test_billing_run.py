@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from factories import make_package, utc
+from support.factories import make_package, utc
 from portal.models import Invoice, Package
 from portal.services.billing import run_billing
 from portal.services.invoices import void_invoice
@@ -110,7 +110,7 @@ def test_cancel_mid_period_final_invoice_with_credit(db, voip):
 
 def _flat_package(db, base="30.00"):
     from portal.billing.pricing import PriceModel
-    from factories import make_voip_item
+    from support.factories import make_voip_item
 
     seats = make_voip_item(name="Seats", is_metered=False, units="seat", units_plural="seats",
                            pricing=PriceModel(pricemodel="fla", base=Decimal(base)))

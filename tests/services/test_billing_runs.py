@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from factories import make_package, utc
+from support.factories import make_package, utc
 from portal.db_types import utcnow
 from portal.models import BillingRun
 from portal.services import billing as billing_service

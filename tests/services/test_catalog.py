@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from factories import make_package, make_voip_item
+from support.factories import make_package, make_voip_item
 from portal.billing.errors import ValidationError
 from portal.billing.pricing import PriceModel, Tier
 from portal.models import Tierset

@@ -8,8 +8,8 @@ from decimal import Decimal
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from factories import utc
-from factories_credit import make_credited
+from support.factories import utc
+from support.factories import make_credited
 from portal.models import Counter, EmailDelivery, Invoice, Transaction, TransactionApplication
 from portal.services.billing import run_billing
 from portal.services.credit_notes import credit_note_transaction

@@ -2,7 +2,7 @@
 the hold is billed on the first invoice (monthly VoIP package: $10 base, $0.05 a minute)."""
 from decimal import Decimal
 
-from factories import make_package, utc
+from support.factories import make_package, utc
 from portal.models import Invoice, Package
 from portal.services.billing import run_billing
 from portal.services.packages import cancel_package

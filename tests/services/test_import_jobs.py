@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
-from factories import make_package, utc
+from support.factories import make_package, utc
 from portal.db_types import utcnow
 from portal.jobs import run_pending
 from portal.models import CsvImport, Job, UsageRecord

@@ -2,8 +2,8 @@
 greeting, online link, inline logo (issue 9 item 5), and zero-total invoices."""
 from email.utils import parseaddr, parsedate_to_datetime
 
-from factories_billing import make_october_invoice
-from factories_documents import PNG, zero_total_invoice
+from support.factories import make_october_invoice
+from support.factories import PNG, zero_total_invoice
 from portal.models import EmailDelivery
 from portal.services.links import invoice_links
 from portal.services.mail import send_due_deliveries

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from factories import make_customer, make_package, utc
-from factories_documents import ADDRESS, NEW, OLD, PNG, issue_then_change, pdf_text
+from support.factories import make_customer, make_package, utc
+from support.factories import ADDRESS, NEW, OLD, PNG, issue_then_change, pdf_text
 from portal.extensions import db as _db
 from portal.models import Customer, Invoice
 from portal.services.billing import run_billing

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from pypdf import PdfReader
 
-from factories_billing import make_october_invoice
+from support.factories import make_october_invoice
 from portal.db_types import utcnow
 from portal.models import EmailDelivery
 from portal.services.mail import MAX_ATTEMPTS, queue_invoice_email, send_due_deliveries

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from factories import make_customer
-from factories_billing import make_october_invoice
+from support.factories import make_customer
+from support.factories import make_october_invoice
 from portal.billing.errors import ValidationError
 from portal.billing.vocabulary import InvoiceStatus
 from portal.models import Counter, Customer, Invoice

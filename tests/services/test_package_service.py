@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from factories import make_customer, make_package, make_voip_item, utc
+from support.factories import make_customer, make_package, make_voip_item, utc
 from portal.billing.errors import ValidationError
 from portal.billing.pricing import PriceModel
 from portal.db_types import utcnow

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 
-from factories_billing import make_october_invoice
-from factories_documents import PNG
+from support.factories import make_october_invoice
+from support.factories import PNG
 from portal.services.pdf import render_invoice_pdf
 from portal.services.settings import ensure_settings
 
@@ -45,7 +45,7 @@ def test_invoice_design_settings_shape_the_pdfs_of_new_invoices(db):
 
 def test_tiered_usage_shows_its_tiers(db):
     from portal.billing.pricing import PriceModel, Tier
-    from factories import make_package, make_voip_item, utc
+    from support.factories import make_package, make_voip_item, utc
     from portal.models import Invoice
     from portal.services.billing import run_billing
     from portal.services.usage import record_usage

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from api.conftest import body
-from factories import make_package, utc
+from support.api_client import body
+from support.factories import make_package, utc
 from portal.models import Invoice, Package
 from portal.services.billing import run_billing
 

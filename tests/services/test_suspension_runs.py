@@ -5,8 +5,8 @@ started 2015-09-01; the Oct 1 run billed September and October's base in advance
 
 import pytest
 
-from api.conftest import body
-from factories import make_package, utc
+from support.api_client import body
+from support.factories import make_package, utc
 from portal.models import Invoice, Package
 from portal.services.billing import run_billing
 from portal.services.invoices import void_invoice

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from factories import make_package, make_voip_item, utc
+from support.factories import make_package, make_voip_item, utc
 from portal.billing.errors import ValidationError
 from portal.models import UsageRecord
 from portal.services.usage import UsageConflict, record_usage

@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from factories import make_package
+from support.factories import make_package
 from portal.models import UsageRecord
 from portal.services import usage_csv
 from portal.services.usage_csv import CsvImportError, import_usage_csv

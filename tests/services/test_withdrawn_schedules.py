@@ -4,7 +4,7 @@ invoice back to that period. Monthly VoIP ($10 base, $0.05 a minute, started 201
 "now" is pinned to 2015-10-10 12:00 UTC; the Oct 1 run billed September and October."""
 import pytest
 
-from factories import make_package, utc
+from support.factories import make_package, utc
 from portal.models import Invoice
 from portal.services.billing import run_billing
 from portal.services.packages import cancel_package, withdraw_cancel

@@ -1,7 +1,13 @@
-"""An authenticated API test client (HTTP Basic with an API key) and envelope access."""
+"""An authenticated API test client (HTTP Basic with an API key), envelope access, and
+`seed_objects`: one real row of every API object, made through the API."""
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
+
+from portal.db_types import utcnow
+from portal.extensions import db as _db
+from portal.services.billing import run_billing
 
 
 class ApiClient:
@@ -32,3 +38,53 @@ class ApiClient:
 def body(response) -> dict:
     """The decoded envelope of a response."""
     return response.get_json()
+
+
+def seed_objects(api) -> dict:
+    """A customer with a contact, a metered item, a package started a month ago, usage, an
+    invoice from the billing run and a payment: one real id for every object."""
+    start = (utcnow() - timedelta(days=40)).strftime("%Y-%m-%d %H:%M:%S")
+    ids = {"date": (utcnow() - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")}
+    ids["item_id"] = body(api.post("/api/v3/item", json={
+        "name": "VoIP minutes", "external_key": "voip", "is_metered": True, "units": "minute",
+        "pricemodel": {"pricemodel": "uni", "base": "10.00", "paycycle": "mon",
+                       "tiers": [{"unit_from": 0, "amount": "0.05"}]}}))["response"]["id"]
+    ids["customer_id"] = body(api.post("/api/v3/customer", json={
+        "company": "Acme Telephony", "superuser_email": "jane@acme.example",
+        "superuser_first_name": "Jane", "superuser_last_name": "Doe"}))["response"]["id"]
+    ids["user_id"] = body(api.get("/api/v3/user"))["response"][0]["user_id"]
+    ids["package_id"] = body(api.post("/api/v3/package", json={
+        "customer_id": ids["customer_id"], "start_datetime": start,
+        "line_items": [{"item_id": ids["item_id"], "external_key": "acme-voip"}]}))["response"]["id"]
+    line = body(api.get(f"/api/v3/package/{ids['package_id']}"))["response"]["line_items"][0]
+    ids["line_item_id"] = line["line_item_id"]
+    ids["usage_id"] = body(api.post("/api/v3/usage", json={
+        "line_item_id": line["line_item_id"], "usage_value": "42.5", "from": start,
+        "external_key": "call-1"}))["response"]["id"]
+    run_billing(utcnow())
+    _db.session.commit()
+    invoices = body(api.get("/api/v3/invoice?order=invoice_id:ASC"))["response"]
+    assert invoices, "the billing run made no invoice"
+    ids["invoice_id"] = invoices[0]["invoice_id"]
+    ids["transaction_id"] = body(api.post("/api/v3/transaction", json={
+        "customer_id": ids["customer_id"], "amount": "1.00", "gateway_method": "visa",
+        "applied_to": [{"invoice_id": ids["invoice_id"], "applied": "1.00"}]}))["response"]["id"]
+    ids["import_id"] = _csv_import(api, line["line_item_id"], start)
+    return ids
+
+
+def _csv_import(api, line_id: int, start: str) -> int:
+    """A usage CSV uploaded through the API and imported by the job runner."""
+    import tempfile
+
+    from flask import current_app
+
+    from portal.jobs import run_pending
+
+    if not current_app.config.get("IMPORTS_DIR"):
+        current_app.config["IMPORTS_DIR"] = tempfile.mkdtemp(prefix="imports-")
+    answer = api.post("/api/v3/usage/_action/import", headers={"Content-Type": "text/csv"},
+                      data=f"line_item_id,usage_value,from\n{line_id},1,{start}\n{line_id},x,{start}\n")
+    assert answer.status_code == 202, body(answer)
+    run_pending(current_app._get_current_object())
+    return body(answer)["response"]["id"]

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from factories import make_package
+from support.factories import make_package
 from portal.models import UsageRecord
 from portal.services.usage_urls import issue_url, revoke_url, token_of
 
@@ -90,7 +90,7 @@ def test_pings_are_rate_limited_per_token(app, client, db, line):
 
 def test_unmetered_or_cancelled_lines_get_no_url(db, line):
     from portal.billing.errors import ValidationError
-    from factories import utc
+    from support.factories import utc
 
     line.cancel_at = utc(2015, 9, 20)
     with pytest.raises(ValidationError, match="cancelled"):
