@@ -145,18 +145,16 @@ def bulk():
         try:
             records.append(addressed(raw))
         except ApiError as error:  # this record only: the others are still stored
-            field = error.details.get("field", "usage")
-            refused[index] = Outcome(Result.INVALID, None,
-                                     ValidationError(field, error.message.removeprefix(f"{field}: ")))
+            refused[index] = {"code": 400, "status": "Error", "message": error.message, "id": None,
+                              "details": error.details}
     stored = iter(ingest_batch(records, source="bulk") if records else [])
-    outcomes = [refused[i] if i in refused else next(stored)
-                for i in range(len(records) + len(refused))]
+    entries = [refused[i] if i in refused else result_entry(next(stored))
+               for i in range(len(records) + len(refused))]
     db.session.commit()
-    results = [o.result for o in outcomes]
-    stored, duplicates = results.count(Result.CREATED), results.count(Result.REPLAYED)
-    counts = {"stored": stored, "duplicates": duplicates,
-              "errors": len(results) - stored - duplicates}
-    return respond(200, [result_entry(o) for o in outcomes], details=counts)
+    codes = [entry["code"] for entry in entries]
+    counts = {"stored": codes.count(201), "duplicates": codes.count(200),
+              "errors": len(codes) - codes.count(201) - codes.count(200)}
+    return respond(200, entries, details=counts)
 
 
 def import_csv():
