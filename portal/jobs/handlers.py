@@ -11,4 +11,4 @@ def register_all() -> None:
     from portal.jobs import usage_pulls
     from portal.services.usage_pulls import JOB_KIND as USAGE_PULL
 
-    register(USAGE_PULL, usage_pulls.run_pull_job)
+    register(USAGE_PULL, usage_pulls.run_pull_job, usage_pulls.pull_job_failed)

@@ -162,3 +162,19 @@ def test_parse_answer_is_exact_and_the_url_is_validated(db):
         set_pull_url(package.line_items[0], "ftp://example.com/usage")
     assert error.value.field == "usage_url"
     assert set_pull_url(package.line_items[0], "") is None
+
+
+def test_a_crashing_pull_job_still_leaves_a_later_attempt(app, db, endpoint_for, monkeypatch):
+    endpoint = endpoint_for([(200, {"line_items": [{"usage_amount": 1}]})])
+    pulled_package(db, endpoint.url)
+    plan_usage_pulls(OCTOBER)
+
+    def crash(url, body):
+        raise RuntimeError("boom")
+    monkeypatch.setattr("portal.jobs.usage_pulls.fetch_usage", crash)
+    monkeypatch.setitem(app.config, "JOBS_MAX_ATTEMPTS", 1)
+    assert run_pending(app, "w1") == {"failed": 1}
+    pull = db.session.scalars(select(UsagePull)).one()
+    assert pull.status == "pending" and pull.last_error == "the pull job failed: RuntimeError: boom"
+    waiting = db.session.scalars(select(Job).where(Job.kind == "usage_pull", Job.status == "waiting")).all()
+    assert len(waiting) == 1 and waiting[0].payload == {"pull_id": pull.id, "attempt": 2}
