@@ -63,3 +63,14 @@ def test_billing_run_rejects_a_bad_now(app, db):
     result = _invoke(app, "billing", "run", "--now", "tomorrow")
     assert result.exit_code == 2
     assert "--now" in result.output
+
+
+def test_jobs_dunning_and_plan_pulls_commands(app, db):
+    from factories_billing import make_october_invoice
+
+    make_october_invoice()
+    result = _invoke(app, "jobs", "dunning", "--now", "2015-11-20 12:00:00")
+    assert result.exit_code == 0, result.output
+    assert "2 invoice(s) became overdue, 2 reminder(s) queued, 0 stopped." in result.output
+    assert "0 pull(s) queued." in _invoke(app, "jobs", "plan-pulls").output
+    assert _invoke(app, "jobs", "dunning", "--now", "yesterday").exit_code != 0

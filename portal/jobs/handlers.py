@@ -11,4 +11,4 @@ def register_all() -> None:
 
     register(JOB_KIND, csv_import.run_import_job, csv_import.import_job_failed)
     register(events.JOB_KIND, webhooks.deliver_job, webhooks.delivery_job_failed)
-    register(USAGE_PULL, usage_pulls.run_pull_job)
+    register(USAGE_PULL, usage_pulls.run_pull_job, usage_pulls.pull_job_failed)

@@ -78,6 +78,14 @@ def run_pull_job(context: JobContext) -> None:
     db.session.commit()
 
 
+def pull_job_failed(payload: dict, error: str) -> None:
+    """The queue gave a pull job up (it kept crashing): record why and queue a later
+    attempt, so the package never waits without a pull on its way."""
+    pull = db.session.get(UsagePull, payload.get("pull_id"))
+    if pull is not None and pull.status == "pending":
+        note_failure(pull, f"the pull job failed: {error}")
+
+
 def usage_pulls_job(app) -> int:
     """The scheduler's pull planner: one pass in an app context."""
     with app.app_context():

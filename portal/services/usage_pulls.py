@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, or_, select
 
 from portal.billing.errors import ValidationError
 from portal.billing.money import parse_usage_value
@@ -42,15 +42,22 @@ class PullError(Exception):
     """The merchant's endpoint failed or answered something unusable (the message says what)."""
 
 
+def _pulled_lines():
+    """Lines of `Package` with a pulled usage URL that may have usage before its next
+    boundary: started before it, and not cancelled before a boundary already pulled."""
+    pulled_past_cancel = exists().where(UsagePull.line_item_id == LineItem.id, UsagePull.status == "done",
+                                        UsagePull.period_end >= LineItem.cancel_at)
+    return (select(LineItem.id).join(PullUsageUrl, PullUsageUrl.line_item_id == LineItem.id)
+            .where(LineItem.package_id == Package.id, LineItem.subscribe_at < Package.next_invoice_at,
+                   or_(LineItem.cancel_at.is_(None), ~pulled_past_cancel)))
+
+
 def pulls_ready():
     """SQL condition on `Package`: every line with a pulled usage URL, started before the
     boundary `next_invoice_at`, has its usage for that boundary (a `done` pull)."""
     done = exists().where(UsagePull.line_item_id == LineItem.id, UsagePull.status == "done",
                           UsagePull.period_end == Package.next_invoice_at)
-    waiting = (select(LineItem.id).join(PullUsageUrl, PullUsageUrl.line_item_id == LineItem.id)
-               .where(LineItem.package_id == Package.id, LineItem.subscribe_at < Package.next_invoice_at,
-                      ~done))
-    return ~exists(waiting)
+    return ~exists(_pulled_lines().where(~done))
 
 
 def pull_url(line_id: int) -> PullUsageUrl | None:
@@ -86,10 +93,8 @@ def set_pull_url(line: LineItem, url: str | None) -> PullUsageUrl | None:
 
 def due_pull_packages(now: datetime, limit: int = 500) -> list[int]:
     """Packages due by `now` whose pulled lines lack a pull row for their next boundary."""
-    missing = (select(LineItem.id).join(PullUsageUrl, PullUsageUrl.line_item_id == LineItem.id)
-               .where(LineItem.package_id == Package.id, LineItem.subscribe_at < Package.next_invoice_at,
-                      ~exists().where(UsagePull.line_item_id == LineItem.id,
-                                      UsagePull.period_end == Package.next_invoice_at)))
+    missing = _pulled_lines().where(~exists().where(UsagePull.line_item_id == LineItem.id,
+                                                    UsagePull.period_end == Package.next_invoice_at))
     return list(db.session.scalars(select(Package.id).where(Package.next_invoice_at <= now, exists(missing))
                                    .order_by(Package.next_invoice_at, Package.id).limit(limit)))
 
@@ -101,7 +106,7 @@ def plan_package_pulls(package: Package) -> list[UsagePull]:
     period = package_usage_period(package, boundary - timedelta(microseconds=1))
     pending = []
     for line in package.line_items:
-        if pull_url(line.id) is None or line.subscribe_at >= boundary:
+        if pull_url(line.id) is None or line.subscribe_at >= boundary or _pulled_past_cancel(line):
             continue
         if db.session.scalar(select(UsagePull.id).where(UsagePull.line_item_id == line.id,
                                                         UsagePull.period_end == boundary)):
@@ -116,6 +121,12 @@ def plan_package_pulls(package: Package) -> list[UsagePull]:
             pending.append(pull)
     db.session.flush()
     return pending
+
+
+def _pulled_past_cancel(line: LineItem) -> bool:
+    """A cancelled line whose last period is already pulled: nothing more to ask."""
+    return line.cancel_at is not None and db.session.scalar(select(exists().where(
+        UsagePull.line_item_id == line.id, UsagePull.status == "done", UsagePull.period_end >= line.cancel_at)))
 
 
 def _stamp(instant: datetime) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from support.factories import utc
@@ -25,9 +26,9 @@ def october(db, smtp_server):
     invoice = make_october_invoice()
     september = db.session.query(Invoice).filter(Invoice.id != invoice.id).one()
     pay_invoice(september, paid_on=date(2015, 9, 5), method="check")
+    # The invoice e-mails count as sent (rendering their PDFs is not what is tested here).
+    db.session.execute(update(EmailDelivery).values(status="sent"))
     db.session.commit()
-    send_due_deliveries()
-    smtp_server.clear()
     assert invoice.due_date == date(2015, 10, 31) and invoice.balance_minor == 2805
     return invoice
 

@@ -15,7 +15,7 @@ from support.factories import make_package, utc
 from portal.db_types import utcnow
 from portal.jobs import run_pending
 from portal.jobs.usage_pulls import plan_usage_pulls
-from portal.models import Invoice, Job, UsagePull, UsageRecord
+from portal.models import Invoice, Job, Package, UsagePull, UsageRecord
 from portal.jobs.billing import run_billing
 from portal.services.usage_pulls import parse_answer, PullError, pull_url, set_pull_url
 
@@ -162,3 +162,38 @@ def test_parse_answer_is_exact_and_the_url_is_validated(db):
         set_pull_url(package.line_items[0], "ftp://example.com/usage")
     assert error.value.field == "usage_url"
     assert set_pull_url(package.line_items[0], "") is None
+
+
+def test_a_crashing_pull_job_still_leaves_a_later_attempt(app, db, endpoint_for, monkeypatch):
+    endpoint = endpoint_for([(200, {"line_items": [{"usage_amount": 1}]})])
+    pulled_package(db, endpoint.url)
+    plan_usage_pulls(OCTOBER)
+
+    def crash(url, body):
+        raise RuntimeError("boom")
+    monkeypatch.setattr("portal.jobs.usage_pulls.fetch_usage", crash)
+    monkeypatch.setitem(app.config, "JOBS_MAX_ATTEMPTS", 1)
+    assert run_pending(app, "w1") == {"failed": 1}
+    pull = db.session.scalars(select(UsagePull)).one()
+    assert pull.status == "pending" and pull.last_error == "the pull job failed: RuntimeError: boom"
+    waiting = db.session.scalars(select(Job).where(Job.kind == "usage_pull", Job.status == "waiting")).all()
+    assert len(waiting) == 1 and waiting[0].payload == {"pull_id": pull.id, "attempt": 2}
+
+
+def test_a_cancelled_line_is_pulled_up_to_its_cancel_then_never_again(app, db, endpoint_for):
+    from portal.services.packages import cancel_line
+
+    endpoint = endpoint_for([(200, {"line_items": [{"usage_amount": 10}]})])
+    package = pulled_package(db, endpoint.url)
+    package_id = package.id
+    cancel_line(package.line_items[0], utc(2015, 9, 16))
+    db.session.commit()
+    plan_usage_pulls(OCTOBER)
+    run_pending(app, "w1")
+    assert endpoint.received[0]["to_datetime"] == "2015-09-16 00:00:00"
+    assert len(run_billing(OCTOBER).invoice_ids) == 1
+    assert plan_usage_pulls(utc(2015, 11, 1)) == 0 and plan_usage_pulls(utc(2015, 12, 1)) == 0
+    run_billing(utc(2015, 12, 1))
+    assert db.session.scalar(select(func.count()).select_from(UsagePull)) == 1
+    # Not held by its cancelled line: the package went past its later boundaries.
+    assert db.session.get(Package, package_id).next_invoice_at == utc(2016, 1, 1)
