@@ -315,6 +315,7 @@ def change_line_quantity(line: LineItem, quantity: Decimal,
     # line_quantity shows the latest quantity on record (a future-dated change included).
     line.line_quantity = max(line.quantity_changes, key=lambda c: c.effective_at).quantity
     db.session.flush()
+    record_event(db.session, context="package", context_id=line.package_id, event="update")
     return change
 
 
@@ -327,6 +328,7 @@ def cancel_line(line: LineItem, at: datetime | None = None) -> LineItem:
     require_active(line)
     line.cancel_at = change_instant(line.package, at, "cancel_datetime", line.subscribe_at)
     db.session.flush()
+    record_event(db.session, context="package", context_id=line.package_id, event="update")
     return line
 
 
@@ -341,6 +343,7 @@ def subscribe_line(package: Package, draft: LineDraft, at: datetime | None = Non
     start = change_instant(package, at, "effective_datetime", package.start_at)
     line = add_line(package, draft, subscribe_at=start)
     db.session.flush()
+    record_event(db.session, context="package", context_id=package.id, event="update")
     return line
 
 
@@ -364,4 +367,5 @@ def replace_line(line: LineItem, draft: LineDraft, at: datetime | None = None) -
         draft = replace(draft, external_key=key)
     new = add_line(package, draft, subscribe_at=instant)
     db.session.flush()
+    record_event(db.session, context="package", context_id=package.id, event="update")
     return new
