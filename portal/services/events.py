@@ -7,6 +7,8 @@ object as the API shows it, and a fresh event id) and one pending `WebhookDelive
 `webhook` job per endpoint — all flushed only, so the event exists exactly when the change
 commits and vanishes with its rollback. Nothing is sent here: the background worker
 delivers (`services/webhooks.py`). With no subscribed endpoint it costs one small query.
+A transaction that records the same event of the same object twice (an upgrade touching
+several lines) keeps one event, whose `data` is the object's state at the last call.
 
 The object's shape comes from the face that owns it: the API registers one snapshot
 function per context (`register_snapshot`), so services never import the API.
