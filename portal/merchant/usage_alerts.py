@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
+from sqlalchemy import select
 
 from portal.db_types import utcnow
 from portal.extensions import db
@@ -30,7 +31,8 @@ def _alert(alert_id: int) -> UsageAlert:
 
 
 def _context(package: Package, form: UsageAlertForm | None = None, edit: UsageAlert | None = None) -> dict:
-    alerts = sorted((a for a in db.session.query(UsageAlert).filter_by(package_id=package.id)), key=lambda a: a.id)
+    alerts = list(db.session.scalars(select(UsageAlert).where(UsageAlert.package_id == package.id)
+                                     .order_by(UsageAlert.id)))
     now = utcnow()
     values = {a.id: current_value(a, now)[1] for a in alerts}
     if form is None:

@@ -7,6 +7,8 @@ object as the API shows it, and a fresh event id) and one pending `WebhookDelive
 `webhook` job per endpoint — all flushed only, so the event exists exactly when the change
 commits and vanishes with its rollback. Nothing is sent here: the background worker
 delivers (`services/webhooks.py`). With no subscribed endpoint it costs one small query.
+A transaction that records the same event of the same object twice (an upgrade touching
+several lines) keeps one event, whose `data` is the object's state at the last call.
 
 The object's shape comes from the face that owns it: the API registers one snapshot
 function per context (`register_snapshot`), so services never import the API.
@@ -18,8 +20,8 @@ from datetime import date, datetime
 from collections.abc import Callable
 
 import simplejson
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session, scoped_session
 
 from portal.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -71,6 +73,17 @@ def snapshot(session: Session, context: str, context_id: int) -> dict:
     return data
 
 
+def _recorded(session: Session) -> dict:
+    """The events recorded in the session's current transaction, by (context, id, event)."""
+    if isinstance(session, scoped_session):
+        session = session()
+    transaction = session.get_transaction()
+    kept = session.info.get("webhook_events")
+    if kept is None or kept[0] is not transaction:
+        kept = session.info["webhook_events"] = (transaction, {})
+    return kept[1]
+
+
 def dumps(value) -> str:
     """Exact JSON text (Decimal as an exact number, dates in ISO form)."""
     return simplejson.dumps(value, use_decimal=True, default=_iso)
@@ -99,10 +112,17 @@ def record_event(session: Session, *, context: str, context_id: int, event: str,
         return None
     session.flush()  # the snapshot reads the change itself
     data = data if data is not None else snapshot(session, context, context_id)
+    earlier = _recorded(session).get((context, context_id, event))
+    if earlier is not None and inspect(earlier).persistent:  # (not undone by a savepoint)
+        # One event per object and transaction: the same transaction changed it again.
+        earlier.data_json = dumps(data)
+        session.flush()
+        return earlier
     row = WebhookEvent(uuid=str(uuid.uuid4()), context=context, context_id=context_id,
                        event=event, data_json=dumps(data))
     session.add(row)
     session.flush()
+    _recorded(session)[(context, context_id, event)] = row
     for endpoint in endpoints:
         delivery = WebhookDelivery(event_id=row.id, endpoint_id=endpoint.id, status="pending",
                                    attempts=0, next_attempt_at=row.created_at)

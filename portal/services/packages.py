@@ -319,6 +319,7 @@ def change_line_quantity(line: LineItem, quantity: Decimal,
     # line_quantity shows the latest quantity on record (a future-dated change included).
     line.line_quantity = max(line.quantity_changes, key=lambda c: c.effective_at).quantity
     db.session.flush()
+    record_event(db.session, context="package", context_id=line.package_id, event="update")
     return change
 
 
@@ -333,6 +334,7 @@ def cancel_line(line: LineItem, at: datetime | None = None, prorate: bool = True
     line.cancel_at = change_instant(line.package, at, "cancel_datetime", line.subscribe_at)
     line.prorate_cancel = prorate
     db.session.flush()
+    record_event(db.session, context="package", context_id=line.package_id, event="update")
     return line
 
 
@@ -347,6 +349,7 @@ def subscribe_line(package: Package, draft: LineDraft, at: datetime | None = Non
     start = change_instant(package, at, "effective_datetime", package.start_at)
     line = add_line(package, draft, subscribe_at=start)
     db.session.flush()
+    record_event(db.session, context="package", context_id=package.id, event="update")
     return line
 
 
@@ -373,4 +376,5 @@ def replace_line(line: LineItem, draft: LineDraft, at: datetime | None = None,
         draft = replace(draft, external_key=key)
     new = add_line(package, draft, subscribe_at=instant)
     db.session.flush()
+    record_event(db.session, context="package", context_id=package.id, event="update")
     return new

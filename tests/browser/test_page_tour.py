@@ -6,6 +6,7 @@ tests/browser/screenshots/tour-<area>-<page>-<width>.png for a person to look at
 One world of demo data, one login per portal, the same tab for both widths: fast."""
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from playwright.sync_api import expect
 
 from portal.db_types import utcnow
 from portal.extensions import db as _db
-from portal.models import CsvImport, Customer, Invoice, LineItem
+from portal.models import CsvImport, Customer, Invoice, LineItem, UsageAlert, WebhookEndpoint
 from portal.services.apikeys import create_api_key
 from portal.jobs.billing import run_billing
 from portal.services.demo import (
@@ -40,6 +41,8 @@ MERCHANT_PAGES = [  # (name, path template); ids come from the world
     ("invoice-partly-paid", "/merchant/invoices/{partly}"), ("imports", "/merchant/imports"),
     ("import", "/merchant/imports/{csv_import}"), ("developers", "/merchant/developers"),
     ("settings", "/merchant/settings"), ("not-found", "/merchant/no-such-page"),
+    ("webhooks", "/merchant/webhooks"), ("webhook-deliveries", "/merchant/webhooks/deliveries"),
+    ("usage-alerts", "/merchant/packages/{package}/alerts"),
 ]
 CUSTOMER_PAGES = [
     ("dashboard", "/portal/"), ("invoices", "/portal/invoices"), ("invoice", "/portal/invoices/{invoice}"),
@@ -56,6 +59,7 @@ NOT_FOUND = {"not-found"}
 def world(db, tmp_path) -> dict:
     """The demo data billed at its month boundary (one invoice paid in part, one overdue),
     a finished CSV import, an API key and a usage URL; the ids the pages need."""
+    _db.session.add(WebhookEndpoint(url="http://127.0.0.1:9/hooks", events=["*"], secret="whsec_tour"))
     seed_demo()
     _db.session.commit()
     run_billing(utcnow())
@@ -69,6 +73,7 @@ def world(db, tmp_path) -> dict:
     _db.session.add(imp)
     create_api_key("Usage sender")
     issue_url(line)
+    _db.session.add(UsageAlert(package_id=line.package_id, metric="cost", threshold=Decimal("250")))
     _db.session.commit()
     return {"item": line.item_id, "customer": _db.session.query(Customer).first().id, "package": line.package_id,
             "line": line.id, "invoice": invoices[0].id, "partly": partly.id, "csv_import": imp.id}

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 
-from support.factories import make_customer, make_package, utc
-from support.factories import make_october_invoice
-from support.factories import make_credited
-from portal.models import Invoice, WebhookEndpoint, WebhookEvent
+from support.factories import make_credited, make_customer, make_october_invoice, make_package, utc
+from portal.models import Invoice, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from portal.jobs.billing import run_billing
 from portal.services.customers import delete_customer, update_customer
 from portal.services.invoices import void_invoice
-from portal.services.packages import cancel_package, update_package
+from portal.services.packages import cancel_package, change_line_quantity, update_package
 from portal.services.payments import pay_invoice
 from portal.services.suspensions import suspend_package, unsuspend_package
 
@@ -76,3 +75,24 @@ def test_a_credit_note_event(app, db):
     credited = make_credited()
     note = [(c, e, i) for c, e, i in events(db) if c == "creditnote"]
     assert note == [("creditnote", "insert", credited.credit_note.id)]
+
+
+def test_one_event_per_object_and_transaction_with_its_final_state(app, db):
+    subscribe_all(db)
+    package = make_package(start=utc(2015, 9, 1))
+    db.session.commit()
+    update_package(package, nickname="First")
+    change_line_quantity(package.line_items[0], Decimal("3"))
+    update_package(package, nickname="Second")
+    db.session.commit()
+    updates = db.session.scalars(select(WebhookEvent).where(WebhookEvent.event == "update",
+                                                            WebhookEvent.context == "package")).all()
+    assert len(updates) == 1
+    assert updates[0].data["package"]["nickname"] == "Second"
+    assert updates[0].data["package"]["line_items"][0]["line_quantity"] == Decimal("3")
+    assert len(updates[0].id and db.session.scalars(select(WebhookDelivery)
+                                                    .where(WebhookDelivery.event_id == updates[0].id)).all()) == 1
+    update_package(package, nickname="Third")  # a later transaction: a new event
+    db.session.commit()
+    assert len(db.session.scalars(select(WebhookEvent).where(WebhookEvent.event == "update",
+                                                             WebhookEvent.context == "package")).all()) == 2
