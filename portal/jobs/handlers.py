@@ -4,8 +4,8 @@ from portal.jobs.runner import register
 
 def register_all() -> None:
     """Put every job kind's handler in the table (idempotent; run before each run)."""
-    from portal.jobs import csv_import, usage_pulls
-    from portal.services import events, webhooks
+    from portal.jobs import csv_import, usage_pulls, webhooks
+    from portal.services import events
     from portal.services.imports import JOB_KIND
     from portal.services.usage_pulls import JOB_KIND as USAGE_PULL
 

@@ -1,7 +1,7 @@
 """Webhook delivery: one signed POST per attempt, made by the background worker.
 
-A BACKGROUND JOB (kind `webhook`, payload `{"delivery_id", "attempt"}`): it owns its
-transactions. Never called in a web request or a billing transaction; `record_event`
+The job (`portal.jobs.webhooks`, kind `webhook`, payload `{"delivery_id", "attempt"}`) owns
+its transactions; what is here signs, posts and records (flushes only). `record_event`
 only writes the outbox. Each attempt posts the same body with the same event id
 (`X-Meterbill-Event-Id`); a failed attempt schedules the next one as a new job, after an
 exponential backoff capped at WEBHOOK_RETRY_CAP_SECONDS, until WEBHOOK_MAX_ATTEMPTS. A
@@ -26,7 +26,7 @@ from flask import current_app
 
 from portal.db_types import utcnow
 from portal.extensions import db
-from portal.jobs import JobContext, enqueue
+from portal.services.job_queue import enqueue
 from portal.models import WebhookDelivery
 from portal.services.events import JOB_KIND, dumps
 
@@ -127,27 +127,6 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(cap, base * 2 ** (attempt - 1)))
 
 
-def deliver_job(context: JobContext) -> None:
-    """Job handler: make attempt `attempt` of one delivery, record it, schedule the next."""
-    delivery_id, attempt = context.payload["delivery_id"], context.payload["attempt"]
-    delivery = db.session.get(WebhookDelivery, delivery_id)
-    if delivery is None or delivery.status != "pending" or delivery.attempts >= attempt:
-        return  # gone, finished, or this attempt was recorded already
-    if not delivery.endpoint.enabled:
-        delivery.status, delivery.error, delivery.next_attempt_at = "failed", "The endpoint is disabled.", None
-        db.session.commit()
-        return
-    url, body, stamp = delivery.endpoint.url, body_of(delivery), int(time.time())
-    headers = headers_of(delivery, body, stamp)
-    db.session.rollback()  # no transaction stays open while the receiver answers
-    answer = post(url, body, headers, setting("WEBHOOK_TIMEOUT_SECONDS"))
-    context.renew()  # still ours? (LeaseLost: the new owner posts again; nothing recorded)
-    delivery = db.session.get(WebhookDelivery, delivery_id)
-    if delivery is not None:  # None: its endpoint was removed meanwhile
-        record(delivery, attempt, answer)
-    db.session.commit()
-
-
 def record(delivery: WebhookDelivery, attempt: int, answer: Answer) -> None:
     """Store one attempt's outcome; on failure schedule the next attempt or give up."""
     now = utcnow()
@@ -163,13 +142,6 @@ def record(delivery: WebhookDelivery, attempt: int, answer: Answer) -> None:
         enqueue(JOB_KIND, {"delivery_id": delivery.id, "attempt": attempt + 1},
                 run_after=delivery.next_attempt_at)
     db.session.flush()
-
-
-def delivery_job_failed(job_payload: dict, error: str) -> None:
-    """The queue gave the job up (its workers kept dying): the delivery failed too."""
-    delivery = db.session.get(WebhookDelivery, job_payload.get("delivery_id"))
-    if delivery is not None and delivery.status == "pending":
-        delivery.status, delivery.error, delivery.next_attempt_at = "failed", error[:2000], None
 
 
 def resend(delivery: WebhookDelivery) -> WebhookDelivery:
