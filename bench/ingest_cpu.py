@@ -32,9 +32,14 @@ def counting(engine) -> dict:
     def one(*_args, **_kwargs):
         counts["trips"] += 1
 
+    def transaction(conn):
+        # In autocommit psycopg sends no BEGIN/COMMIT: SQLAlchemy's events still fire.
+        if conn._execution_options.get("isolation_level") != "AUTOCOMMIT":
+            counts["trips"] += 1
+
     event.listen(engine, "before_cursor_execute", one)
-    event.listen(engine, "begin", one)
-    event.listen(engine, "commit", one)
+    event.listen(engine, "begin", transaction)
+    event.listen(engine, "commit", transaction)
     if engine.pool._pre_ping:
         event.listen(engine, "checkout", one)
     return counts

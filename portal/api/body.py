@@ -16,6 +16,10 @@ from portal.timeutil import parse_datetime
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_AMOUNT = Decimal(10**12)  # in minor units of any currency this fits a BIGINT
 _INTEGER = re.compile(r"-?[0-9]+")  # ASCII digits: str.isdigit() also admits "²", which int() refuses
+# What can put a NUL or a lone surrogate into decoded JSON: a \u escape, a UTF-8-encoded
+# surrogate (json decodes with "surrogatepass"), or a NUL byte (UTF-16/32 bodies). A body
+# without any is clean and skips the walk over every string.
+_MAYBE_UNSTORABLE = re.compile(rb"\\u|\xed[\xa0-\xbf]|\x00")
 
 
 def json_body(expect: type = dict, required: bool = False):
@@ -40,7 +44,8 @@ def json_body(expect: type = dict, required: bool = False):
         raise ApiError(400, f"Malformed JSON body: {exc}") from None
     except RecursionError:
         raise ApiError(400, "Malformed JSON body: nested too deeply") from None
-    _check_text(data)
+    if _MAYBE_UNSTORABLE.search(raw):
+        _check_text(data)
     if expect is dict and data == []:
         return {}  # ChargeOver's PHP client sends [] for an empty payload
     if not isinstance(data, expect):

@@ -30,7 +30,7 @@ from portal.extensions import db
 from portal.models import UsageRecord
 from portal.services import merchant_tz
 from portal.services.usage_input import (  # noqa: F401  (the usage API of services)
-    LineLookup, LineRef, UsageInput, check_usage, find_line, instant, parse_fields, plain_line,
+    LineLookup, LineRef, UsageInput, check_line, check_usage, find_line, instant, parse_fields, plain_line,
     text_field, validate_usage)
 from portal.usage_sql import insert_checked, insert_usages as _insert_rows
 
@@ -171,7 +171,8 @@ def _replayed(existing: UsageRecord, usage: UsageInput) -> UsageResult:
                        created=False)
 
 
-def ingest_batch(raws: list, source: str = "bulk", dry_run: bool = False) -> list[Outcome]:
+def ingest_batch(raws: list, source: str = "bulk", dry_run: bool = False,
+                 parsed: list | None = None) -> list[Outcome]:
     """Validate and store many raw records with the single channel's rules; flushes.
 
     One query resolves all the lines, one statement inserts the new rows, one query reads
@@ -180,11 +181,13 @@ def ingest_batch(raws: list, source: str = "bulk", dry_run: bool = False) -> lis
     :param raws: the records, each as `validate_usage` takes it.
     :param source: the channel: bulk, csv, ...
     :param dry_run: validate and sort out duplicates, store nothing (ids are None).
+    :param parsed: per record, `parse_fields` of it done ahead (e.g. by a reading thread),
+        or None where it was not plainly valid (then checked in full).
     :returns: one outcome per record, in order.
     """
     outcomes: list = [None] * len(raws)
     firsts, repeats, seen = [], [], set()
-    for index, usage in _validate_all(raws, outcomes):
+    for index, usage in _validate_all(raws, outcomes, parsed or [None] * len(raws)):
         keyed = usage.external_key is not None
         (repeats if keyed and _key(usage) in seen else firsts).append((index, usage))
         seen.add(_key(usage))
@@ -207,15 +210,17 @@ def ingest_batch(raws: list, source: str = "bulk", dry_run: bool = False) -> lis
     return outcomes
 
 
-def _validate_all(raws: list, outcomes: list) -> list[tuple[int, UsageInput]]:
+def _validate_all(raws: list, outcomes: list, parsed: list) -> list[tuple[int, UsageInput]]:
     """(index, record) of the valid records; an INVALID outcome for each other one."""
     lines, tz, now = LineLookup(raws), merchant_tz(), utcnow()
     valid = []
-    for index, raw in enumerate(raws):
+    for index, (raw, fields) in enumerate(zip(raws, parsed, strict=True)):
         try:
             if not isinstance(raw, dict):
                 raise ValidationError("usage", "a usage record must be a JSON object")
-            valid.append((index, check_usage(raw, lines.find(raw), tz, now)))
+            line = lines.find(raw)
+            valid.append((index, check_usage(raw, line, tz, now) if fields is None
+                          else check_line(fields, line, tz)))
         except ValidationError as error:
             outcomes[index] = Outcome(Result.INVALID, error=error)
     return valid

@@ -18,17 +18,22 @@ from __future__ import annotations
 
 import csv
 import io
+import queue
+import threading
 from dataclasses import dataclass, field
 from collections.abc import Callable, Iterator
 
 from portal.billing.errors import ValidationError
-from portal.services.usage import Result, ingest_batch
+from portal.db_types import utcnow
+from portal.services import merchant_tz
+from portal.services.usage import Result, ingest_batch, parse_fields
 
 COLUMNS = ("line_item_id", "line_item_external_key", "usage_value", "from", "to",
            "external_key", "type")
 CHUNK_ROWS = 1000
 MAX_ERRORS = 1000  # listed in the report; all are counted
 MAX_LINE_CHARS = 1 << 16  # a longer line is refused rather than buffered whole
+READ_AHEAD = 2  # chunks parsed ahead of the one being stored (bounded memory)
 
 
 @dataclass
@@ -78,13 +83,66 @@ def import_usage_csv(stream, *, dry_run: bool = False, chunk_rows: int = CHUNK_R
     :raises CsvImportError: the header is wrong or the file is not UTF-8 / not CSV.
     """
     report = resume or ImportReport(dry_run=dry_run)
-    for chunk in _chunks(stream, report, chunk_rows):
-        outcomes = ingest_batch([raw for _, _, raw in chunk if isinstance(raw, dict)],
-                                source="csv", dry_run=dry_run)
+    for chunk in _read_ahead(stream, report, chunk_rows, merchant_tz()):
+        records = [(raw, fields) for _, _, raw, fields in chunk if isinstance(raw, dict)]
+        outcomes = ingest_batch([raw for raw, _ in records], source="csv", dry_run=dry_run,
+                                parsed=[fields for _, fields in records])
+        report.rows = chunk[-1][0]
         _count(chunk, outcomes, report)
         if on_chunk is not None:
             on_chunk(report)
     return report
+
+
+def _read_ahead(stream, report: ImportReport, chunk_rows: int, tz) -> Iterator[list]:
+    """The chunks of `_chunks`, each row with its fields parsed (`parse_fields`), read and
+    parsed by a thread while the caller stores the chunk before: Python parses the next
+    chunk while PostgreSQL inserts this one (psycopg waits without the GIL).
+
+    The thread counts rows in its own report; `report.rows` moves only when the caller
+    has handled a chunk, so a checkpoint never counts rows read ahead. An error that stops
+    the file is raised here after the chunks before it.
+    """
+    reading = ImportReport(rows=report.rows)
+    chunks: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
+    stop = threading.Event()
+
+    def hand_over(item) -> bool:
+        """Queue an item unless the caller stopped; whether to go on."""
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for chunk in _chunks(stream, reading, chunk_rows):
+                now = utcnow()
+                parsed = [(row, line, raw, parse_fields(raw, tz, now) if isinstance(raw, dict)
+                           else None) for row, line, raw in chunk]
+                if not hand_over(parsed):
+                    return
+        except BaseException as error:  # handed to the caller, raised in its thread
+            hand_over(error)
+            return
+        hand_over(None)
+
+    reader = threading.Thread(target=read, name="csv-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (item := chunks.get()) is not None:
+            if isinstance(item, CsvImportError):
+                report.rows = reading.rows
+                raise CsvImportError(item.field, item.message, report) from None
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _chunks(stream, report: ImportReport, chunk_rows: int) -> Iterator[list]:
@@ -136,7 +194,7 @@ def _row(cells: list[str], columns: list) -> dict | str:
 def _count(chunk: list, outcomes: list, report: ImportReport) -> None:
     """Count a chunk's rows and list its errors in row order."""
     outcomes = iter(outcomes)
-    for row, line, raw in chunk:
+    for row, line, raw, _ in chunk:
         if not isinstance(raw, dict):
             report.add_error(row, None, raw, line)
             continue

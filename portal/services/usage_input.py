@@ -176,26 +176,42 @@ def check_usage(raw: dict, line: LineRef, tz, now: datetime) -> UsageInput:
     :param tz: the merchant time zone, for naive date-times.
     :param now: the instant used when `from` is missing.
     """
-    if not line.is_metered:
-        raise ValidationError("line_item_id", f"line item {line.id} is not metered")
+    _check_metered(line)
     value = usage_value(raw.get("usage_value"))
     from_given = raw.get("from") not in (None, "")
     from_at = instant(raw["from"], "from", tz) if from_given else now
     to_at = instant(raw["to"], "to", tz) if raw.get("to") not in (None, "") else from_at
     if to_at < from_at:
         raise ValidationError("to", "must not be before from")
+    usage_type = raw.get("type")
+    usage_type = None if usage_type in (None, "") else usage_type
+    _check_period_and_type(line, from_at, usage_type, tz)
+    key = text_field(raw.get("external_key"), "external_key")
+    return UsageInput(line, value, from_at, to_at, usage_type, key, from_given)
+
+
+def check_line(usage: UsageInput, line: LineRef, tz) -> UsageInput:
+    """`check_usage` for a record whose own fields `parse_fields` already typed (they are
+    valid, so only the line's rules remain, checked in the same order)."""
+    _check_metered(line)
+    _check_period_and_type(line, usage.from_at, usage.usage_type, tz)
+    return usage._replace(line=line)
+
+
+def _check_metered(line: LineRef) -> None:
+    if not line.is_metered:
+        raise ValidationError("line_item_id", f"line item {line.id} is not metered")
+
+
+def _check_period_and_type(line: LineRef, from_at: datetime, usage_type, tz) -> None:
     if line.cancel_at is not None and from_at >= line.cancel_at:
         raise ValidationError("line_item_id", f"line item {line.id} was cancelled")
     if from_at < line.subscribe_at:
         # Before its line started, usage belongs to no billable period: it would never be billed.
         raise ValidationError("from", f"must not be before the start of line item {line.id} "
                                       f"({format_datetime(line.subscribe_at, tz)})")
-    usage_type = raw.get("type")
-    usage_type = None if usage_type in (None, "") else usage_type
     if usage_type is not None and usage_type != line.usage_type:
         raise ValidationError("type", f"must be '{line.usage_type}' for this item")
-    key = text_field(raw.get("external_key"), "external_key")
-    return UsageInput(line, value, from_at, to_at, usage_type, key, from_given)
 
 
 def parse_fields(raw: dict, tz, now: datetime) -> UsageInput | None:
