@@ -20,7 +20,7 @@ UNSUPPORTED_OBJECTS = {
     "note": "notes: Meterbill keeps no notes on objects",
     "quote": "quotes: Meterbill has no quotes (use the estimate of a package)",
     "itemcategory": "item categories: Meterbill's catalog has no categories",
-    "resthook": "REST hooks: Meterbill sends no webhooks",
+    "resthook": "REST hooks are the `_resthook` object (POST /api/v3/_resthook)",
     "_report": "reports through the API: use the merchant portal's reports",
     "_config": "configuration through the API: settings are changed in the merchant portal",
     "_aggregate": "aggregates: use /<object>/_count with where filters",

@@ -48,9 +48,9 @@ POLICY = policy(
         "currency_id": "give currency_iso4217 instead",
         "terms_id": "payment terms are set in the merchant portal (per customer)",
         "no_taxes": "the tax rate is set in the merchant portal (per customer)",
-        "no_dunning": "Meterbill sends no dunning e-mails",
+        "no_dunning": "overdue reminders follow one schedule for every customer (merchant portal)",
         "tags": NOT_STORED, "invoice_delivery": "invoices are e-mailed to the billing contact",
-        "dunning_delivery": "Meterbill sends no dunning e-mails",
+        "dunning_delivery": "reminders are e-mailed to the billing contact",
         "customer_status": "a customer has no status in Meterbill",
         "superuser_title": "give the contact's title through the user object",
     })
