@@ -66,7 +66,7 @@ def test_billing_run_rejects_a_bad_now(app, db):
 
 
 def test_jobs_dunning_and_plan_pulls_commands(app, db):
-    from factories_billing import make_october_invoice
+    from support.factories import make_october_invoice
 
     make_october_invoice()
     result = _invoke(app, "jobs", "dunning", "--now", "2015-11-20 12:00:00")

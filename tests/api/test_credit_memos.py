@@ -1,6 +1,6 @@
 """Credit notes in the API: `transaction` of type `cre` (ChargeOver's credit memo).
 
-State and hand computation: tests/factories_credit.py (CN-0001 = 5.16 USD after the final
+State and hand computation: tests/support/factories.py (`make_credited`) (CN-0001 = 5.16 USD after the final
 invoice of package A; the November invoice of package B, 10.00, gets the 5.16 applied).
 """
 from decimal import Decimal

@@ -1,6 +1,6 @@
 """The customer portal shows a customer its credit notes (list, page, PDF), nobody else's.
 
-State and hand computation: tests/factories_credit.py (CN-0001 = 5.16 USD for Acme).
+State and hand computation: tests/support/factories.py (`make_credited`) (CN-0001 = 5.16 USD for Acme).
 """
 import io
 import re

@@ -1,6 +1,6 @@
 """The merchant portal's credit notes: list, customer page, detail with PDF, e-mail, void.
 
-State and hand computation: tests/factories_credit.py (CN-0001 = 5.16 USD).
+State and hand computation: tests/support/factories.py (`make_credited`) (CN-0001 = 5.16 USD).
 """
 import io
 

@@ -1,6 +1,6 @@
 """Credit notes instead of negative invoices, and credit applied to the next invoices.
 
-The scenario and its hand computation are in tests/factories_credit.py (CN-0001 = 5.16 USD).
+The scenario and its hand computation are in tests/support/factories.py (`make_credited`) (CN-0001 = 5.16 USD).
 """
 import io
 from decimal import Decimal
