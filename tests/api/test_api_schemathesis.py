@@ -113,6 +113,8 @@ FOUND = [
     ("POST", "/api/v3/transaction", {"customer_id": 1, "amount": 7.2e213}, "amount"),
     ("POST", "/api/v3/transaction", {"customer_id": 1, "amount": 1,
                                      "transaction_date": "0001-01-01T00:00:00+14:00"}, "transaction_date"),
+    ("POST", "/api/v3/usage/_action/bulk", {"usage": [{"customer_id": "2147483648", "item_id": "1",
+                                                       "usage_value": 1}]}, 200),  # per record
     ("POST", "/api/v3/invoice", {"customer_id": 1, "date": "9999-12-31T23:59:59-14:00",
                                  "line_items": [{"descrip": "x", "line_rate": 1}]}, "date"),
 ]

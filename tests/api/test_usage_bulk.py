@@ -119,3 +119,15 @@ def test_an_integrity_error_fails_only_its_record(api, line, db, monkeypatch):
     assert [r["code"] for r in results] == [201, 409, 200, 409, 201]
     assert results[2]["id"] == results[0]["id"]
     assert db.session.query(UsageRecord).count() == 2
+
+
+def test_a_customer_id_beyond_the_id_column_fails_only_its_record(api, line, db):
+    """Found by schemathesis: customer_id 2^31 overflowed PostgreSQL's integer (a 500)."""
+    answer = api.post("/api/v3/usage/_action/bulk", json=[
+        {"customer_id": "2147483648", "item_id": str(line.item_id), "usage_value": "1"},
+        _record(line, key="ok-1")])
+    entries = body(answer)["response"]
+    assert answer.status_code == 200
+    assert [e["code"] for e in entries] == [400, 201]
+    assert entries[0]["details"]["field"] == "item_external_key"
+    assert db.session.query(UsageRecord).count() == 1

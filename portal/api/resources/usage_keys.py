@@ -7,7 +7,7 @@ documents that Meterbill does not store are refused by name (never dropped).
 """
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 
 from portal.api.envelope import ApiError
 from portal.api.fields import custom_fields, policy
@@ -26,6 +26,7 @@ POLICY = policy(
     unsupported={"options": NOT_STORED, **{name: NOT_STORED for name in custom_fields(5)},
                  "usage_date": "give from (and to) instead"})
 BY_CUSTOMER = ("customer_id", "customer_external_key")
+MAX_ID = 2**31 - 1
 BY_ITEM = ("item_id", "item_external_key")
 
 
@@ -65,7 +66,9 @@ def _condition(raw: dict, names: tuple[str, str], model):
         value = raw[id_name]
         if isinstance(value, bool) or not str(value).isascii() or not str(value).isdigit():
             raise ApiError(400, f"{id_name}: must be an id", {"field": id_name})
-        return model.id == min(int(value), 2**31)  # beyond 32 bits: no row, no overflow
+        if int(value) > MAX_ID:  # beyond the 32-bit id column: no row (and no overflow)
+            return false()
+        return model.id == int(value)
     if raw.get(key_name) in (None, ""):
         raise ApiError(400, f"{key_name}: is required with {names[0].split('_')[0]} addressing "
                             f"(or give {id_name})", {"field": key_name})
