@@ -99,6 +99,7 @@ def _lock_due(package_id: int, now: datetime) -> Package | None:
                    or_(Package.next_invoice_at <= now, _finalized(now)))
             # Everything the invoice needs, in three round trips instead of lazy loads.
             .options(joinedload(Package.customer, innerjoin=True).selectinload(Customer.contacts),
+                     selectinload(Package.suspensions),
                      selectinload(Package.line_items).joinedload(LineItem.item, innerjoin=True),
                      selectinload(Package.line_items).selectinload(LineItem.quantity_changes)))
     if db.engine.dialect.name == "postgresql":
@@ -175,7 +176,8 @@ def _invoice_changes(package: Package, now: datetime, ctx: RunContext) -> Invoic
 def _queue_email(invoice: Invoice, package: Package, ctx: RunContext) -> None:
     """Queue the invoice e-mail in the invoice's own transaction (sent by the mail job)."""
     try:
-        queue_issued_invoice_email(invoice, customer=package.customer, company_name=ctx.company_name)
+        queue_issued_invoice_email(invoice, customer=package.customer, company_name=ctx.company_name,
+                                   email_zero=ctx.email_zero_invoices)
     except ValidationError:
         log.info("Invoice %s: the customer has no billing e-mail; not sent", invoice.id)
 

@@ -23,13 +23,15 @@ class RunContext:
     default_tax_rate: Decimal
     default_terms_days: int
     company_name: str
+    email_zero_invoices: bool = False
     pricemodels: dict[int, PriceModel] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> RunContext:
         """Read the merchant settings once."""
         settings = ensure_settings()
-        return cls(settings.default_tax_rate, settings.payment_terms_days, settings.company_name)
+        return cls(settings.default_tax_rate, settings.payment_terms_days, settings.company_name,
+                   settings.email_zero_invoices)
 
     def pricing(self, line: LineItem) -> PriceModel:
         """The price model in force on `line` (its override, else its item's), cached by id."""

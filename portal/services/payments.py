@@ -66,26 +66,20 @@ def settle_credit_note(credit_note: Invoice) -> None:
         credit_note.status = "closed-paid" if used_up else "open-unpaid"
 
 
-def _applied_by_transaction(customer_id: int) -> dict[int, int]:
-    rows = db.session.execute(
-        select(TransactionApplication.transaction_id, func.sum(TransactionApplication.amount_minor))
-        .join(Transaction, Transaction.id == TransactionApplication.transaction_id)
-        .where(Transaction.customer_id == customer_id).group_by(TransactionApplication.transaction_id))
-    return {transaction_id: int(total) for transaction_id, total in rows}
-
-
 def available_credit(customer_id: int) -> list[tuple[Transaction, int]]:
     """(payment or credit-note transaction, unapplied minor units), oldest first.
 
     :param customer_id: the customer.
     """
-    applied = _applied_by_transaction(customer_id)
-    sources = db.session.scalars(
-        select(Transaction).where(Transaction.customer_id == customer_id,
-                                  Transaction.transaction_type.in_(("pay", "cre")),
-                                  Transaction.voided_at.is_(None))
+    applied = (select(func.coalesce(func.sum(TransactionApplication.amount_minor), 0))
+               .where(TransactionApplication.transaction_id == Transaction.id)
+               .correlate(Transaction).scalar_subquery())
+    rows = db.session.execute(
+        select(Transaction, applied).where(Transaction.customer_id == customer_id,
+                                           Transaction.transaction_type.in_(("pay", "cre")),
+                                           Transaction.voided_at.is_(None))
         .order_by(Transaction.transaction_date, Transaction.id))
-    left = ((source, source.amount_minor - applied.get(source.id, 0)) for source in sources)
+    left = ((source, source.amount_minor - int(used)) for source, used in rows)
     return [(source, amount) for source, amount in left if amount > 0]
 
 
