@@ -210,6 +210,7 @@ def pdf_rates(url: str, count: int) -> dict:
     from portal.models import Invoice
 
     app = _app(url)
+    app.config["PDF_CACHE_DIR"] = ""  # cold: every PDF rendered
     with app.app_context(), app.test_request_context():
         ids = list(db.session.scalars(select(Invoice.id).order_by(Invoice.id).limit(count)))
         from portal.services.pdf import render_invoice_pdf
@@ -219,7 +220,7 @@ def pdf_rates(url: str, count: int) -> dict:
         for invoice_id in ids:
             render_invoice_pdf(db.session.get(Invoice, invoice_id))
         serial = len(ids) / (time.perf_counter() - started)
-        with PdfPool(app) as pool:
+        with PdfPool() as pool:
             pool.warm()
             started = time.perf_counter()
             render_invoice_pdfs(pool, ids, cache=False)
@@ -245,14 +246,19 @@ def mail_all(url: str, limit: int | None) -> dict:
             Count.received += 1
             return "250 OK"
 
-    controller = Controller(Count(), hostname="127.0.0.1", port=0)
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Count(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
         app = _app(url)
-        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.server.sockets[0].getsockname()[1])
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
         with app.app_context():
             if limit is not None:
-                keep = select(EmailDelivery.id).order_by(EmailDelivery.id).limit(limit).scalar_subquery()
+                keep = select(EmailDelivery.id).order_by(EmailDelivery.id).offset(limit - 1).limit(1).scalar_subquery()
                 db.session.execute(update(EmailDelivery).where(EmailDelivery.id > keep)
                                    .values(status="failed"))
             rate = ensure_settings().mail_rate_per_minute or app.config["MAIL_RATE_PER_MINUTE"]

@@ -28,7 +28,8 @@ class PdfPool:
     def __init__(self, processes: int = 0):
         self.processes = processes or os.cpu_count() or 1
         # spawn: the scheduler process has threads; a forked child could inherit a held lock.
-        self._executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+        self._executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_warm_process)
 
     def submit(self, html: str) -> Future:
         """Render `html` in a pool process; the future's result is the PDF bytes."""
@@ -36,7 +37,7 @@ class PdfPool:
 
     def warm(self) -> None:
         """Start every process and load xhtml2pdf in it (before a timed run)."""
-        list(self._executor.map(html_to_pdf, ["<p>warm-up</p>"] * self.processes))
+        list(self._executor.map(html_to_pdf, ["<p>warm-up</p>"] * self.processes * 4))
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -46,6 +47,11 @@ class PdfPool:
 
     def __exit__(self, *_exc) -> None:
         self.close()
+
+
+def _warm_process() -> None:
+    """Each pool process loads xhtml2pdf and its fonts before its first real document."""
+    html_to_pdf("<p>warm-up</p>")
 
 
 _shared: PdfPool | None = None

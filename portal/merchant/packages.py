@@ -210,7 +210,7 @@ def package_unsuspend(package_id: int):
 @bp.post("/packages/<int:package_id>/bill")
 @admin_required
 def package_bill(package_id: int):
-    """Bill what is due now through the billing service (it commits each invoice)."""
+    """Bill what is due now through the billing job (`jobs.billing`: it commits each invoice)."""
     invoices = bill_package_now(db.get_or_404(Package, package_id), utcnow())
     return _done(package_id, bill_summary(db.get_or_404(Package, package_id), invoices))
 

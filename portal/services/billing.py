@@ -23,7 +23,7 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, or_, select, text
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from portal.billing.errors import ValidationError
 from portal.billing.pricing import PriceModel
@@ -95,20 +95,24 @@ def invoice_next_boundary(package_id: int, now: datetime, ctx: RunContext) -> tu
 
 
 def _lock_due(package_id: int, now: datetime) -> Package | None:
-    """The package, locked for this transaction, if it is still due."""
-    stmt = (select(Package)
-            .where(Package.id == package_id, Package.status.in_(BILLABLE_STATUSES),
-                   or_(and_(Package.next_invoice_at <= now, pulls_ready()), _finalized(now)))
-            # Everything the invoice needs, in three round trips instead of lazy loads.
-            .options(joinedload(Package.customer, innerjoin=True).selectinload(Customer.contacts),
-                     selectinload(Package.line_items).joinedload(LineItem.item, innerjoin=True),
-                     selectinload(Package.line_items).selectinload(LineItem.quantity_changes)))
+    """The package, locked for this transaction, if it is still due: a bare row lock (`FOR
+    UPDATE SKIP LOCKED` on PostgreSQL; on SQLite a write makes this transaction the single
+    writer until commit), then everything the invoice needs in one joined query (a package
+    has few lines, contacts, suspensions and quantity changes: the joined rows stay few)."""
+    due = (Package.id == package_id, Package.status.in_(BILLABLE_STATUSES),
+           or_(and_(Package.next_invoice_at <= now, pulls_ready()), _finalized(now)))
     if db.engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=Package, skip_locked=True)
+        locked = db.session.scalar(select(Package.id).where(*due).with_for_update(skip_locked=True))
+        if locked is None:
+            return None
     else:
-        # SQLite: a write first makes this transaction the single writer until commit.
         db.session.execute(text("UPDATE packages SET id = id WHERE id = :id"), {"id": package_id})
-    return db.session.scalar(stmt.execution_options(populate_existing=True))
+    stmt = (select(Package).where(*due)
+            .options(joinedload(Package.customer, innerjoin=True).joinedload(Customer.contacts),
+                     joinedload(Package.suspensions),
+                     joinedload(Package.line_items).joinedload(LineItem.item, innerjoin=True),
+                     joinedload(Package.line_items).joinedload(LineItem.quantity_changes)))
+    return db.session.execute(stmt.execution_options(populate_existing=True)).unique().scalar_one_or_none()
 
 
 def _invoice_boundary(package: Package, ctx: RunContext) -> Invoice | None:
@@ -177,7 +181,8 @@ def _invoice_changes(package: Package, now: datetime, ctx: RunContext) -> Invoic
 def _queue_email(invoice: Invoice, package: Package, ctx: RunContext) -> None:
     """Queue the invoice e-mail in the invoice's own transaction (sent by the mail job)."""
     try:
-        queue_issued_invoice_email(invoice, customer=package.customer, company_name=ctx.company_name)
+        queue_issued_invoice_email(invoice, customer=package.customer, company_name=ctx.company_name,
+                                   email_zero=ctx.email_zero_invoices)
     except ValidationError:
         log.info("Invoice %s: the customer has no billing e-mail; not sent", invoice.id)
 

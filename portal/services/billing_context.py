@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from decimal import Decimal
 
 from sqlalchemy.orm import selectinload
@@ -10,7 +11,11 @@ from portal.billing.pricing import PriceModel
 from portal.extensions import db
 from portal.models import Customer, LineItem, Tierset
 from portal.services.catalog import pricemodel_of
+from portal.services.invoice_snapshot import SELLER_FIELDS
 from portal.services.settings import ensure_settings
+
+# What an invoice's snapshot takes from the settings (see `invoice_snapshot.build_snapshot`).
+_SNAPSHOT_FIELDS = (*SELLER_FIELDS, "terms_text", "accent_colour", "footer_text", "logo", "logo_mimetype")
 
 
 @dataclass
@@ -23,13 +28,18 @@ class RunContext:
     default_tax_rate: Decimal
     default_terms_days: int
     company_name: str
+    email_zero_invoices: bool = False
+    # The settings as invoices snapshot them (`invoice_snapshot.build_snapshot`).
+    seller: SimpleNamespace | None = None
     pricemodels: dict[int, PriceModel] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> RunContext:
         """Read the merchant settings once."""
         settings = ensure_settings()
-        return cls(settings.default_tax_rate, settings.payment_terms_days, settings.company_name)
+        seller = SimpleNamespace(**{name: getattr(settings, name) for name in _SNAPSHOT_FIELDS})
+        return cls(settings.default_tax_rate, settings.payment_terms_days, settings.company_name,
+                   settings.email_zero_invoices, seller)
 
     def pricing(self, line: LineItem) -> PriceModel:
         """The price model in force on `line` (its override, else its item's), cached by id."""

@@ -24,7 +24,7 @@ from portal.services.billing_inputs import billed_charges, line_spec, usage_by_p
 from portal.services.counters import next_number
 from portal.services.credit_notes import issue_credit_note, void_credit_note
 from portal.services.payments import apply_customer_credit, reverse_applications
-from portal.services.invoice_snapshot import snapshot_invoice
+from portal.services.invoice_snapshot import build_snapshot, stored_logo
 from portal.services.packages import package_anchor
 
 REFNUMBER_SEQUENCE = "invoice_refnumber"
@@ -88,7 +88,8 @@ def write_invoice(package: Package, instant: datetime, final: bool, advance: tup
     invoice.package_id = package.id
     invoice.kind = kind or ("final" if final else "recurring")
     _fill(invoice, drafts)
-    snapshot_invoice(invoice, customer)  # what the document shows is frozen at issue
+    # What the document shows is frozen at issue (the settings as the run read them).
+    invoice.snapshot = build_snapshot(invoice, customer, ctx.seller, stored_logo(ctx.seller))
     if invoice.total_minor < 0:
         return issue_credit_note(invoice)
     invoice.refnumber = next_number(REFNUMBER_SEQUENCE)

@@ -51,15 +51,19 @@ def queue_invoice_email(invoice: Invoice, to_address: str | None = None, *,
 
 
 def queue_issued_invoice_email(invoice: Invoice, *, customer: Customer,
-                               company_name: str | None = None) -> EmailDelivery | None:
+                               company_name: str | None = None,
+                               email_zero: bool | None = None) -> EmailDelivery | None:
     """Queue the e-mail of a newly issued invoice; a zero-total invoice is recorded but only
     e-mailed when the merchant setting `email_zero_invoices` asks for it (else None).
 
     :param invoice: the invoice just written.
     :param customer: its customer.
     :param company_name: the merchant's name, when the caller has it.
+    :param email_zero: the setting `email_zero_invoices`, when the caller has it (billing runs).
     """
-    if invoice.total_minor == 0 and not ensure_settings().email_zero_invoices:
+    if email_zero is None:
+        email_zero = ensure_settings().email_zero_invoices
+    if invoice.total_minor == 0 and not email_zero:
         log.info("Invoice %s totals zero; recorded, not e-mailed (setting off)", invoice.id)
         return None
     return queue_invoice_email(invoice, customer=customer, company_name=company_name)

@@ -263,7 +263,10 @@ def lock_package(package: Package) -> None:
     """
     if db.engine.dialect.name == "postgresql":
         db.session.flush()  # the caller's pending changes are written first, not lost
-        db.session.refresh(package, with_for_update=True)
+        # A bare row lock, then the re-read: a package the billing run loaded with its
+        # relationships joined would refresh with them, and FOR UPDATE refuses outer joins.
+        db.session.execute(select(Package.id).where(Package.id == package.id).with_for_update())
+        db.session.refresh(package)
 
 
 def end_package(package: Package) -> None:

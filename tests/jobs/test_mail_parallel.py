@@ -33,7 +33,8 @@ def test_the_pool_renders_the_same_documents_as_one_process(app, db):
     assert f"Invoice #{invoice.refnumber}" in _text(parallel[-1]) and "28.05 USD" in _text(parallel[-1])
 
 
-def test_an_unchanged_invoice_is_rendered_once_and_a_changed_one_again(db, monkeypatch):
+def test_an_unchanged_invoice_is_rendered_once_and_a_changed_one_again(app, db, monkeypatch, tmp_path):
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", str(tmp_path))  # not another test's documents
     invoice = make_october_invoice()
     rendered = []
     real = pdf_service.html_to_pdf
@@ -44,6 +45,7 @@ def test_an_unchanged_invoice_is_rendered_once_and_a_changed_one_again(db, monke
     voided = pdf_service.render_invoice_pdf(invoice)
     assert len(rendered) == 2 and voided != first
     assert pdf_service.render_invoice_pdf(invoice) == voided and len(rendered) == 2
+    assert len(list(tmp_path.glob(f"{invoice.id}-*.pdf"))) == 1  # the older version is dropped
 
 
 def test_a_batch_goes_through_the_pool_and_every_message_carries_its_pdf(db, smtp_server, monkeypatch):

@@ -230,7 +230,8 @@ def welcome(package: Package, data: dict) -> bool:
 
 
 def invoice(package: Package, data: dict) -> dict:
-    """POST package/N/_action/invoice: bill what is due now; answers the new invoice ids."""
+    """POST package/N/_action/invoice: bill what is due now (the billing job commits each
+    invoice; the route's commit has nothing left); answers the new invoice ids."""
     from portal.jobs.billing import bill_package_now
 
     documents = bill_package_now(package, utcnow())
