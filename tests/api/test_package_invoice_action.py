@@ -5,18 +5,26 @@ from support.api_client import body
 from support.factories import make_package, utc
 
 
-def test_invoice_action_bills_what_is_due_in_both_url_forms(api, db):
-    from portal.jobs.billing import MAX_BOUNDARIES_PER_CALL
+def test_invoice_action_bills_what_is_due_in_both_url_forms(api, db, monkeypatch):
+    from portal.db_types import utcnow
 
-    package = make_package(start=utc(2015, 9, 1))
+    # A cap of 12 boundaries per call and a package started 20 months ago prove the cap and
+    # the resumed catch-up as the real cap (100) and a start in 2015 did, at a seventh of the
+    # invoices; the cap's value is not the point.
+    MAX_BOUNDARIES_PER_CALL = 12
+    monkeypatch.setattr("portal.jobs.billing.MAX_BOUNDARIES_PER_CALL", MAX_BOUNDARIES_PER_CALL)
+    today = utcnow()
+    months = today.year * 12 + today.month - 1 - 20
+    start = utc(months // 12, months % 12 + 1, 1)
+    package = make_package(start=start)
     db.session.commit()
     first = api.post(f"/api/v3/package/{package.id}/_action/invoice", json={})
     assert first.status_code == 200, body(first)
     ids = body(first)["response"]["invoice_ids"]
-    assert len(ids) == MAX_BOUNDARIES_PER_CALL  # monthly since 2015: more than one call's worth
+    assert len(ids) == MAX_BOUNDARIES_PER_CALL  # monthly for 20 months: more than one call's worth
     assert body(first)["response"]["id"] == ids[0]
-    september = body(api.get(f"/api/v3/invoice/{ids[0]}"))["response"]
-    assert (september["date"], september["total"]) == ("2015-09-01", Decimal("10.00"))
+    oldest = body(api.get(f"/api/v3/invoice/{ids[0]}"))["response"]
+    assert (oldest["date"], oldest["total"]) == (start.strftime("%Y-%m-%d"), Decimal("10.00"))
     rest = body(api.post(f"/api/v3/package/{package.id}?action=invoice", json={}))["response"]
     assert 0 < len(rest["invoice_ids"]) < MAX_BOUNDARIES_PER_CALL  # the catch-up resumes
     again = api.post(f"/api/v3/package/{package.id}?action=invoice", json={})

@@ -6,6 +6,7 @@ tests/browser/screenshots/tour-<area>-<page>-<width>.png for a person to look at
 One world of demo data, one login per portal, the same tab for both widths: fast."""
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,6 +31,12 @@ from portal.services.usage_urls import issue_url
 pytestmark = pytest.mark.slow
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 WIDTHS = (1280, 390)
+# The layout (widths, overflow) comes from the templates and CSS, not from the database: on
+# PostgreSQL the tour checks every page at the phone width only (the narrow one, where overflow
+# shows), still proving each page answers with its heading on that database; both widths and
+# the screenshots (the same pictures; the PostgreSQL run would only overwrite them) are SQLite's.
+ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith("postgres")
+TOUR_WIDTHS = WIDTHS[1:] if ON_POSTGRESQL else WIDTHS
 MERCHANT_PAGES = [  # (name, path template); ids come from the world
     ("dashboard", "/merchant/"), ("items", "/merchant/items"), ("item-new", "/merchant/items/new"),
     ("item", "/merchant/items/{item}"), ("customers", "/merchant/customers"),
@@ -104,7 +111,8 @@ def visit(page, area: str, pages: list, world: dict, width: int) -> list[str]:
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         if overflow > 1:
             problems.append(f"{area}/{name} at {width}px is {overflow}px wider than the screen")
-        page.screenshot(path=str(SCREENSHOTS / f"tour-{area}-{name}-{width}.png"), full_page=True)
+        if not ON_POSTGRESQL:
+            page.screenshot(path=str(SCREENSHOTS / f"tour-{area}-{name}-{width}.png"), full_page=True)
     return problems
 
 
@@ -123,7 +131,7 @@ def test_every_page_fits_desktop_and_phone(browser, live_server, world):
         try:
             if login:
                 log_in(page, *login)
-            for width in WIDTHS:
+            for width in TOUR_WIDTHS:
                 problems += visit(page, area, pages, world, width)
         finally:
             context.close()
