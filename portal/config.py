@@ -75,7 +75,7 @@ def load_settings() -> dict:
         # The mail job: e-mails per minute at most unless the merchant sets its own rate
         # (Settings), SMTP connections used in parallel, PDF-rendering processes (0: one per
         # CPU) and where rendered PDFs are kept per invoice version.
-        "MAIL_RATE_PER_MINUTE": _int("MAIL_RATE_PER_MINUTE", 1200),
+        "MAIL_RATE_PER_MINUTE": _int("MAIL_RATE_PER_MINUTE", 3000),
         "MAIL_CONNECTIONS": _int("MAIL_CONNECTIONS", 4),
         "PDF_PROCESSES": _int("PDF_PROCESSES", 0),
         "PDF_CACHE_DIR": os.environ.get("PDF_CACHE_DIR", str(INSTANCE_DIR / "pdf-cache")),

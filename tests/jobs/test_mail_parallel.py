@@ -67,7 +67,7 @@ def test_a_limit_sends_only_that_many_and_leaves_the_rest_pending(db, smtp_serve
 
 
 def test_the_rate_is_the_merchants_setting_else_the_server_default(app, db):
-    assert mail_rate() == app.config["MAIL_RATE_PER_MINUTE"] == 1200
+    assert mail_rate() == app.config["MAIL_RATE_PER_MINUTE"] == 3000
     update_settings(ensure_settings(), mail_rate_per_minute=300)
     assert mail_rate() == 300
 

@@ -92,7 +92,7 @@ def test_save_needs_the_csrf_token(admin, db):
 
 def test_mail_rate_is_a_setting_with_the_server_default_when_empty(admin, db):
     page = admin.get("/merchant/settings").get_data(as_text=True)
-    assert "E-mails per minute at most" in page and "the server&#39;s default, 1200 per minute" in page
+    assert "E-mails per minute at most" in page and "the server&#39;s default, 3000 per minute" in page
     assert admin.post("/merchant/settings", dict(SETTINGS, mail_rate_per_minute="600")).status_code == 302
     assert _saved().mail_rate_per_minute == 600
     response = admin.post("/merchant/settings", dict(SETTINGS, mail_rate_per_minute="0"))
