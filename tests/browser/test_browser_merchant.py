@@ -119,6 +119,8 @@ def check_usage_graph(page, shot, line_id: int, package_url: str):
 def bill_and_pay(page, shot, line_id: int, current: date, today: date):
     page.goto(f"/merchant/lines/{line_id}/usage")
     page.click(".crumbs a:has-text('Storage plan')")  # back to the package
+    # HTMX asks the question: a click before it has processed the page posts the plain form.
+    page.wait_for_load_state("load")
     questions = []
     page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.click("button:has-text('Bill now')")
