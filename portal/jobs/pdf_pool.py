@@ -10,6 +10,7 @@ import atexit
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from flask import current_app
@@ -50,8 +51,16 @@ class PdfPool:
 
 
 def _warm_process() -> None:
-    """Each pool process loads xhtml2pdf and its fonts before its first real document."""
+    """Each pool process loads xhtml2pdf and its fonts before its first real document, and
+    leaves when its parent is gone (a killed scheduler must not leave renderers behind)."""
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     html_to_pdf("<p>warm-up</p>")
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(2)
+    os._exit(0)
 
 
 _shared: PdfPool | None = None
