@@ -12,6 +12,7 @@ import json
 import logging
 from pathlib import Path
 
+from portal.billing.vocabulary import ImportStatus
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.jobs.runner import JobContext
@@ -37,7 +38,7 @@ def import_job_failed(payload: dict, error: str) -> None:
     """A pass that failed for good (its workers died or it kept failing); flushes."""
     csv_import = db.session.get(CsvImport, payload.get("import_id"))
     if csv_import is not None and csv_import.status in IN_PROGRESS:
-        csv_import.status, csv_import.finished_at = "failed", utcnow()
+        csv_import.status, csv_import.finished_at = ImportStatus.FAILED, utcnow()
         csv_import.message = "The import stopped and could not be resumed; rows stored so far stay."
         log.error("CSV import %s failed: %s", csv_import.id, error)
         db.session.flush()
@@ -78,17 +79,17 @@ def run_pass(csv_import: CsvImport, phase: str, context: JobContext) -> None:
         except CsvImportError as error:
             db.session.rollback()
             progress.record(error.report, count_bytes=False)
-            _finish(csv_import, "failed", str(error.message), context)
+            _finish(csv_import, ImportStatus.FAILED, str(error.message), context)
             return
         progress.record(report)
     csv_import.rows_total = report.rows
     csv_import.bytes_done = csv_import.size_bytes
     if dry_run:
-        csv_import.status = "validated"
+        csv_import.status = ImportStatus.VALIDATED
         context.renew()
         db.session.commit()
     else:
-        _finish(csv_import, "done", None, context)
+        _finish(csv_import, ImportStatus.DONE, None, context)
 
 
 def _trim_errors(path: Path, rows_done: int) -> None:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
+from portal.billing.vocabulary import DeliveryStatus
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.jobs.mail_sender import MailSender
@@ -34,7 +35,7 @@ def _claim(delivery_id: int, now: datetime) -> bool:
     """Take a due delivery for CLAIM_SECONDS; only one process can win it."""
     result = db.session.execute(
         update(EmailDelivery)
-        .where(EmailDelivery.id == delivery_id, EmailDelivery.status == "pending",
+        .where(EmailDelivery.id == delivery_id, EmailDelivery.status == DeliveryStatus.PENDING,
                EmailDelivery.next_attempt_at <= now)
         .values(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS),
                 attempts=EmailDelivery.attempts + 1)
@@ -54,7 +55,7 @@ def send_delivery(delivery_id: int, now: datetime) -> str | None:
         db.session.rollback()
         _record_failure(db.session.get(EmailDelivery, delivery_id), exc, now)
     else:
-        delivery.status, delivery.sent_at, delivery.last_error = "sent", utcnow(), None
+        delivery.status, delivery.sent_at, delivery.last_error = DeliveryStatus.SENT, utcnow(), None
     db.session.commit()
     return delivery.status
 
@@ -62,7 +63,7 @@ def send_delivery(delivery_id: int, now: datetime) -> str | None:
 def _record_failure(delivery: EmailDelivery, exc: BaseException, now: datetime) -> None:
     """Retry later with exponential backoff, or give up after MAX_ATTEMPTS."""
     delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    delivery.status = "failed" if delivery.attempts >= MAX_ATTEMPTS else "pending"
+    delivery.status = DeliveryStatus.FAILED if delivery.attempts >= MAX_ATTEMPTS else DeliveryStatus.PENDING
     delivery.next_attempt_at = now + timedelta(minutes=2 ** (delivery.attempts - 1))
     log.warning("Delivery %s to %s failed (attempt %s): %s", delivery.id,
                 delivery.to_address, delivery.attempts, delivery.last_error)
@@ -72,7 +73,7 @@ def _claim_batch(now: datetime, size: int) -> list[int]:
     """Claim up to `size` due deliveries for CLAIM_SECONDS (committed before any is sent);
     a delivery another process claimed first is skipped."""
     ids = list(db.session.scalars(
-        select(EmailDelivery.id).where(EmailDelivery.status == "pending",
+        select(EmailDelivery.id).where(EmailDelivery.status == DeliveryStatus.PENDING,
                                        EmailDelivery.next_attempt_at <= now)
         .order_by(EmailDelivery.id).limit(size)))
     if not ids:
@@ -80,7 +81,7 @@ def _claim_batch(now: datetime, size: int) -> list[int]:
         return []
     claimed = db.session.scalars(
         update(EmailDelivery)
-        .where(EmailDelivery.id.in_(ids), EmailDelivery.status == "pending",
+        .where(EmailDelivery.id.in_(ids), EmailDelivery.status == DeliveryStatus.PENDING,
                EmailDelivery.next_attempt_at <= now)
         .values(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS),
                 attempts=EmailDelivery.attempts + 1)
@@ -155,6 +156,6 @@ def _send_batch(ids: list[int], now: datetime, sender: MailSender) -> list[str]:
         if delivery.id in errors:
             _record_failure(delivery, errors[delivery.id], now)
         else:
-            delivery.status, delivery.sent_at, delivery.last_error = "sent", sent_at, None
+            delivery.status, delivery.sent_at, delivery.last_error = DeliveryStatus.SENT, sent_at, None
     db.session.commit()
     return [delivery.status for delivery in deliveries]

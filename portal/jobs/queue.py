@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
+from portal.billing.vocabulary import JobStatus
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Job
@@ -25,8 +26,8 @@ class LeaseLost(Exception):
 def _claimable(now: datetime, stale_before: datetime, max_attempts: int):
     """Due waiting jobs, and running jobs of dead workers that have attempts left."""
     return or_(
-        and_(Job.status == "waiting", Job.run_after <= now),
-        and_(Job.status == "running", Job.heartbeat_at < stale_before, Job.attempts < max_attempts),
+        and_(Job.status == JobStatus.WAITING, Job.run_after <= now),
+        and_(Job.status == JobStatus.RUNNING, Job.heartbeat_at < stale_before, Job.attempts < max_attempts),
     )
 
 
@@ -50,7 +51,7 @@ def claim(worker_id: str, stale_seconds: int, max_attempts: int) -> Job | None:
         # again under the write lock); on PostgreSQL the row is already locked.
         claimed = db.session.execute(
             update(Job).where(Job.id == job_id, condition)
-            .values(status="running", locked_by=worker_id, heartbeat_at=now,
+            .values(status=JobStatus.RUNNING, locked_by=worker_id, heartbeat_at=now,
                     attempts=Job.attempts + 1, started_at=now)
             .execution_options(synchronize_session=False)).rowcount
         if claimed == 1:
@@ -66,7 +67,7 @@ def fail_abandoned(stale_seconds: int, max_attempts: int) -> list[Job]:
     :returns: the jobs failed now (their handlers' `failed` hooks still have to run).
     """
     now = utcnow()
-    stale = and_(Job.status == "running", Job.heartbeat_at < now - timedelta(seconds=stale_seconds),
+    stale = and_(Job.status == JobStatus.RUNNING, Job.heartbeat_at < now - timedelta(seconds=stale_seconds),
                  Job.attempts >= max_attempts)
     jobs = list(db.session.scalars(select(Job).where(stale).order_by(Job.id)))
     failed = []
@@ -75,7 +76,7 @@ def fail_abandoned(stale_seconds: int, max_attempts: int) -> list[Job]:
                    f"after {job.attempts} attempt(s).")
         done = db.session.execute(
             update(Job).where(Job.id == job.id, stale)
-            .values(status="failed", error=message, finished_at=now, locked_by=None)
+            .values(status=JobStatus.FAILED, error=message, finished_at=now, locked_by=None)
             .execution_options(synchronize_session=False)).rowcount
         if done:
             failed.append(job)
@@ -92,7 +93,7 @@ def renew(job_id: int, worker_id: str, connection=None) -> None:
     :param connection: a connection of its own (the heartbeat thread); default the session.
     :raises LeaseLost: the job was taken over (or finished) by another worker.
     """
-    statement = (update(Job).where(Job.id == job_id, Job.status == "running",
+    statement = (update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING,
                                    Job.locked_by == worker_id)
                  .values(heartbeat_at=utcnow()).execution_options(synchronize_session=False))
     executor = connection if connection is not None else db.session
@@ -103,8 +104,8 @@ def renew(job_id: int, worker_id: str, connection=None) -> None:
 def finish(job_id: int, worker_id: str) -> bool:
     """Mark a held job done; commits. False when it was taken over meanwhile."""
     done = db.session.execute(
-        update(Job).where(Job.id == job_id, Job.status == "running", Job.locked_by == worker_id)
-        .values(status="done", finished_at=utcnow(), locked_by=None, error=None)
+        update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.locked_by == worker_id)
+        .values(status=JobStatus.DONE, finished_at=utcnow(), locked_by=None, error=None)
         .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     return done == 1
@@ -114,14 +115,14 @@ def retry_or_fail(job_id: int, worker_id: str, error: str, max_attempts: int) ->
     """After a failed attempt: wait and retry (backoff), or fail once attempts are used;
     commits. Returns the new status, or None when the job was no longer held."""
     job = db.session.get(Job, job_id, populate_existing=True)
-    if job is None or job.status != "running" or job.locked_by != worker_id:
+    if job is None or job.status != JobStatus.RUNNING or job.locked_by != worker_id:
         db.session.rollback()
         return None
     now = utcnow()
     if job.attempts >= max_attempts:
-        job.status, job.finished_at = "failed", now
+        job.status, job.finished_at = JobStatus.FAILED, now
     else:
-        job.status = "waiting"
+        job.status = JobStatus.WAITING
         job.run_after = now + timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (job.attempts - 1))
     job.error, job.locked_by = error[:4000], None
     db.session.commit()
@@ -133,6 +134,6 @@ def queue_counts() -> dict[str, int]:
     from sqlalchemy import func
 
     rows = db.session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
-    counts = {"waiting": 0, "running": 0, "failed": 0}
+    counts = {"waiting": 0, JobStatus.RUNNING: 0, JobStatus.FAILED: 0}
     counts.update({status: n for status, n in rows if status in counts})
     return counts

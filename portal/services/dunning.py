@@ -16,6 +16,7 @@ from flask import render_template
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal.billing.vocabulary import DocType, InvoiceStatus
 from portal.billing.errors import ValidationError
 from portal.extensions import db
 from portal.models import Customer, EmailDelivery, Invoice, InvoiceReminder, OverdueInvoice, ReminderSettings
@@ -74,7 +75,7 @@ def active_schedule() -> list[int]:
 
 def _owing():
     """An invoice that is still owed: open, not a credit note, balance above zero."""
-    return (Invoice.doc_type == "invoice") & (Invoice.status == "open-unpaid") & \
+    return (Invoice.doc_type == DocType.INVOICE) & (Invoice.status == InvoiceStatus.OPEN) & \
         (Invoice.total_minor > Invoice.paid_minor)
 
 
@@ -208,7 +209,7 @@ def dunning_status(invoice: Invoice, today: date) -> DunningStatus:
     overdue = db.session.get(OverdueInvoice, invoice.id)
     reminders = list(db.session.scalars(
         select(InvoiceReminder).where(InvoiceReminder.invoice_id == invoice.id).order_by(InvoiceReminder.step)))
-    owed = invoice.doc_type == "invoice" and invoice.status == "open-unpaid" and invoice.balance_minor > 0
+    owed = invoice.doc_type == DocType.INVOICE and invoice.status == InvoiceStatus.OPEN and invoice.balance_minor > 0
     last = reminders[-1].step if reminders else None
     upcoming = [s for s in active_schedule() if last is None or s > last] if owed else []
     next_step = upcoming[0] if upcoming else None

@@ -30,6 +30,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import update
 
+from portal.billing.vocabulary import ImportStatus
 from portal.billing.errors import TooLarge, Unreadable, UnsupportedFormat, ValidationError
 from portal.extensions import db
 from portal.services.job_queue import enqueue
@@ -40,7 +41,7 @@ CSV_EXTENSIONS = (".csv", ".txt")
 HEAD_BYTES = 1 << 16  # what the upload check reads to find the header row
 ERRORS_KEPT = 100
 PREVIEW, IMPORT = "preview", "import"
-IN_PROGRESS = ("uploaded", "running")
+IN_PROGRESS = (ImportStatus.UPLOADED, ImportStatus.RUNNING)
 # The status each pass runs from: a preview retried after a confirm must not touch the import.
 PHASE_STATUS = {PREVIEW: "uploaded", IMPORT: "running"}
 JOB_KIND = "csv_import"
@@ -71,7 +72,7 @@ def save_upload(upload, created_by_id: int | None = None) -> CsvImport:
     name = os.path.basename(upload.filename.replace("\\", "/"))[:255]
     if not name.lower().endswith(CSV_EXTENSIONS):
         raise UnsupportedFormat("file", f"'{name}' is not a CSV file: upload a .csv file (UTF-8 text).")
-    return save_stream(upload.stream, name, "uploaded", created_by_id)
+    return save_stream(upload.stream, name, ImportStatus.UPLOADED, created_by_id)
 
 
 def save_stream(stream, name: str, status: str, created_by_id: int | None = None) -> CsvImport:
@@ -138,9 +139,9 @@ def errors_path(csv_import: CsvImport, phase: str) -> Path:
 
 def shown_phase(csv_import: CsvImport) -> str:
     """The pass whose errors the import's page lists: the import once it was confirmed."""
-    if csv_import.status in ("uploaded", "validated"):
+    if csv_import.status in (ImportStatus.UPLOADED, ImportStatus.VALIDATED):
         return PREVIEW
-    return IMPORT if errors_path(csv_import, IMPORT).exists() or csv_import.status != "failed" else PREVIEW
+    return IMPORT if errors_path(csv_import, IMPORT).exists() or csv_import.status != ImportStatus.FAILED else PREVIEW
 
 
 def error_page(csv_import: CsvImport, phase: str, page: int, size: int = 100) -> tuple[list[dict], bool]:
@@ -157,8 +158,8 @@ def confirm_import(import_id: int) -> bool:
     """Move a previewed import to `running` (atomically: a second click does nothing);
     resets its counters for the real pass. The caller queues `start_import`, then commits."""
     moved = db.session.execute(
-        update(CsvImport).where(CsvImport.id == import_id, CsvImport.status == "validated")
-        .values(status="running", rows_done=0, bytes_done=0, stored=0, duplicates=0,
+        update(CsvImport).where(CsvImport.id == import_id, CsvImport.status == ImportStatus.VALIDATED)
+        .values(status=ImportStatus.RUNNING, rows_done=0, bytes_done=0, stored=0, duplicates=0,
                 error_count=0, errors=[], message=None)
     ).rowcount
     db.session.expire_all()
@@ -187,6 +188,6 @@ def progress_percent(csv_import: CsvImport) -> int:
     """0..100: by rows once the dry run counted them, else by bytes read."""
     if csv_import.status not in IN_PROGRESS:
         return 100
-    if csv_import.status == "running" and csv_import.rows_total:
+    if csv_import.status == ImportStatus.RUNNING and csv_import.rows_total:
         return min(99, csv_import.rows_done * 100 // csv_import.rows_total)
     return min(99, csv_import.bytes_done * 100 // max(csv_import.size_bytes, 1))

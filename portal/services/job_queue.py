@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from portal.billing.vocabulary import JobStatus
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Job
@@ -19,7 +20,7 @@ def enqueue(kind: str, payload: dict, run_after: datetime | None = None) -> Job:
     :param payload: JSON arguments of the handler.
     :param run_after: not before this instant (default: now).
     """
-    job = Job(kind=kind, payload=payload, status="waiting", attempts=0,
+    job = Job(kind=kind, payload=payload, status=JobStatus.WAITING, attempts=0,
               run_after=run_after or utcnow())
     db.session.add(job)
     db.session.flush()

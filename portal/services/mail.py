@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import current_app, render_template
 
+from portal.billing.vocabulary import DeliveryStatus
 from portal.billing.errors import ValidationError
 from portal.db_types import utcnow
 from portal.extensions import db
@@ -40,7 +41,7 @@ def queue_invoice_email(invoice: Invoice, to_address: str | None = None, *,
         raise ValidationError("email", f"customer {customer.id} has no billing e-mail address")
     company_name = company_name or ensure_settings().company_name
     delivery = EmailDelivery(
-        invoice_id=invoice.id, to_address=address, status="pending",
+        invoice_id=invoice.id, to_address=address, status=DeliveryStatus.PENDING,
         subject=(f"Credit note {invoice.number} from {company_name}" if invoice.is_credit_note
                  else f"Invoice #{invoice.refnumber} from {company_name}"),
         message_id=_message_id(),
@@ -86,7 +87,7 @@ def queue_message(to_address: str, subject: str, text: str, html: str | None = N
     if not to_address or "@" not in to_address:
         raise ValidationError("email", "must be an e-mail address")
     delivery = EmailDelivery(kind="message", to_address=to_address, subject=subject,
-                             body_text=text, body_html=html, status="pending",
+                             body_text=text, body_html=html, status=DeliveryStatus.PENDING,
                              message_id=_message_id())
     db.session.add(delivery)
     db.session.flush()
