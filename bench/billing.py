@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))  # the test kit's factories seed the bench
 
 from billing_measure import (  # noqa: E402
     bill_month, load, mail_all, pdf_rates, raw_insert_baseline, seed, seed_usage,

@@ -29,7 +29,7 @@ def seed(url: str, packages: int, rows: int, start: datetime = START, end: datet
 
     from portal.extensions import db
     from portal.models import Contact, Customer, LineItem, Package, QuantityChange
-    from tests.support.factories import make_voip_item
+    from support.factories import make_voip_item  # tests/ is on sys.path (bench/billing.py)
 
     app = _app(url)
     with app.app_context():
