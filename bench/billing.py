@@ -110,8 +110,8 @@ def main() -> None:
     skip = set(filter(None, args.skip.split(",")))
     print(f"Billing benchmark (PostgreSQL): {args.packages} packages x {args.rows} usage rows, "
           f"{os.cpu_count()} CPUs, {args.workers} worker(s); load average {load()}", flush=True)
+    url = f"{PG_SERVER}/mb_engine_bench"  # the run's database: its invoices are e-mailed below
     if "run" in skip:  # PDFs and mail of the invoices an earlier run left in the database
-        url = f"{PG_SERVER}/mb_engine_bench"
         skip.add("history")
     else:
         bill_run(args)
