@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from support.api_client import body
+from support.api_client import body, refused
 from portal.models import Item, Tierset
 
 TIERED = {"pricemodel": "tie", "base": "10.00", "tiers": [
@@ -25,13 +25,6 @@ def _get(api, item_id):
     assert response.status_code == 200
     return body(response)["response"]
 
-
-def _error(response, field):
-    """The message of a 400 that names `field`."""
-    assert response.status_code == 400, body(response)
-    assert body(response)["details"]["field"] == field
-    assert body(response)["message"].startswith(f"{field}: ")
-    return body(response)["message"]
 
 
 def test_create_chargeover_example_item_and_get_its_shape(api):
@@ -129,7 +122,7 @@ def test_other_price_models_and_input_styles(api):
 ])
 def test_invalid_tiers_are_400_naming_the_field(api, tiers, field, message):
     response = api.post("/api/v3/item", json={"name": "X", "pricemodel": {"pricemodel": "tie", "tiers": tiers}})
-    assert message in _error(response, field)
+    assert message in refused(response, field)
 
 
 @pytest.mark.parametrize("pricemodel, field, message", [
@@ -149,7 +142,7 @@ def test_invalid_tiers_are_400_naming_the_field(api, tiers, field, message):
 ])
 def test_invalid_pricemodels_are_400(api, pricemodel, field, message):
     response = api.post("/api/v3/item", json={"name": "X", "pricemodel": pricemodel})
-    assert message in _error(response, field)
+    assert message in refused(response, field)
 
 
 @pytest.mark.parametrize("payload, field", [
@@ -166,15 +159,15 @@ def test_invalid_pricemodels_are_400(api, pricemodel, field, message):
     ({"name": "X", "tiersets": {"pricemodel": "fla"}}, "tiersets"),
 ])
 def test_bad_item_fields_are_400(api, payload, field):
-    _error(api.post("/api/v3/item", json=payload), field)
+    refused(api.post("/api/v3/item", json=payload), field)
 
 
 def test_duplicate_external_key_is_400_on_create_and_update(api):
     _create_item(api, external_key="voip")
     other = _create_item(api, external_key="sms")
-    message = _error(api.post("/api/v3/item", json={"name": "B", "external_key": "voip"}), "external_key")
+    message = refused(api.post("/api/v3/item", json={"name": "B", "external_key": "voip"}), "external_key")
     assert message == "external_key: 'voip' is already used by item 1"
-    _error(api.put(f"/api/v3/item/{other}", json={"external_key": "voip"}), "external_key")
+    refused(api.put(f"/api/v3/item/{other}", json={"external_key": "voip"}), "external_key")
     assert api.put(f"/api/v3/item/{other}", json={"external_key": "sms"}).status_code == 202
 
 
@@ -195,8 +188,8 @@ def test_update_fields_and_replace_the_price_model(api, db):
     assert api.put(f"/api/v3/item/{item_id}", json={"tiersets": [tierset]}).status_code == 202
     assert _get(api, item_id)["tiersets"][0]["base"] == Decimal("7.5")
     bad = api.put(f"/api/v3/item/{item_id}", json={"tiersets": [{"pricemodel": "vol", "tiers": []}]})
-    _error(bad, "tiersets[0].tiers")
-    _error(api.put(f"/api/v3/item/{item_id}", json={"name": ""}), "name")
+    refused(bad, "tiersets[0].tiers")
+    refused(api.put(f"/api/v3/item/{item_id}", json={"name": ""}), "name")
 
 
 def test_item_used_by_a_package_line(api):
@@ -205,12 +198,12 @@ def test_item_used_by_a_package_line(api):
     package = api.post("/api/v3/package", json={"customer_id": customer_id,
                                                 "line_items": [{"item_id": item_id}]})
     package_id = body(package)["response"]["id"]
-    refused = api.delete(f"/api/v3/item/{item_id}")
-    assert body(refused)["message"] == f"item_id: item {item_id} is used by package lines and cannot be deleted"
-    assert refused.status_code == 400
-    assert "cannot change while" in _error(api.put(f"/api/v3/item/{item_id}", json={"is_metered": False}),
+    deleting = api.delete(f"/api/v3/item/{item_id}")
+    assert body(deleting)["message"] == f"item_id: item {item_id} is used by package lines and cannot be deleted"
+    assert deleting.status_code == 400
+    assert "cannot change while" in refused(api.put(f"/api/v3/item/{item_id}", json={"is_metered": False}),
                                            "is_metered")
-    _error(api.put(f"/api/v3/item/{item_id}", json={"usage_type": "max"}), "usage_type")
+    refused(api.put(f"/api/v3/item/{item_id}", json={"usage_type": "max"}), "usage_type")
     # A new price model bills the existing line (it has no override of its own).
     api.put(f"/api/v3/item/{item_id}", json={"pricemodel": {"pricemodel": "fla", "base": "99"}})
     line = body(api.get(f"/api/v3/package/{package_id}"))["response"]["line_items"][0]

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from support.api_client import body
+from support.api_client import body, refused
 from portal.models import Invoice, Item, Package
 
 
@@ -39,11 +39,6 @@ def _get(api, package_id):
     assert response.status_code == 200
     return body(response)["response"]
 
-
-def _error(response, field):
-    assert response.status_code == 400, body(response)
-    assert body(response)["details"]["field"] == field
-    return body(response)["message"]
 
 
 def _invoice(db, package_id, total_minor, paid_minor=0, status="open-unpaid", boundary=None):
@@ -164,23 +159,23 @@ def test_bad_package_input_is_400_naming_the_field(api, change, field, message):
         if isinstance(entry, dict) and entry.get("item_id") == "ITEM":
             entry["item_id"] = item_id
     response = api.post("/api/v3/package", json={k: v for k, v in payload.items() if v is not None})
-    assert message in _error(response, field)
+    assert message in refused(response, field)
     assert body(response)["message"].startswith(f"{field}: ")
 
 
 def test_disabled_item_and_duplicate_keys_are_refused(api):
     customer_id, item_id = _customer(api), _item(api)
     disabled = _item(api, "Old plan", enabled=False)
-    message = _error(api.post("/api/v3/package", json={
+    message = refused(api.post("/api/v3/package", json={
         "customer_id": customer_id, "line_items": [{"item_id": disabled}]}), "line_items[0].item_id")
     assert message == f"line_items[0].item_id: item {disabled} is disabled and cannot be added to a package"
     _package(api, customer_id, item_id, external_key="p1",
              line_items=[{"item_id": item_id, "external_key": "l1"}])
-    _error(api.post("/api/v3/package", json={"customer_id": customer_id, "external_key": "p1"}), "external_key")
+    refused(api.post("/api/v3/package", json={"customer_id": customer_id, "external_key": "p1"}), "external_key")
     again = api.post("/api/v3/package", json={"customer_id": customer_id, "line_items": [
         {"item_id": item_id, "external_key": "l2"}, {"item_id": item_id, "external_key": "l2"}]})
-    assert "already used by line_item" in _error(again, "line_items[1].external_key")
-    _error(api.post("/api/v3/package", json={"customer_id": customer_id, "line_items": [
+    assert "already used by line_item" in refused(again, "line_items[1].external_key")
+    refused(api.post("/api/v3/package", json={"customer_id": customer_id, "line_items": [
         {"item_id": item_id, "external_key": "l1"}]}), "line_items[0].external_key")
 
 
@@ -219,15 +214,15 @@ def test_update_package(api, db):
     assert package["start_datetime"] == "2015-09-01 10:30:00"  # not changeable: ignored
     assert api.put(f"/api/v3/package/{package_id}", json={"paycycle": "yrl"}).status_code == 202
     assert _get(api, package_id)["paycycle"] == "yrl"
-    _error(api.put(f"/api/v3/package/{package_id}", json={"external_key": "taken"}), "external_key")
-    _error(api.put(f"/api/v3/package/{package_id}", json={"customer_id": 999}), "customer_id")
-    _error(api.put(f"/api/v3/package/{package_id}", json={"holduntil_datetime": "2015-08-01"}),
+    refused(api.put(f"/api/v3/package/{package_id}", json={"external_key": "taken"}), "external_key")
+    refused(api.put(f"/api/v3/package/{package_id}", json={"customer_id": 999}), "customer_id")
+    refused(api.put(f"/api/v3/package/{package_id}", json={"holduntil_datetime": "2015-08-01"}),
            "holduntil_datetime")
     _invoice(db, package_id, 1000, boundary=utc(2015, 9, 10))
-    message = _error(api.put(f"/api/v3/package/{package_id}", json={"holduntil_datetime": "2015-09-20"}),
+    message = refused(api.put(f"/api/v3/package/{package_id}", json={"holduntil_datetime": "2015-09-20"}),
                      "holduntil_datetime")
     assert message == f"holduntil_datetime: cannot change: package {package_id} has been invoiced"
-    _error(api.put(f"/api/v3/package/{package_id}", json={"paycycle": "mon"}), "paycycle")
+    refused(api.put(f"/api/v3/package/{package_id}", json={"paycycle": "mon"}), "paycycle")
     assert api.put(f"/api/v3/package/{package_id}", json={"nickname": "later"}).status_code == 202
 
 
@@ -269,18 +264,18 @@ def test_cancel_now_cancels_lines_and_schedules_the_final_invoice(api, db):
     assert [line["cancel_datetime"] for line in package["line_items"]] == [package["cancel_datetime"]]
     again = _act(api, package_id, "cancel")
     assert body(again)["message"] == f"package_id: package {package_id} is canceled and cannot be changed"
-    _error(again, "package_id")
-    _error(_act(api, package_id, "suspend"), "package_id")
-    _error(_act(api, package_id, "upgrade", {"line_items": [{"item_id": 1}]}), "package_id")
-    _error(api.put(f"/api/v3/package/{package_id}", json={"paycycle": "yrl"}), "package_id")
+    refused(again, "package_id")
+    refused(_act(api, package_id, "suspend"), "package_id")
+    refused(_act(api, package_id, "upgrade", {"line_items": [{"item_id": 1}]}), "package_id")
+    refused(api.put(f"/api/v3/package/{package_id}", json={"paycycle": "yrl"}), "package_id")
     assert api.put(f"/api/v3/package/{package_id}", json={"nickname": "gone"}).status_code == 202
 
 
 def test_cancel_at_a_given_instant_through_the_legacy_url(api, db):
     package_id = _package(api, _customer(api), _item(api))
-    _error(api.post(f"/api/v3/package/{package_id}?action=cancel",
+    refused(api.post(f"/api/v3/package/{package_id}?action=cancel",
                     json={"cancel_datetime": "2015-08-01 00:00:00"}), "cancel_datetime")
-    _error(_act(api, package_id, "cancel", {"cancel_datetime": "tomorrow"}), "cancel_datetime")
+    refused(_act(api, package_id, "cancel", {"cancel_datetime": "tomorrow"}), "cancel_datetime")
     response = api.post(f"/api/v3/package/{package_id}?action=cancel",
                         json={"cancel_datetime": "2015-09-20 12:00:00"})
     assert response.status_code == 200 and body(response)["response"] is True
@@ -294,7 +289,7 @@ def test_cancel_at_a_given_instant_through_the_legacy_url(api, db):
 def test_cancel_before_the_last_invoiced_boundary_is_refused(api, db):
     package_id = _package(api, _customer(api), _item(api))
     _invoice(db, package_id, 1000, boundary=utc(2015, 10, 1))
-    message = _error(_act(api, package_id, "cancel", {"cancel_datetime": "2015-09-20 00:00:00"}),
+    message = refused(_act(api, package_id, "cancel", {"cancel_datetime": "2015-09-20 00:00:00"}),
                      "cancel_datetime")
     assert "must not be before 2015-10-01 00:00:00" in message
 
@@ -310,22 +305,22 @@ def test_cancel_with_line_items_cancels_only_those_lines(api, db):
     assert [line["line_item_id"] for line in package["line_items"]] == [second]
     assert db.session.get(Package, package_id).line_items[0].cancel_at is not None
     again = _act(api, package_id, "cancel", {"line_items": [{"line_item_id": first, "cancel": True}]})
-    assert f"line item {first} is canceled" in _error(again, "line_items[0].line_item_id")
+    assert f"line item {first} is canceled" in refused(again, "line_items[0].line_item_id")
 
 
 def test_suspend_and_unsuspend(api):
     package_id = _package(api, _customer(api), _item(api))
-    _error(_act(api, package_id, "suspend", {"suspendto_datetime": "2016-01-01"}), "suspendto_datetime")
+    refused(_act(api, package_id, "suspend", {"suspendto_datetime": "2016-01-01"}), "suspendto_datetime")
     assert body(_act(api, package_id, "suspend", {"suspendfrom_datetime": "2015-10-01"}))["response"] is True
     package = _get(api, package_id)
     assert (package["package_status_str"], package["package_status_state"], package["package_status_name"]) == (
         "suspended-suspended", "s", "Suspended")
     assert package["suspendfrom_datetime"] == "2015-10-01 00:00:00"
-    assert "already suspended" in _error(_act(api, package_id, "suspend"), "package_id")
+    assert "already suspended" in refused(_act(api, package_id, "suspend"), "package_id")
     assert _act(api, package_id, "unsuspend").status_code == 200
     package = _get(api, package_id)
     assert (package["package_status_str"], package["suspendfrom_datetime"]) == ("active-current", None)
-    assert "is not suspended" in _error(_act(api, package_id, "unsuspend"), "package_id")
+    assert "is not suspended" in refused(_act(api, package_id, "unsuspend"), "package_id")
 
 
 def test_upgrade_quantity_change_records_a_quantity_change(api, db):
@@ -413,7 +408,7 @@ def test_bad_upgrades_are_400_and_change_nothing(api, db, payload, field, messag
         if isinstance(entry, dict):
             entry.update({k: {"LINE": line_id, "ITEM": item_id}[v] for k, v in entry.items()
                           if v in ("LINE", "ITEM")})
-    assert message in _error(_act(api, package_id, "upgrade", payload), field)
+    assert message in refused(_act(api, package_id, "upgrade", payload), field)
     assert [line["line_item_id"] for line in _get(api, package_id)["line_items"]] == [line_id]
 
 
@@ -423,7 +418,7 @@ def test_a_failed_upgrade_rolls_back_its_earlier_entries(api, db):
     line_id = _get(api, package_id)["line_items"][0]["line_item_id"]
     response = _act(api, package_id, "upgrade", {"line_items": [
         {"line_item_id": line_id, "line_quantity": 9}, {"line_item_id": 12345, "cancel": True}]})
-    _error(response, "line_items[1].line_item_id")
+    refused(response, "line_items[1].line_item_id")
     assert _get(api, package_id)["line_items"][0]["line_quantity"] == 1
 
 
@@ -431,7 +426,7 @@ def test_upgrade_before_the_last_invoiced_boundary_is_refused(api, db):
     package_id = _package(api, _customer(api), _item(api))
     line_id = _get(api, package_id)["line_items"][0]["line_item_id"]
     _invoice(db, package_id, 1000, boundary=utc(2015, 10, 1))
-    message = _error(_act(api, package_id, "upgrade", {"line_items": [
+    message = refused(_act(api, package_id, "upgrade", {"line_items": [
         {"line_item_id": line_id, "line_quantity": 2, "effective_datetime": "2015-09-20 00:00:00"}]}),
         "line_items[0].effective_datetime")
     assert message.endswith("must not be before 2015-10-01 00:00:00, the package's last invoiced period boundary")

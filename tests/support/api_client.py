@@ -40,6 +40,23 @@ def body(response) -> dict:
     return response.get_json()
 
 
+def ok(response, code: int = 200):
+    """The `response` of a successful envelope, checking status and envelope code agree."""
+    envelope = body(response)
+    assert (response.status_code, envelope["code"], envelope["status"]) == (code, code, "OK"), envelope
+    return envelope["response"]
+
+
+def refused(response, field: str) -> str:
+    """The message of a 400 envelope that names `field` (`details.field`, and first in the
+    message)."""
+    envelope = body(response)
+    assert (response.status_code, envelope["status"], envelope["details"].get("field")) == \
+        (400, "Error", field), envelope
+    assert envelope["message"].startswith(f"{field}: "), envelope
+    return envelope["message"]
+
+
 def seed_objects(api) -> dict:
     """A customer with a contact, a metered item, a package started a month ago, usage, an
     invoice from the billing run and a payment: one real id for every object."""
