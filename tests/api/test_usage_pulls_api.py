@@ -1,16 +1,28 @@
 """A line's pulled usage URL through the API: set on create or upgrade, its pull shown."""
 from __future__ import annotations
 
-from api.test_packages import _customer, _error, _get, _item
 from support.factories import utc
 from portal.jobs import run_pending
 from portal.jobs.usage_pulls import plan_usage_pulls
 from portal.jobs.billing import run_billing
-from support.api_client import body
+from support.api_client import body, ok, refused
+
+
+def _customer_and_item(api) -> tuple[int, int]:
+    customer = ok(api.post("/api/v3/customer", json={"company": "Acme"}), 201)["id"]
+    item = ok(api.post("/api/v3/item", json={
+        "name": "VoIP minutes", "external_key": "voip-minutes", "is_metered": True,
+        "pricemodel": {"pricemodel": "uni", "base": "10.00",
+                       "tiers": [{"unit_from": 0, "amount": "0.05"}]}}), 201)["id"]
+    return customer, item
+
+
+def _get(api, package_id: int) -> dict:
+    return ok(api.get(f"/api/v3/package/{package_id}"))
 
 
 def test_usage_url_on_create_upgrade_and_the_waiting_pull(app, api, db):
-    customer_id, item_id = _customer(api), _item(api)
+    customer_id, item_id = _customer_and_item(api)
     created = api.post("/api/v3/package", json={
         "customer_id": customer_id, "start_datetime": "2015-09-01 00:00:00",
         "line_items": [{"item_id": item_id, "usage_url": "http://127.0.0.1:9/usage"}]})
@@ -20,7 +32,7 @@ def test_usage_url_on_create_upgrade_and_the_waiting_pull(app, api, db):
     assert line["usage_url"] == "http://127.0.0.1:9/usage" and line["usage_pull"] is None
     bad = api.post(f"/api/v3/package/{package_id}/_action/upgrade",
                    json={"line_items": [{"line_item_id": line["line_item_id"], "usage_url": "javascript:x"}]})
-    _error(bad, "line_items[0].usage_url")
+    refused(bad, "line_items[0].usage_url")
     run_billing(utc(2015, 9, 1))
     plan_usage_pulls(utc(2015, 10, 1))
     run_pending(app, "w1")  # nothing listens on port 9: the pull fails and waits
