@@ -65,7 +65,9 @@ def _basic_key():
 def _signed_key(header: str):
     """The key of a request signed as ChargeOver's PHP client signs it."""
     params = dict(SIGNATURE_PARAM.findall(header))
-    body = request.get_data(cache=True).decode("utf-8", "replace")
+    raw = request.get_data(cache=True)
+    g.signed_body = raw  # the stream is read now: a streamed upload reads this instead
+    body = raw.decode("utf-8", "replace")
     try:
         return verify_signature(params, _request_urls(), body)
     except SignatureError as error:

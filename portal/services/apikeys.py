@@ -155,8 +155,8 @@ def verify_signature(params: dict, urls: list[str], body: str) -> ApiKey:
         raise SignatureError("unknown or revoked API key, or a key that predates signed requests")
     expected = [hmac.new(private.encode(), f"{public}||{url.lower()}||{nonce}||{stamp}||{body}"
                          .encode(), hashlib.sha256).hexdigest() for url in urls]
-    given = params.get("co_signature", "")
-    if not any(hmac.compare_digest(e, given) for e in expected):
+    given = params.get("co_signature", "").encode("utf-8", "replace")  # bytes: any text compares
+    if not any(hmac.compare_digest(e.encode(), given) for e in expected):
         raise SignatureError("the signature does not match the request")
     _remember_nonce(key, nonce, now)
     return key

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from portal.billing.errors import ValidationError
-from portal.billing.vocabulary import DocType, InvoiceStatus
+from portal.billing.vocabulary import DeliveryStatus, DocType, InvoiceStatus
 from portal.billing.invoicing import due_date as compute_due_date
 from portal.billing.money import from_minor, quantize_money, to_minor
 from portal.extensions import db
@@ -186,8 +186,11 @@ def delete_invoice(invoice: Invoice) -> None:
     the last invoice number (the numbering stays without gaps); otherwise void it.
     """
     _editable(invoice, "deleted")
-    if db.session.scalar(select(EmailDelivery.id).where(EmailDelivery.invoice_id == invoice.id,
-                                                        EmailDelivery.status == "sent")):
+    # A delivery the mail job has tried (claimed, sent or failed after SMTP took it) may have
+    # reached the customer: only never-attempted deliveries go with the invoice.
+    if db.session.scalar(select(EmailDelivery.id).where(
+            EmailDelivery.invoice_id == invoice.id,
+            or_(EmailDelivery.status != DeliveryStatus.PENDING, EmailDelivery.attempts > 0))):
         raise ValidationError("invoice_id", f"invoice {invoice.id} was e-mailed: void it instead")
     last = db.session.execute(update(Counter).where(Counter.name == REFNUMBER_SEQUENCE,
                                                     Counter.value == invoice.refnumber)
@@ -195,7 +198,12 @@ def delete_invoice(invoice: Invoice) -> None:
     if last.rowcount != 1:
         raise ValidationError("invoice_id", f"invoice {invoice.id} is not the last invoice number: "
                               "void it instead (numbers run without gaps)")
-    db.session.execute(delete(EmailDelivery).where(EmailDelivery.invoice_id == invoice.id))
+    # A claim between the check above and this delete leaves its row: refuse then.
+    db.session.execute(delete(EmailDelivery).where(
+        EmailDelivery.invoice_id == invoice.id, EmailDelivery.status == DeliveryStatus.PENDING,
+        EmailDelivery.attempts == 0))
+    if db.session.scalar(select(EmailDelivery.id).where(EmailDelivery.invoice_id == invoice.id)):
+        raise ValidationError("invoice_id", f"invoice {invoice.id} is being e-mailed: void it instead")
     db.session.delete(invoice)
     db.session.flush()
     apply_customer_credit(invoice.customer_id)

@@ -97,6 +97,15 @@ def available_credit(customer_id: int) -> list[tuple[Transaction, int]]:
 
     :param customer_id: the customer.
     """
+    return [(source, left) for source, left, _ in credit_allocation(customer_id) if left > 0]
+
+
+def credit_allocation(customer_id: int) -> list[tuple[Transaction, int, int]]:
+    """(source, credit left, taken by refunds that name no transaction) per payment or
+    credit memo, oldest first: such refunds pay back the oldest credit first.
+
+    :param customer_id: the customer.
+    """
     applied = _applied_by_transaction(customer_id)
     refunded, unnamed = _refunded_by_source(customer_id)
     sources = db.session.scalars(
@@ -108,9 +117,8 @@ def available_credit(customer_id: int) -> list[tuple[Transaction, int]]:
     for source in sources:
         left = source.amount_minor - applied.get(source.id, 0) - refunded.get(source.id, 0)
         taken = min(max(left, 0), unnamed)
-        left, unnamed = left - taken, unnamed - taken
-        if left > 0:
-            result.append((source, left))
+        unnamed -= taken
+        result.append((source, left - taken, taken))
     return result
 
 

@@ -22,8 +22,8 @@ from portal.extensions import db
 from portal.models import Customer, Invoice, Transaction, TransactionApplication
 from portal.services.invoices import void_invoice
 from portal.services.payments import (
-    _lock_customer, apply_customer_credit, available_credit, reverse_applications,
-    settle_credit_note, settle_invoice,
+    _lock_customer, apply_customer_credit, available_credit, credit_allocation,
+    reverse_applications, settle_credit_note, settle_invoice,
 )
 
 
@@ -32,6 +32,13 @@ def refunded_minor(source: Transaction) -> int:
     return int(db.session.scalar(
         select(func.coalesce(func.sum(Transaction.amount_minor), 0))
         .where(Transaction.refund_of_id == source.id, Transaction.voided_at.is_(None))))
+
+
+def paid_back_minor(source: Transaction) -> int:
+    """Minor units of `source` paid back: its own refunds, and the part of its credit that
+    refunds naming no transaction took (they pay back the oldest credit first)."""
+    taken = next((t for s, _, t in credit_allocation(source.customer_id) if s.id == source.id), 0)
+    return refunded_minor(source) + taken
 
 
 def _applied(source: Transaction) -> int:
@@ -76,12 +83,12 @@ def refund_transaction(source: Transaction, *, amount=None, refunded_on: date,
         raise ValidationError("transaction_id", f"transaction {source.id} cannot be refunded "
                               f"({source.transaction_type}{', void' if source.voided_at else ''})")
     _lock_customer(source.customer_id)
-    refundable = source.amount_minor - refunded_minor(source)
+    refundable = source.amount_minor - paid_back_minor(source)
     wanted = refundable if amount is None else _minor(amount, source.currency, "amount")
     if wanted <= 0 or wanted > refundable:
         raise ValidationError("amount", f"at most {refundable} minor units of transaction "
                               f"{source.id} can be refunded")
-    unapplied = source.amount_minor - refunded_minor(source) - _applied(source)
+    unapplied = refundable - _applied(source)
     if wanted > unapplied:
         _take_back(source, wanted - unapplied)
     refund = Transaction(customer_id=source.customer_id, transaction_type=TransactionType.REFUND,
@@ -124,9 +131,9 @@ def void_transaction(transaction: Transaction) -> Transaction:
     """
     if transaction.voided_at is not None:
         raise ValidationError("transaction_id", f"transaction {transaction.id} is already void")
-    if refunded_minor(transaction):
-        raise ValidationError("transaction_id", f"transaction {transaction.id} has refunds; "
-                              "void them first")
+    if transaction.transaction_type != TransactionType.REFUND and paid_back_minor(transaction):
+        raise ValidationError("transaction_id", f"transaction {transaction.id} has refunds "
+                              "(its own, or of the customer's credit it holds); void them first")
     if transaction.credit_note_id is not None:  # its credit note's charges are released too
         void_invoice(db.session.get(Invoice, transaction.credit_note_id))
         return transaction
@@ -162,7 +169,7 @@ def change_applied_amounts(transaction: Transaction, changes: list[AppliedAmount
     wanted = {a.invoice_id: a.amount_minor for a in current.values()}
     for index, change in enumerate(changes):
         wanted[change.invoice.id] = _checked_amount(transaction, current, change, f"applied_to[{index}]")
-    if sum(wanted.values()) > transaction.amount_minor - refunded_minor(transaction):
+    if sum(wanted.values()) > transaction.amount_minor - paid_back_minor(transaction):
         raise ValidationError("applied_to", f"applies more than transaction {transaction.id}'s amount")
     for invoice_id, amount in wanted.items():
         existing = current.get(invoice_id)

@@ -91,6 +91,18 @@ def set_pull_url(line: LineItem, url: str | None) -> PullUsageUrl | None:
     return row
 
 
+def carry_pull_url(old_line_id: int, new_line: LineItem) -> PullUsageUrl | None:
+    """The replacing line keeps the replaced line's URL and token (the merchant's endpoint
+    keeps answering for it); nothing when the new line's item is not metered. Flushes."""
+    old = pull_url(old_line_id)
+    if old is None or not new_line.item.is_metered:
+        return None
+    row = PullUsageUrl(line_item_id=new_line.id, url=old.url, security_token=old.security_token)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
 def due_pull_packages(now: datetime, limit: int = 500) -> list[int]:
     """Packages due by `now` whose pulled lines lack a pull row for their next boundary."""
     missing = _pulled_lines().where(~exists().where(UsagePull.line_item_id == LineItem.id,

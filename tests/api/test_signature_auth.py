@@ -51,3 +51,30 @@ def test_replayed_nonce_stale_timestamp_and_tampering_are_401(client, db):
     assert tampered.status_code == 401 and "does not match" in tampered.get_json()["message"]
     wrong_key = client.get(url, headers=_signed(key.public_key, "not-the-key", url, nonce="w"))
     assert wrong_key.status_code == 401
+
+
+def test_a_non_ascii_signature_is_a_401_not_a_500(client, db):
+    """Review finding: comparing non-ASCII text raised a TypeError (a 500)."""
+    key, private = create_api_key("signed")
+    db.session.commit()
+    url = f"{BASE}/customer"
+    headers = _signed(key.public_key, private, url, nonce="latin")
+    headers["Authorization"] = headers["Authorization"].split('co_signature="')[0] + 'co_signature="\xe9"'
+    answer = client.get(url, headers=headers)
+    assert answer.status_code == 401 and "does not match" in answer.get_json()["message"]
+
+
+def test_a_signed_csv_import_reads_the_body_the_signature_covered(app, client, db, tmp_path, monkeypatch):
+    """Review finding: checking the signature read the stream, so a signed import was empty."""
+    from portal.models import CsvImport
+
+    monkeypatch.setitem(app.config, "IMPORTS_DIR", str(tmp_path))
+    key, private = create_api_key("signed")
+    db.session.commit()
+    url = f"{BASE}/usage/_action/import?dry_run=1"
+    csv = "line_item_id,usage_value,from\n1,5,2015-09-15 00:00:00\n"
+    headers = {**_signed(key.public_key, private, url, csv, nonce="csv"), "Content-Type": "text/csv"}
+    answer = client.post(url, data=csv, headers=headers)
+    assert answer.status_code == 202, answer.get_json()
+    stored = db.session.get(CsvImport, answer.get_json()["response"]["id"])
+    assert open(stored.stored_path).read() == csv

@@ -46,3 +46,22 @@ def test_usage_url_on_create_upgrade_and_the_waiting_pull(app, api, db):
     assert _get(api, package_id)["line_items"][0]["usage_url"] is None
     # Without the URL the package is billed with the usage it has (none).
     assert len(run_billing(utc(2015, 10, 1)).invoice_ids) == 1
+
+
+def test_a_replaced_line_keeps_its_pulled_usage_url_and_token(app, api, db):
+    """Review finding: an upgrade replacing a pulled line dropped its URL, so the next
+    invoice went out without the pulled usage."""
+    from portal.services.usage_pulls import pull_url
+
+    customer_id, item_id = _customer_and_item(api)
+    package_id = ok(api.post("/api/v3/package", json={
+        "customer_id": customer_id, "start_datetime": "2015-09-01 00:00:00",
+        "line_items": [{"item_id": item_id, "usage_url": "https://usage.example/minutes"}]}), 201)["id"]
+    (old,) = _get(api, package_id)["line_items"]
+    token = pull_url(old["line_item_id"]).security_token
+    ok(api.post(f"/api/v3/package/{package_id}/_action/upgrade", json={"line_items": [
+        {"line_item_id": old["line_item_id"], "tierset": {"pricemodel": "uni", "base": "12.00",
+                                                           "tiers": [{"unit_from": 0, "amount": "0.04"}]}}]}))
+    new = [line for line in _get(api, package_id)["line_items"] if line["line_item_id"] != old["line_item_id"]]
+    assert [line["usage_url"] for line in new] == ["https://usage.example/minutes"]
+    assert pull_url(new[0]["line_item_id"]).security_token == token

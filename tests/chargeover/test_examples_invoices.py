@@ -77,6 +77,19 @@ def test_example_modify_invoice(api, db):
     assert [li["line_total"] for li in got["line_items"]] == [Decimal("89.85"), Decimal("50.00")]
 
 
+def test_a_line_kept_twice_is_refused_not_counted_twice(api, db):
+    """Review finding: the same kept line listed twice was added twice to the total."""
+    customer = make_customer()
+    db.session.commit()
+    invoice_id = ok(api.post("/api/v3/invoice", json={
+        "customer_id": customer.id, "line_items": [{"descrip": "Setup", "line_rate": 50}]}), 201)["id"]
+    kept = ok(api.get(f"/api/v3/invoice/{invoice_id}"))["line_items"][0]["invoice_line_id"]
+    answer = api.put(f"/api/v3/invoice/{invoice_id}", json={"line_items": [{"line_item_id": kept},
+                                                                             {"line_item_id": kept}]})
+    assert "listed twice" in refused(answer, "line_items[1].line_item_id")
+    assert ok(api.get(f"/api/v3/invoice/{invoice_id}"))["total"] == Decimal("50.00")
+
+
 def test_modify_refuses_billed_lines_and_unsupported_money_fields(api, db):
     invoice = make_october_invoice()
     answer = api.put(f"/api/v3/invoice/{invoice.id}", json={"line_items": [{"descrip": "x", "line_rate": 1}]})

@@ -152,3 +152,39 @@ def test_paying_from_credit_is_all_or_nothing(db):
     assert (a.paid_minor, b.paid_minor) == (0, 0)
     assert pay_from_credit(customer, [b, a], 1000) == 1000
     assert (a.paid_minor, b.paid_minor) == (0, 1000)
+
+
+def test_credit_a_refund_naming_no_payment_took_cannot_be_refunded_applied_or_voided_again(db):
+    """Review finding: a refund naming no transaction takes the oldest payment's credit; that
+    payment's own refund, a new application of it, or its void must count it."""
+    customer = make_customer()
+    payment = _pay(customer, "100.00")
+    record_refund(customer, amount="100.00", refunded_on=DAY)
+    assert available_credit(customer.id) == []
+    with pytest.raises(ValidationError) as refused:
+        refund_transaction(payment, refunded_on=DAY)
+    assert refused.value.field == "amount"
+    invoice = _manual(customer, ("50.00", "1"))
+    with pytest.raises(ValidationError) as refused:
+        change_applied_amounts(payment, [AppliedAmount(invoice, "50.00")])
+    assert refused.value.field == "applied_to"
+    with pytest.raises(ValidationError) as refused:
+        void_transaction(payment)
+    assert "void them first" in refused.value.message
+    assert db.session.get(Invoice, invoice.id).paid_minor == 0
+
+
+def test_deleting_an_invoice_whose_e_mail_the_mail_job_claimed_is_refused(db):
+    """Review finding: a claimed delivery (attempts > 0, still pending) may reach the customer."""
+    from portal.models import EmailDelivery
+    from portal.services.mail import queue_invoice_email
+
+    customer = make_customer()
+    invoice = _manual(customer, ("10.00", "1"))
+    delivery = queue_invoice_email(invoice)
+    delivery.attempts = 1  # what the mail job's claim does before it sends
+    db.session.flush()
+    with pytest.raises(ValidationError) as refused:
+        delete_invoice(invoice)
+    assert "void it instead" in refused.value.message
+    assert db.session.get(EmailDelivery, delivery.id) is not None

@@ -49,7 +49,16 @@ def _lines(data: dict, invoice: Invoice | None = None) -> list[ManualLine] | Non
     if not isinstance(entries, list):
         raise ApiError(400, "line_items: must be a list", {"field": "line_items"})
     existing = {line.id: line for line in invoice.lines} if invoice is not None else {}
-    return [_line(entry, index, existing) for index, entry in enumerate(entries)]
+    lines, kept = [], set()
+    for index, entry in enumerate(entries):
+        line = _line(entry, index, existing)
+        if line.keep is not None:
+            if line.keep.id in kept:  # kept twice would be counted twice in the total
+                raise ApiError(400, f"line_items[{index}].line_item_id: invoice line {line.keep.id} "
+                               "is listed twice", {"field": f"line_items[{index}].line_item_id"})
+            kept.add(line.keep.id)
+        lines.append(line)
+    return lines
 
 
 def _line(entry, index: int, existing: dict) -> ManualLine:

@@ -18,7 +18,7 @@ from portal.services.catalog import EVERY_CYCLE, parse_pricemodel, pricemodel_of
 from portal.services.packages import (
     LineDraft, cancel_line, change_line_quantity, package_line, replace_line, subscribe_line,
 )
-from portal.services.usage_pulls import line_pulls, pull_url, set_pull_url
+from portal.services.usage_pulls import carry_pull_url, line_pulls, pull_url, set_pull_url
 from portal.timeutil import parse_datetime
 
 MAX_ID = 2**31 - 1  # ids are 32-bit; a larger number cannot name a row (nor reach SQLite)
@@ -157,18 +157,34 @@ def change(package: Package, entry: dict, at: datetime | None) -> None:
         return
     LINE_POLICY.check(entry)
     line = package_line(package, get_int(entry, "line_item_id"))
-    if "usage_url" in entry:
+    changes = ("cancel", "item_id", "tierset", "paycycle", "line_quantity", *LINE_CUSTOM)
+    if "usage_url" in entry and not any(entry.get(name) not in (None, "") for name in changes):
         set_pull_url(line, get_str(entry, "usage_url", max_length=2000))
-        changes = ("cancel", "item_id", "tierset", "paycycle", "line_quantity", *LINE_CUSTOM)
-        if not any(entry.get(name) not in (None, "") for name in changes):
-            return
+        return
     prorate = get_bool(entry, "cancel_prorate", default=True)
     if get_bool(entry, "cancel", default=False):
         cancel_line(line, instant(entry, "cancel_datetime", "cancel_date") or at, prorate)
+        _set_url(line, entry)
     elif any(entry.get(k) is not None for k in ("item_id", "tierset", "paycycle", *LINE_CUSTOM)):
-        replace_line(line, draft(entry, line), at, cancel_prorate=prorate)
+        _replace(line, entry, at, prorate)
     elif entry.get("line_quantity") not in (None, ""):
         change_line_quantity(line, parse_decimal(entry["line_quantity"], "line_quantity"), at)
+        _set_url(line, entry)
     else:
         raise ValidationError("line_item_id", "nothing to change: give line_quantity, item_id, "
                                               "tierset, paycycle, usage_url or cancel")
+
+
+def _replace(line: LineItem, entry: dict, at: datetime | None, prorate: bool) -> None:
+    """Replace the line; its pulled usage URL follows it to the new line (a line replaced by
+    one of a metered item must not lose the usage its invoices wait for)."""
+    new = replace_line(line, draft(entry, line), at, cancel_prorate=prorate)
+    if "usage_url" in entry:
+        set_pull_url(new, get_str(entry, "usage_url", max_length=2000))
+    else:
+        carry_pull_url(line.id, new)
+
+
+def _set_url(line: LineItem, entry: dict) -> None:
+    if "usage_url" in entry:
+        set_pull_url(line, get_str(entry, "usage_url", max_length=2000))
