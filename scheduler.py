@@ -73,19 +73,24 @@ def main() -> int:
     def on_signal(signum, _frame):
         # Only set the event: everything else happens in the main thread, once.
         log.info("Received %s; stopping the scheduler", signal.Signals(signum).name)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the stop
+        # A second signal (Ctrl-C, then make's TERM) calls this again: harmless. Changing the
+        # handlers here would race with a signal already pending ("ignored due to race").
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     scheduler.start()
-    log.info("Scheduler started (%s): billing every %s s, mail every %s s, jobs every %s s",
-             worker_id, interval_seconds(app.config, "BILLING"), interval_seconds(app.config, "MAIL"),
-             interval_seconds(app.config, "JOBS"))
+    log.info("Scheduler started (%s): %s", worker_id, ", ".join(
+        f"{job.lower()} every {interval_seconds(app.config, job)} s"
+        for job in ("BILLING", "MAIL", "JOBS", "ROLLUPS", "DUNNING", "PULLS", "ALERTS")))
     while not stop.wait(1):
         pass
     scheduler.shutdown(wait=True)
     log.info("Scheduler stopped")
+    # Python restores the default action of its handlers while it exits, when a late TERM
+    # would kill the process (exit -15): from here on, further signals are ignored.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     return 0
 
 
