@@ -30,7 +30,7 @@ class PdfPool:
         self.processes = processes or os.cpu_count() or 1
         # spawn: the scheduler process has threads; a forked child could inherit a held lock.
         self._executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_warm_process)
+                                             initializer=_warm_process, initargs=(os.getpid(),))
 
     def submit(self, html: str) -> Future:
         """Render `html` in a pool process; the future's result is the PDF bytes."""
@@ -50,10 +50,14 @@ class PdfPool:
         self.close()
 
 
-def _warm_process() -> None:
+def _warm_process(parent: int) -> None:
     """Each pool process loads xhtml2pdf and its fonts before its first real document, and
-    leaves when its parent is gone (a killed scheduler must not leave renderers behind)."""
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    leaves when its parent is gone (a killed scheduler must not leave renderers behind).
+
+    :param parent: the pool owner's pid, taken in the owner: a parent that died before this
+        process started is noticed too.
+    """
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     html_to_pdf("<p>warm-up</p>")
 
 
