@@ -14,7 +14,6 @@ from datetime import date, datetime, timedelta
 
 from flask import render_template
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from portal.billing.vocabulary import DocType, InvoiceStatus
 from portal.billing.errors import ValidationError
@@ -24,7 +23,7 @@ from portal.services.customers import billing_email
 from portal.services.events import record_event
 from portal.services.invoice_view import format_money
 from portal.services.mail import queue_message
-from portal.services.settings import ensure_settings
+from portal.services.settings import ensure_settings, singleton_row
 
 MAX_STEPS, MAX_DAYS = 10, 365
 STOPPED_NOTE = "not sent: the invoice was settled first"
@@ -32,15 +31,7 @@ STOPPED_NOTE = "not sent: the invoice was settled first"
 
 def reminder_settings() -> ReminderSettings:
     """The reminder schedule row, created with its defaults if missing (flushes)."""
-    row = db.session.get(ReminderSettings, 1)
-    if row is not None:
-        return row
-    try:
-        with db.session.begin_nested():  # another process may create it at the same moment
-            db.session.add(ReminderSettings(id=1))
-    except IntegrityError:
-        pass
-    return db.session.get(ReminderSettings, 1)
+    return singleton_row(ReminderSettings)
 
 
 def parse_schedule(text: str | None) -> list[int]:

@@ -23,17 +23,23 @@ SETTINGS_FIELDS = (*TEXT_LIMITS, "default_currency", "default_tax_rate", "paymen
 MAX_MAIL_RATE = 100_000
 
 
-def ensure_settings() -> MerchantSettings:
-    """The merchant settings row, created with defaults if missing (flushes)."""
-    settings = db.session.get(MerchantSettings, 1)
-    if settings is not None:
-        return settings
+def singleton_row(model):
+    """The one row (id 1) of a settings-like table, created with its defaults if missing
+    (flushes); another process creating it at the same moment is no error."""
+    row = db.session.get(model, 1)
+    if row is not None:
+        return row
     try:
-        with db.session.begin_nested():  # another process may create it at the same moment
-            db.session.add(MerchantSettings(id=1))
+        with db.session.begin_nested():
+            db.session.add(model(id=1))
     except IntegrityError:
         pass
-    return db.session.get(MerchantSettings, 1)
+    return db.session.get(model, 1)
+
+
+def ensure_settings() -> MerchantSettings:
+    """The merchant settings row, created with defaults if missing (flushes)."""
+    return singleton_row(MerchantSettings)
 
 
 def logo_mimetype(data: bytes) -> str:
