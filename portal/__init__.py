@@ -59,7 +59,7 @@ def _init_extensions(app: Flask) -> None:
         from portal.db_pool import ping_idle_connections
 
         with app.app_context():
-            ping_idle_connections(db.engine, float(app.config.get("DB_PING_IDLE_SECONDS", 10)))
+            ping_idle_connections(db.engine, int(app.config.get("DB_PING_IDLE_SECONDS", 10)))
 
 
 def _tune_sqlite(app: Flask) -> None:

@@ -104,8 +104,8 @@ def load_settings() -> dict:
         "WEBHOOK_RETRY_CAP_SECONDS": int(os.environ.get("WEBHOOK_RETRY_CAP_SECONDS", "21600")),
         # API keys verified by HTTP Basic are cached this long per process (revoking clears
         # this process's cache at once); a pooled connection idle this long is pinged first.
-        "API_KEY_CACHE_SECONDS": float(os.environ.get("API_KEY_CACHE_SECONDS", "1")),
-        "DB_PING_IDLE_SECONDS": float(os.environ.get("DB_PING_IDLE_SECONDS", "10")),
+        "API_KEY_CACHE_SECONDS": _int("API_KEY_CACHE_SECONDS", 1),
+        "DB_PING_IDLE_SECONDS": _int("DB_PING_IDLE_SECONDS", 10),
         # Where CSV uploads wait for their import job (default instance/imports); with
         # workers on several machines, a folder they all share.
         "IMPORTS_DIR": os.environ.get("IMPORTS_DIR", ""),

@@ -94,7 +94,7 @@ def verify_api_key(public_key: str, private_key: str) -> VerifiedKey | None:
         cache.pop(public_key, None)
         return None
     verified = VerifiedKey(key.id, key.last_used_at)
-    ttl = float(current_app.config.get("API_KEY_CACHE_SECONDS", 1.0))
+    ttl = int(current_app.config.get("API_KEY_CACHE_SECONDS", 1))  # whole seconds
     if ttl > 0:
         cache[public_key] = (key.secret_hash, verified, time.monotonic() + ttl)
     return verified
