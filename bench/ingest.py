@@ -70,14 +70,16 @@ def sqlite_url(workdir: Path) -> str:
 
 
 def postgresql_url(admin_url: str) -> str:
-    """A fresh `meterbill_bench` database on the server of `admin_url`."""
+    """A fresh database (`meterbill_bench`, or `$BENCH_DB_NAME` so that two benches can run
+    side by side) on the server of `admin_url`."""
     import psycopg
 
+    name = os.environ.get("BENCH_DB_NAME", "meterbill_bench")
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS meterbill_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE meterbill_bench")
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
     base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"{base}/meterbill_bench"
+    return f"{base}/{name}"
 
 
 def migrate_and_seed(url: str) -> dict:
