@@ -96,6 +96,9 @@ def load_settings() -> dict:
         "JOBS_HEARTBEAT_SECONDS": int(os.environ.get("JOBS_HEARTBEAT_SECONDS", "10")),
         "JOBS_STALE_SECONDS": int(os.environ.get("JOBS_STALE_SECONDS", "60")),
         "JOBS_MAX_ATTEMPTS": int(os.environ.get("JOBS_MAX_ATTEMPTS", "3")),
+        # Webhook receivers and pulled usage URLs may be on private or local networks
+        # (portal/services/outbound.py); off by default: only public addresses are reached.
+        "OUTBOUND_ALLOW_PRIVATE": _bool("OUTBOUND_ALLOW_PRIVATE"),
         # Webhooks: seconds a receiver has to answer, attempts per event and endpoint, and
         # the backoff between them (base × 2^(n-1), capped).
         "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),

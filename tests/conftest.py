@@ -78,6 +78,9 @@ def app(tmp_path_factory):
         # Limits stay on (login and device pings are rate-limited); each test starts afresh.
         "RATELIMIT_ENABLED": True,
         "MAIL_SERVER": "",
+        # The tests' webhook receivers and usage URLs listen on loopback
+        # (tests/security/test_outbound_private_hosts.py turns this off).
+        "OUTBOUND_ALLOW_PRIVATE": True,
         # One cheap PBKDF2 round instead of scrypt: logins in fixtures cost nothing.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     })

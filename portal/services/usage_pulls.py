@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import secrets
 import urllib.error
-import urllib.request
+import urllib.request  # Request; the opener comes from `outbound`
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -28,6 +28,7 @@ from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Customer, LineItem, Package, PullUsageUrl, UsagePull
 from portal.services import merchant_tz
+from portal.services.outbound import check_saved_host, opener
 from portal.services.package_periods import package_usage_period
 from portal.services.usage import record_usage
 
@@ -81,6 +82,7 @@ def set_pull_url(line: LineItem, url: str | None) -> PullUsageUrl | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
         raise ValidationError("usage_url", "must be an http:// or https:// URL of at most 2000 characters")
+    check_saved_host(url, "usage_url")
     if not line.item.is_metered:
         raise ValidationError("usage_url", f"line item {line.id} is not metered: it has no usage to pull")
     if row is None:
@@ -175,7 +177,7 @@ def fetch_usage(url: str, body: dict) -> list:
                                      headers={"Content-Type": "application/json", "Accept": "application/json",
                                               "User-Agent": current_app.config.get("USER_AGENT", "Meterbill")})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:
+        with opener().open(request, timeout=TIMEOUT_SECONDS) as answer:
             raw = answer.read(MAX_ANSWER_BYTES + 1)
     except urllib.error.HTTPError as error:
         raise PullError(f"the usage URL answered HTTP {error.code}") from None

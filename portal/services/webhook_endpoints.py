@@ -10,6 +10,7 @@ from portal.billing.errors import ValidationError
 from portal.extensions import db
 from portal.models import WebhookDelivery, WebhookEndpoint
 from portal.services.events import EVENT_NAMES, EVENTS
+from portal.services.outbound import check_saved_host
 
 MAX_URL = 2000
 
@@ -20,13 +21,14 @@ def new_secret() -> str:
 
 
 def check_url(url: str | None, field: str = "url") -> str:
-    """An absolute http(s) URL, at most 2000 characters."""
+    """An absolute http(s) URL, at most 2000 characters, to a public host (`outbound`)."""
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(field, "must be an http:// or https:// URL")
     if len(url) > MAX_URL:
         raise ValidationError(field, f"must be at most {MAX_URL} characters")
+    check_saved_host(url, field)
     return url
 
 

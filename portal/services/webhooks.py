@@ -29,6 +29,7 @@ from portal.extensions import db
 from portal.services.job_queue import enqueue
 from portal.models import WebhookDelivery
 from portal.services.events import JOB_KIND, dumps
+from portal.services.outbound import opener
 
 TOKEN_HEADER = "X-Meterbill-Security-Token"
 TIMESTAMP_HEADER = "X-Meterbill-Timestamp"
@@ -103,9 +104,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
     """POST once; every failure (refused, timeout, 5xx) is an Answer, never an exception."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    opener = urllib.request.build_opener(_NoRedirect)
     try:
-        with opener.open(request, timeout=timeout) as response:
+        with opener(_NoRedirect()).open(request, timeout=timeout) as response:
             return Answer(response.status, _excerpt(response), None)
     except urllib.error.HTTPError as error:
         return Answer(error.code, _excerpt(error), f"HTTP {error.code}")

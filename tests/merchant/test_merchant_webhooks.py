@@ -75,3 +75,12 @@ def test_the_delivery_log_shows_attempts_and_resends(app, admin, db):
     finally:
         app.config["WEBHOOK_MAX_ATTEMPTS"] = 8
         stop_receiver(receiver)
+
+
+def test_the_portal_shows_the_refusal_under_the_url_field(app, admin, db, monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOUND_ALLOW_PRIVATE", False)  # the install's default
+    answer = admin.post("/merchant/webhooks", data={"url": "http://192.168.0.10/hook",
+                                                    "events": ["invoice.paid"], "enabled": "y"})
+    assert answer.status_code == 422
+    assert "must reach a public address: 192.168.0.10" in answer.get_data(as_text=True)
+    assert db.session.scalars(select(WebhookEndpoint)).all() == []

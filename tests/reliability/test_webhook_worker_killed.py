@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def _worker(app, log_path: Path) -> subprocess.Popen:
     """`flask jobs run` in its own process: the job runner the scheduler runs."""
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-               JOBS_HEARTBEAT_SECONDS="1", WEBHOOK_TIMEOUT_SECONDS="60", PYTHONUNBUFFERED="1")
+               JOBS_HEARTBEAT_SECONDS="1", WEBHOOK_TIMEOUT_SECONDS="60", PYTHONUNBUFFERED="1",
+               OUTBOUND_ALLOW_PRIVATE="1")
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "run"],
                             cwd=ROOT, env=env, stdout=open(log_path, "w"),
                             stderr=subprocess.STDOUT, start_new_session=True)
