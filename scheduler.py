@@ -28,7 +28,7 @@ from portal.jobs.dunning import dunning_job
 from portal.jobs.runner import new_worker_id
 from portal.jobs.usage_pulls import usage_pulls_job
 from portal.security import warn_at_startup
-from portal.jobs.scheduled import billing_job, job_runner_job, mail_job, rollup_job
+from portal.jobs.scheduled import billing_job, job_runner_job, mail_job, purge_job, rollup_job
 
 log = logging.getLogger("meterbill.scheduler")
 # Every run of every job would be two INFO lines (the job runner runs every few seconds);
@@ -59,6 +59,8 @@ def build_scheduler(app, worker_id: str) -> BackgroundScheduler:
                       args=[app], id="usage_pulls", next_run_time=now, **common)
     scheduler.add_job(usage_alerts_job, "interval", seconds=interval_seconds(app.config, "ALERTS"),
                       args=[app], id="usage_alerts", next_run_time=now + timedelta(seconds=2), **common)
+    scheduler.add_job(purge_job, "interval", seconds=interval_seconds(app.config, "PURGE"),
+                      args=[app], id="purge", next_run_time=now + timedelta(seconds=3), **common)
     return scheduler
 
 

@@ -96,6 +96,9 @@ def load_settings() -> dict:
         "JOBS_HEARTBEAT_SECONDS": int(os.environ.get("JOBS_HEARTBEAT_SECONDS", "10")),
         "JOBS_STALE_SECONDS": int(os.environ.get("JOBS_STALE_SECONDS", "60")),
         "JOBS_MAX_ATTEMPTS": int(os.environ.get("JOBS_MAX_ATTEMPTS", "3")),
+        # Done jobs are deleted this many days after they finished (failed ones are kept).
+        "JOBS_KEEP_DAYS": _int("JOBS_KEEP_DAYS", 7),
+        "SCHEDULER_PURGE_SECONDS": _optional_int("SCHEDULER_PURGE_SECONDS"),
         # Webhook receivers and pulled usage URLs may be on private or local networks
         # (portal/services/outbound.py); off by default: only public addresses are reached.
         "OUTBOUND_ALLOW_PRIVATE": _bool("OUTBOUND_ALLOW_PRIVATE"),
@@ -146,7 +149,7 @@ def load_settings() -> dict:
 
 # Seconds between two runs of each scheduler job when nothing is configured.
 DEFAULT_SECONDS = {"BILLING": 300, "MAIL": 60, "JOBS": 5, "ROLLUPS": 60, "DUNNING": 300, "PULLS": 30,
-                   "ALERTS": 60}
+                   "ALERTS": 60, "PURGE": 3600}
 
 
 def interval_seconds(config: Mapping, job: str) -> int:
@@ -154,7 +157,7 @@ def interval_seconds(config: Mapping, job: str) -> int:
     else SCHEDULER_<JOB>_MINUTES × 60 when set, else the default.
 
     :param config: the app's settings.
-    :param job: "BILLING", "MAIL", "JOBS", "ROLLUPS", "DUNNING", "PULLS" or "ALERTS".
+    :param job: "BILLING", "MAIL", "JOBS", "ROLLUPS", "DUNNING", "PULLS", "ALERTS" or "PURGE".
     """
     seconds = config.get(f"SCHEDULER_{job}_SECONDS")
     if seconds:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from portal.billing.vocabulary import JobStatus
 from portal.db_types import utcnow
@@ -127,6 +127,22 @@ def retry_or_fail(job_id: int, worker_id: str, error: str, max_attempts: int) ->
     job.error, job.locked_by = error[:4000], None
     db.session.commit()
     return job.status
+
+
+def purge_done(keep_days: int, now: datetime | None = None) -> int:
+    """Delete jobs finished `done` more than `keep_days` ago; commits. Failed jobs stay (they
+    explain a failure and the dashboard counts them); waiting and running ones are live.
+    Returns how many were deleted.
+
+    :param keep_days: days a done job is kept (for the job list and debugging).
+    :param now: the instant (default: now).
+    """
+    cutoff = (now or utcnow()) - timedelta(days=keep_days)
+    deleted = db.session.execute(
+        delete(Job).where(Job.status == JobStatus.DONE, Job.finished_at < cutoff)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return deleted
 
 
 def queue_counts() -> dict[str, int]:

@@ -10,6 +10,7 @@ from portal.jobs import run_pending
 from portal.jobs.billing import RunSummary, run_billing
 from portal.jobs.billing_runs import record_billing_run
 from portal.jobs.mail import send_due_deliveries
+from portal.jobs.queue import purge_done
 from portal.jobs.rollups import roll_usage
 
 log = logging.getLogger("meterbill.jobs")
@@ -61,3 +62,16 @@ def rollup_job(app):
             log.info("Rollup job: %s day(s) rolled (%s rows), %s late (line, day) recomputed",
                      run.days, run.rows, run.late)
         return run
+
+
+def purge_job(app) -> int:
+    """Delete the background jobs finished more than JOBS_KEEP_DAYS ago (the queue would
+    otherwise grow by one row per webhook, e-mail reminder and import, forever)."""
+    with app.app_context():
+        try:
+            deleted = purge_done(app.config["JOBS_KEEP_DAYS"])
+        finally:
+            db.session.remove()
+        if deleted:
+            log.info("Purge job: %s finished job(s) deleted", deleted)
+        return deleted

@@ -153,3 +153,21 @@ def test_on_postgresql_a_claim_skips_the_job_another_worker_is_claiming(app, db)
         assert claimed.id == second and claimed.locked_by == "w2"
         other.rollback()
     assert queue.claim("w3", stale_seconds=60, max_attempts=3).id == first
+
+
+def test_done_jobs_are_purged_after_the_keep_days_and_others_stay(app, db):
+    from portal.jobs.scheduled import purge_job
+    from scheduler import build_scheduler
+
+    now = utcnow()
+    finished = {"old done": ("done", now - timedelta(days=8)), "recent done": ("done", now - timedelta(days=6)),
+                "old failed": ("failed", now - timedelta(days=30)), "waiting": ("waiting", None)}
+    for name, (status, at) in finished.items():
+        db.session.add(Job(kind=name, payload={}, status=status, finished_at=at))
+    db.session.commit()
+    assert app.config["JOBS_KEEP_DAYS"] == 7
+    assert purge_job(app) == 1
+    kinds = set(db.session.scalars(select(Job.kind)))
+    assert kinds == {"recent done", "old failed", "waiting"}
+    assert queue.purge_done(1) == 1  # a shorter keep deletes the recent one too
+    assert build_scheduler(app, "w1").get_job("purge").trigger.interval.total_seconds() == 3600
