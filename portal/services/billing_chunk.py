@@ -26,19 +26,20 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, inspect, insert, select, update
+from sqlalchemy import bindparam, inspect, insert, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.billing.cycles import line_usage_periods
 from portal.extensions import db
-from portal.models import BillingChange, Counter, Customer, EmailDelivery, Invoice, InvoiceLine, LineItem, Package
+from portal.billing.periods import Period
+from portal.models import Counter, Customer, EmailDelivery, Invoice, InvoiceLine, LineItem, Package
 from portal.services import invoices, merchant_tz
 from portal.services.billing import still_due
 from portal.services.billing_chunk_inputs import (
-    chunk_billed, chunk_usage, customers_with_credit, pending_changes,
+    Change, chunk_billed, chunk_usage, consume_chunk_changes, customers_with_credit, restore_changes,
 )
 from portal.services.billing_context import RunContext
-from portal.services.billing_plan import BoundaryPlan, plan_boundary
+from portal.services.billing_plan import BoundaryPlan, boundary_span, plan_boundary
 from portal.services.counters import next_numbers
 from portal.services.events import subscribers
 from portal.services.invoice_snapshot import stored_logo
@@ -60,8 +61,8 @@ class _Bill:
     """One package's invoice in the making."""
 
     package: Package
-    plan: BoundaryPlan
-    changes: list[tuple[int, datetime]]
+    changes: list[Change]
+    plan: BoundaryPlan | None = None
     invoice: Invoice | None = None
 
 
@@ -76,10 +77,12 @@ def bill_chunk(package_ids: list[int], now: datetime, ctx: RunContext) -> ChunkR
     packages = _lock_and_load(package_ids, now)
     if subscribers(db.session, "invoice.insert"):  # each event is recorded per invoice
         return ChunkResult(left=[p.id for p in packages])
-    bills = _plan(packages, now)
-    _compute(bills, ctx)
-    bills = _number(bills)
+    windows = _windows(packages, now)
+    changes = consume_chunk_changes(windows)
+    bills = [_Bill(p, changes[p.id]) for p in packages if p.id in windows]
+    bills = _number(_compute(_plan(bills), ctx))
     taken = {bill.package.id for bill in bills}
+    restore_changes({k: found for k, found in changes.items() if k not in taken})
     result = ChunkResult(left=[p.id for p in packages if p.id not in taken])
     if bills:
         result.invoice_ids = _write(bills, ctx)
@@ -109,25 +112,41 @@ def _lock_and_load(package_ids: list[int], now: datetime) -> list[Package]:
     return sorted(packages, key=lambda p: order[p.id])
 
 
-def _plan(packages: list[Package], now: datetime) -> list[_Bill]:
-    """The packages the chunk bills, each with its plan: due at a boundary that is not its
-    final invoice, with no further boundary due (catch-up goes per package)."""
-    boundary = [p for p in packages if p.next_invoice_at is not None
-                and (p.cancel_at is None or p.cancel_at > p.next_invoice_at)]
-    changes = pending_changes(boundary)
-    bills = []
-    for package in boundary:
+def _windows(packages: list[Package], now: datetime) -> dict[int, Period | None]:
+    """The packages the chunk bills, each with the period that just ended (None for a
+    first invoice): due at a boundary that is not its final invoice, no further boundary
+    due (catch-up goes per package), and no credit to apply to its customer as far as can
+    be seen before the customers are locked (checked again under the lock)."""
+    credit = customers_with_credit(sorted({p.customer_id for p in packages}))
+    windows = {}
+    for package in packages:
+        instant = package.next_invoice_at
+        if instant is None or package.customer_id in credit or (
+                package.cancel_at is not None and package.cancel_at <= instant):
+            continue
         try:
-            plan = plan_boundary(package, package.next_invoice_at, False,
-                                 [at for _, at in changes[package.id]])
+            previous, following = boundary_span(package, instant)
         except Exception:  # the per-package path bills it, or fails on it alone and says why
             continue
-        if plan.next_at is None or plan.next_at > now:
-            bills.append(_Bill(package, plan, changes[package.id]))
-    return bills
+        if following > now:
+            windows[package.id] = previous
+    return windows
 
 
-def _compute(bills: list[_Bill], ctx: RunContext) -> None:
+def _plan(bills: list[_Bill]) -> list[_Bill]:
+    """Each bill's periods (`billing_plan.plan_boundary`, as the per-package path)."""
+    planned = []
+    for bill in bills:
+        try:
+            bill.plan = plan_boundary(bill.package, bill.package.next_invoice_at, False,
+                                      [at for _, at in bill.changes])
+        except Exception:
+            continue
+        planned.append(bill)
+    return planned
+
+
+def _compute(bills: list[_Bill], ctx: RunContext) -> list[_Bill]:
     """Each bill's invoice (None: nothing to bill), from the chunk's inputs read at once; a
     bill whose computation fails or gives a credit note is dropped (per-package path)."""
     tz, specs = merchant_tz(), {}
@@ -156,20 +175,25 @@ def _compute(bills: list[_Bill], ctx: RunContext) -> None:
             continue
         if bill.invoice is not None and bill.invoice.total_minor < 0:
             bills.remove(bill)  # a credit note: its own numbering and credit application
+    return bills
 
 
 def _number(bills: list[_Bill]) -> list[_Bill]:
     """Lock the refnumber counter, then the customers (the order every invoice writer
     takes them in), drop the bills of customers with credit to apply, and number the rest
-    in order with one counter update: the counter is held from here to the commit only."""
-    if db.engine.dialect.name == "postgresql":
+    in order with one counter update: the counter is held from here to the commit only.
+    (SQLite: this transaction is the single writer since its first statement; the check
+    before the consumption of the change log still holds.)"""
+    if bills and db.engine.dialect.name == "postgresql":
         db.session.execute(select(Counter.value).where(Counter.name == invoices.REFNUMBER_SEQUENCE)
                            .with_for_update())
         customer_ids = sorted({bill.package.customer_id for bill in bills})
+        # A payment locks its customer to apply credit: it waits for this chunk, or the
+        # chunk sees its credit (and leaves that customer's packages to the per-package path).
         db.session.execute(select(Customer.id).where(Customer.id.in_(customer_ids))
                            .order_by(Customer.id).with_for_update(read=True))
-    credit = customers_with_credit(sorted({bill.package.customer_id for bill in bills}))
-    bills = [bill for bill in bills if bill.package.customer_id not in credit]
+        credit = customers_with_credit(customer_ids)
+        bills = [bill for bill in bills if bill.package.customer_id not in credit]
     numbered = [bill.invoice for bill in bills if bill.invoice is not None]
     if numbered:
         last = next_numbers(invoices.REFNUMBER_SEQUENCE, len(numbered))
@@ -179,11 +203,7 @@ def _number(bills: list[_Bill]) -> list[_Bill]:
 
 
 def _write(bills: list[_Bill], ctx: RunContext) -> list[int]:
-    """Write the chunk: consumed change-log rows, invoices, lines, deliveries, next dates."""
-    consumed = [change_id for bill in bills for change_id, _ in bill.changes]
-    if consumed:
-        db.session.execute(delete(BillingChange).where(BillingChange.id.in_(consumed))
-                           .execution_options(synchronize_session=False))
+    """Write the chunk: invoices, lines, deliveries, next dates."""
     written = [bill for bill in bills if bill.invoice is not None]
     ids = []
     if written:

@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Integer, and_, case, cast, delete, false, func, insert, literal, not_, null, select, union_all
 
 from portal.billing.invoicing import BilledCharge, LineSpec
 from portal.billing.periods import Period
 from portal.billing.pricing import PriceModel
 from portal.billing.vocabulary import TransactionType
+from portal.db_types import UTCDateTime
 from portal.extensions import db
 from portal.models import BillingChange, Package, Transaction, TransactionApplication, UsageRecord
 from portal.services.billing_inputs import billed_charge, billed_rows, usage_bounds
@@ -79,23 +80,72 @@ def chunk_billed(packages: list[Package]) -> dict[int, tuple[BilledCharge, ...]]
     return {package_id: tuple(charges) for package_id, charges in found.items()}
 
 
-def pending_changes(packages: list[Package]) -> dict[int, list[tuple[int, datetime]]]:
-    """The change-log rows each package's invoice at its `next_invoice_at` consumes (those
-    before it), as (id, at), by package id. Only these rows are deleted with the invoice
-    (`consume_change_rows`): a change logged after this read waits for the next invoice,
-    as with `billing_inputs.consume_changes`.
+# A consumed change-log row: (line_item_id or None, at).
+Change = tuple[int | None, datetime]
 
-    :param packages: packages due at a boundary (`next_invoice_at` set).
+
+def consume_chunk_changes(windows: dict[int, Period | None]) -> dict[int, list[Change]]:
+    """Delete the change-log rows each package's invoice at its `next_invoice_at` consumes
+    (those before it, as `billing_inputs.consume_changes`) in one statement, and return
+    them by package id. The rows of the period that just ended (every on-time usage record
+    of it logs one) come back as one row, their latest instant: the invoice reconciles
+    that period whether it has one row or a thousand (`billing_plan.periods_of`), and the
+    latest row is in it whenever any is (earlier ones may precede the package's start).
+
+    :param windows: package id → the period that just ended (None: every row comes back).
     """
-    before = {package.id: package.next_invoice_at for package in packages}
-    found: dict[int, list[tuple[int, datetime]]] = {package_id: [] for package_id in before}
-    if before:
-        rows = db.session.execute(select(BillingChange.id, BillingChange.package_id, BillingChange.at)
-                                  .where(BillingChange.package_id.in_(list(before))))
-        for change_id, package_id, at in rows:
-            if at < before[package_id]:
-                found[package_id].append((change_id, at))
+    found: dict[int, list[Change]] = {package_id: [] for package_id in windows}
+    if not windows:
+        return found
+    before = (select(Package.next_invoice_at).where(Package.id == BillingChange.package_id)
+              .scalar_subquery())
+    gone = (delete(BillingChange).where(BillingChange.package_id.in_(list(windows)), BillingChange.at < before)
+            .returning(BillingChange.package_id, BillingChange.line_item_id, BillingChange.at))
+    if db.engine.dialect.name != "postgresql":  # no DELETE in a WITH: collapsed here
+        rows = db.session.execute(gone.execution_options(synchronize_session=False))
+        latest: dict[int, datetime] = {}
+        for package_id, line_id, at in rows:
+            period = windows[package_id]
+            if period is not None and period.start <= at < period.end:
+                latest[package_id] = max(at, latest.get(package_id, at))
+            else:
+                found[package_id].append((line_id, at))
+        rows = [(package_id, None, at) for package_id, at in latest.items()]
+    else:
+        rows = db.session.execute(_collapsed(gone.cte("gone"), windows))
+    for package_id, line_id, at in rows:
+        found[package_id].append((line_id, at))
     return found
+
+
+def _collapsed(gone, windows: dict[int, Period | None]):
+    """The deleted rows outside each package's window as they are, and one row (the latest)
+    per package for those inside."""
+    bounds = {package_id: period for package_id, period in windows.items() if period is not None}
+    if bounds:
+        start = case({k: literal(p.start, UTCDateTime()) for k, p in bounds.items()},
+                     value=gone.c.package_id, else_=gone.c.at)
+        end = case({k: literal(p.end, UTCDateTime()) for k, p in bounds.items()},
+                   value=gone.c.package_id, else_=gone.c.at)
+        inside = and_(gone.c.at >= start, gone.c.at < end)  # empty for a package without window
+    else:
+        inside = false()
+    late = select(gone.c.package_id, gone.c.line_item_id, gone.c.at).where(not_(inside))
+    latest = (select(gone.c.package_id, cast(null(), Integer), func.max(gone.c.at))
+              .where(inside).group_by(gone.c.package_id))
+    return union_all(late, latest)
+
+
+def restore_changes(changes: dict[int, list[Change]]) -> None:
+    """Put consumed rows back (a package the chunk consumed for and then left to the
+    per-package path: its invoice consumes them there, reconciling the same periods).
+
+    :param changes: package id → its consumed rows.
+    """
+    rows = [{"package_id": package_id, "line_item_id": line_id, "at": at}
+            for package_id, found in changes.items() for line_id, at in found]
+    if rows:
+        db.session.execute(insert(BillingChange.__table__), rows)
 
 
 def customers_with_credit(customer_ids: list[int]) -> set[int]:

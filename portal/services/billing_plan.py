@@ -69,6 +69,20 @@ def plan_boundary(package: Package, instant: datetime, final: bool,
                         _next_instant(package, anchor, current, final))
 
 
+def boundary_span(package: Package, instant: datetime) -> tuple[Period | None, datetime]:
+    """For a (non-final) invoice at `instant`: the package period before the one containing
+    it (None for the first invoice), and the package's next boundary.
+
+    :param package: the package.
+    :param instant: the boundary.
+    """
+    anchor = package_anchor(package)
+    current = period_containing(anchor, package.paycycle, instant, merchant_tz())
+    previous = (period_at(anchor, package.paycycle, current.index - 1, merchant_tz())
+                if current.index > 0 else None)
+    return previous, _next_instant(package, anchor, current, False)
+
+
 def periods_of(package: Package, instants, hold: bool = False) -> list[Period]:
     """The distinct package periods containing these instants, in order: the hold before
     period 0 (a usage period only) when `hold`, none before the package's start."""
