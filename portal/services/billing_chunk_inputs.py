@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Integer, and_, case, cast, delete, false, func, insert, literal, not_, null, select, union_all
+from sqlalchemy import Integer, and_, cast, delete, false, func, insert, literal, not_, null, or_, select, union_all
 
 from portal.billing.invoicing import BilledCharge, LineSpec
 from portal.billing.periods import Period
@@ -97,11 +97,15 @@ def consume_chunk_changes(windows: dict[int, Period | None]) -> dict[int, list[C
     found: dict[int, list[Change]] = {package_id: [] for package_id in windows}
     if not windows:
         return found
-    before = (select(Package.next_invoice_at).where(Package.id == BillingChange.package_id)
-              .scalar_subquery())
-    gone = (delete(BillingChange).where(BillingChange.package_id.in_(list(windows)), BillingChange.at < before)
-            .returning(BillingChange.package_id, BillingChange.line_item_id, BillingChange.at))
-    if db.engine.dialect.name != "postgresql":  # no DELETE in a WITH: collapsed here
+    postgresql = db.engine.dialect.name == "postgresql"
+    # PostgreSQL joins the packages (DELETE ... USING); SQLite reads each one's date.
+    before = Package.next_invoice_at if postgresql else (
+        select(Package.next_invoice_at).where(Package.id == BillingChange.package_id).scalar_subquery())
+    gone = delete(BillingChange).where(BillingChange.package_id.in_(list(windows)), BillingChange.at < before)
+    if postgresql:
+        gone = gone.where(Package.id == BillingChange.package_id)
+    gone = gone.returning(BillingChange.package_id, BillingChange.line_item_id, BillingChange.at)
+    if not postgresql:  # no DELETE in a WITH: collapsed here
         rows = db.session.execute(gone.execution_options(synchronize_session=False))
         latest: dict[int, datetime] = {}
         for package_id, line_id, at in rows:
@@ -121,15 +125,13 @@ def consume_chunk_changes(windows: dict[int, Period | None]) -> dict[int, list[C
 def _collapsed(gone, windows: dict[int, Period | None]):
     """The deleted rows outside each package's window as they are, and one row (the latest)
     per package for those inside."""
-    bounds = {package_id: period for package_id, period in windows.items() if period is not None}
-    if bounds:
-        start = case({k: literal(p.start, UTCDateTime()) for k, p in bounds.items()},
-                     value=gone.c.package_id, else_=gone.c.at)
-        end = case({k: literal(p.end, UTCDateTime()) for k, p in bounds.items()},
-                   value=gone.c.package_id, else_=gone.c.at)
-        inside = and_(gone.c.at >= start, gone.c.at < end)  # empty for a package without window
-    else:
-        inside = false()
+    packages_by_window = defaultdict(list)  # the packages of a chunk share few windows
+    for package_id, period in windows.items():
+        if period is not None:
+            packages_by_window[(period.start, period.end)].append(package_id)
+    inside = or_(false(), *(and_(gone.c.package_id.in_(ids), gone.c.at >= literal(start, UTCDateTime()),
+                                 gone.c.at < literal(end, UTCDateTime()))
+                            for (start, end), ids in packages_by_window.items()))
     late = select(gone.c.package_id, gone.c.line_item_id, gone.c.at).where(not_(inside))
     latest = (select(gone.c.package_id, cast(null(), Integer), func.max(gone.c.at))
               .where(inside).group_by(gone.c.package_id))
