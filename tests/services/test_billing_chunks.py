@@ -126,8 +126,9 @@ def _stored() -> dict:
     number = {i.id: i.refnumber for i in invoices}
     return {
         "invoices": {_key(i): _columns(i) for i in invoices},
-        "lines": sorted((by_id[line.invoice_id], line.position, sorted(_columns(line).items(), key=str))
-                        for line in _db.session.scalars(select(InvoiceLine))),
+        # (SQL NULL and JSON null both read as None: the row also says which it is.)
+        "lines": sorted((by_id[line.invoice_id], line.position, sql_null, sorted(_columns(line).items(), key=str))
+                        for line, sql_null in _db.session.execute(select(InvoiceLine, InvoiceLine.pricing.is_(None)))),
         "mail": sorted((by_id[d.invoice_id], re.sub(f"#{number[d.invoice_id]} ", "#N ", d.subject),
                         d.to_address, d.status, d.kind)
                        for d in _db.session.scalars(select(EmailDelivery))),
