@@ -42,6 +42,8 @@ from billing_measure import (  # noqa: E402
 )
 
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
+# `$BENCH_DB_NAME` names the bench databases, so that two benches can run side by side.
+DB_NAME = os.environ.get("BENCH_DB_NAME", "mb_engine_bench")
 
 
 def utc(*args) -> datetime:
@@ -79,7 +81,7 @@ def per(stats: dict, key: str, unit: float = 1000) -> float:
 
 def bill_run(args) -> None:
     """Seed, bill as of 2015-10-01 and print the run's figures."""
-    url = fresh_database("mb_engine_bench")
+    url = fresh_database(DB_NAME)
     started = time.perf_counter()
     seed(url, args.packages, args.rows, utc(2015, 9, 1), utc(2015, 10, 1))
     print(f"seeded in {time.perf_counter() - started:.0f} s; load average {load()}", flush=True)
@@ -110,13 +112,13 @@ def main() -> None:
     skip = set(filter(None, args.skip.split(",")))
     print(f"Billing benchmark (PostgreSQL): {args.packages} packages x {args.rows} usage rows, "
           f"{os.cpu_count()} CPUs, {args.workers} worker(s); load average {load()}", flush=True)
-    url = f"{PG_SERVER}/mb_engine_bench"  # the run's database: its invoices are e-mailed below
+    url = f"{PG_SERVER}/{DB_NAME}"  # the run's database: its invoices are e-mailed below
     if "run" in skip:  # PDFs and mail of the invoices an earlier run left in the database
         skip.add("history")
     else:
         bill_run(args)
     if "history" not in skip:
-        months = history_run(fresh_database("mb_engine_bench_hist"), args.history, args.rows,
+        months = history_run(fresh_database(f"{DB_NAME}_hist"), args.history, args.rows,
                              args.workers)
         first, last = months[0], months[-1]
         print(f"month 1 / 12   {per(first, 'cpu'):8.2f} / {per(last, 'cpu'):.2f} ms Meterbill CPU per "

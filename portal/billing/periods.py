@@ -8,6 +8,7 @@ period (a day of 23 or 25 hours) but never moves a boundary off midnight (docs/b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from dateutil.relativedelta import relativedelta
@@ -89,8 +90,11 @@ def hold_period(start: datetime, first_boundary: datetime, until: datetime | Non
     return Period(start, end, -1) if start < end else None
 
 
+# A billing run asks for the same few boundaries of a package many times (the period of
+# each instant of its history, its previous and next period): they are computed once.
+@lru_cache(maxsize=8192)
 def boundary(anchor: date, paycycle: str, index: int, tz: tzinfo) -> datetime:
-    """The instant (aware UTC) where period ``index`` starts.
+    """The instant (aware UTC) where period ``index`` starts (pure, hence cached).
 
     :param anchor: local calendar date of period 0's start.
     :param paycycle: paycycle code.

@@ -26,26 +26,22 @@ from sqlalchemy import and_, exists, or_, select, text
 from sqlalchemy.orm import joinedload
 
 from portal.billing.errors import ValidationError
-from portal.billing.pricing import PriceModel
-from portal.billing.periods import Period, boundary, period_at, period_containing
 from portal.billing.vocabulary import ACTIVE_PACKAGE_STATUSES, PackageStatus
 from portal.extensions import db
-from portal.billing.cycles import history_instants, lifetime_instants
 from portal.models import BillingChange, Customer, Invoice, LineItem, Package
-from portal.services import merchant_tz
 from portal.services.billing_context import RunContext
-from portal.services.billing_inputs import consume_changes, line_spec
+from portal.services.billing_inputs import consume_changes
+from portal.services.billing_plan import history_periods, lifetime_periods, merge, periods_of, plan_boundary
 from portal.services.invoices import write_invoice
 from portal.services.mail import queue_issued_invoice_email
-from portal.services.packages import end_package, package_anchor
-from portal.services.package_periods import package_hold_period, package_usage_period
+from portal.services.packages import end_package
+from portal.services.package_periods import package_usage_period
 from portal.services.usage_pulls import pulls_ready  # a pulled usage URL must answer first
 
 log = logging.getLogger("meterbill.billing")
 # A suspended package is billed too: its suspended days are prorated out, its usage billed.
 BILLABLE_STATUSES = (*ACTIVE_PACKAGE_STATUSES, PackageStatus.SUSPENDED, PackageStatus.CANCELED,
                      PackageStatus.CANCELED_NONPAYMENT)
-_NO_PRICE = PriceModel("fla")
 
 
 def _finalized(now: datetime):
@@ -94,13 +90,20 @@ def invoice_next_boundary(package_id: int, now: datetime, ctx: RunContext) -> tu
     return still_due, invoice_id
 
 
+def still_due(now: datetime):
+    """The condition a package is billed under, checked again under its lock: billable,
+    and due at a boundary whose pulled usage URLs answered, or finalized (its change log
+    is checked by the caller's invoice)."""
+    return and_(Package.status.in_(BILLABLE_STATUSES),
+                or_(and_(Package.next_invoice_at <= now, pulls_ready()), _finalized(now)))
+
+
 def _lock_due(package_id: int, now: datetime) -> Package | None:
     """The package, locked for this transaction, if it is still due: a bare row lock (`FOR
     UPDATE SKIP LOCKED` on PostgreSQL; on SQLite a write makes this transaction the single
     writer until commit), then everything the invoice needs in one joined query (a package
     has few lines, contacts, suspensions and quantity changes: the joined rows stay few)."""
-    due = (Package.id == package_id, Package.status.in_(BILLABLE_STATUSES),
-           or_(and_(Package.next_invoice_at <= now, pulls_ready()), _finalized(now)))
+    due = (Package.id == package_id, still_due(now))
     if db.engine.dialect.name == "postgresql":
         locked = db.session.scalar(select(Package.id).where(*due).with_for_update(skip_locked=True))
         if locked is None:
@@ -117,40 +120,20 @@ def _lock_due(package_id: int, now: datetime) -> Package | None:
 
 def _invoice_boundary(package: Package, ctx: RunContext) -> Invoice | None:
     """Invoice the boundary `next_invoice_at` (or the cancel instant) and advance."""
-    tz, anchor = merchant_tz(), package_anchor(package)
     instant = package.next_invoice_at
     final = package.cancel_at is not None and package.cancel_at <= instant
     if final:
         instant = package.cancel_at
         end_package(package)  # a scheduled cancel takes effect with its final invoice
-    current = period_containing(anchor, package.paycycle, instant, tz)
-    previous = period_at(anchor, package.paycycle, current.index - 1, tz) if current.index > 0 else None
-    # Usage of a holduntil hold goes on the first invoice (and on a final one during the hold).
-    hold = package_hold_period(package, until=instant) if current.index <= 0 else None
     # The log's changes before the instant (all of them for the final invoice: its usage
     # period is the current one) are consumed in this invoice's transaction.
-    changed = consume_changes(package.id, None if final else instant)
-    usage_end = current.index + 1 if final else current.index  # periods whose usage is owed
-    advance = [current] + [p for p in _periods(package, changed) + _history_periods(package)
-                           if p.index <= current.index]
-    usage = [p for p in _periods(package, changed, hold=True) + _lifetime_periods(package)
-             if p.index < usage_end]
-    if previous is not None:
-        usage.append(previous)
-    elif hold is not None:
-        usage.append(hold)
-    if current.index < 0:  # canceled during its hold: only the hold's usage is billed
-        advance = []
-    elif final and instant > current.start:  # a final invoice mid-period bills usage up to the cancel
-        usage.append(current)
-    post = (Period(current.start, instant, current.index) if final and instant > current.start
-            and current.index >= 0 else previous or hold)
+    plan = plan_boundary(package, instant, final, consume_changes(package.id, None if final else instant))
     # A cancel exactly at an already invoiced boundary: the final invoice is dated one
     # microsecond later (still unique per package, so concurrent runs still collide).
     dated = instant + timedelta(microseconds=1) if final and _invoiced_at(package, instant) else instant
-    invoice = write_invoice(package, dated, final, _merge(advance), _merge(usage),
-                            pre_period=None if final else current, post_period=post, ctx=ctx)
-    package.next_invoice_at = _next_instant(package, anchor, current, final)
+    invoice = write_invoice(package, dated, final, plan.advance, plan.usage,
+                            pre_period=plan.pre_period, post_period=plan.post_period, ctx=ctx)
+    package.next_invoice_at = plan.next_at
     if invoice is not None:
         _queue_email(invoice, package, ctx)
     return invoice
@@ -165,12 +148,12 @@ def _invoice_changes(package: Package, now: datetime, ctx: RunContext) -> Invoic
     """After the final invoice: reconcile the periods the change log names (late usage,
     voided charges) on an "adjustment" invoice dated `now`."""
     last = package_usage_period(package, package.cancel_at).index
-    changed = [p for p in _periods(package, consume_changes(package.id, None), hold=True)
+    changed = [p for p in periods_of(package, consume_changes(package.id, None), hold=True)
                if p.index <= last]
     if not changed:
         return None
-    periods = _merge([p for p in changed + _history_periods(package) if 0 <= p.index <= last])
-    usage = _merge([p for p in changed + _lifetime_periods(package) if p.index <= last])
+    periods = merge([p for p in changed + history_periods(package) if 0 <= p.index <= last])
+    usage = merge([p for p in changed + lifetime_periods(package) if p.index <= last])
     invoice = write_invoice(package, now, False, periods, usage, pre_period=None,
                             post_period=None, ctx=ctx, kind="adjustment")
     if invoice is not None:
@@ -185,50 +168,3 @@ def _queue_email(invoice: Invoice, package: Package, ctx: RunContext) -> None:
                                    email_zero=ctx.email_zero_invoices)
     except ValidationError:
         log.info("Invoice %s: the customer has no billing e-mail; not sent", invoice.id)
-
-
-def _periods(package: Package, instants, hold: bool = False) -> list[Period]:
-    """The distinct package periods containing these instants, in order: the hold before
-    period 0 (a usage period only) when `hold`, none before the package's start."""
-    found: list[Period] = []
-    for instant in sorted(set(instants)):
-        # The change log names many instants of few periods: each period is found once
-        # (a period search walks the boundaries; 200 usage rows must not mean 200 walks).
-        if found and found[-1].start <= instant < found[-1].end:
-            continue
-        period = package_usage_period(package, instant)
-        if period is not None:
-            found.append(period)
-    return [p for p in found if hold or p.index >= 0]
-
-
-def _history_periods(package: Package) -> list[Period]:
-    """Periods whose in-advance charges a line's history changes (see the module docstring)."""
-    return _periods(package, {i for line in package.line_items
-                              for i in _line_history(line, history_instants)})
-
-
-def _lifetime_periods(package: Package) -> list[Period]:
-    """Periods whose usage charges a line's lifetime changes (start, trial end, cancel),
-    the hold before period 0 included."""
-    return _periods(package, {i for line in package.line_items
-                              for i in _line_history(line, lifetime_instants)}, hold=True)
-
-
-def _line_history(line: LineItem, instants_of) -> list[datetime]:
-    return instants_of(line_spec(line, _NO_PRICE))  # the price plays no part in its history
-
-
-def _merge(periods: list[Period]) -> tuple[Period, ...]:
-    """Distinct periods by start, in order."""
-    return tuple(sorted({p.start: p for p in periods}.values(), key=lambda p: p.start))
-
-
-def _next_instant(package: Package, anchor, current: Period, final: bool) -> datetime | None:
-    """The next boundary (or the cancel instant when it comes first); None after the final."""
-    if final:
-        return None
-    following = boundary(anchor, package.paycycle, current.index + 1, merchant_tz())
-    if package.cancel_at is not None and package.cancel_at < following:
-        return package.cancel_at
-    return following

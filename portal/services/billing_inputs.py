@@ -59,10 +59,17 @@ def _aggregate_column(usage_type: str):
     return {"add": func.sum, "max": func.max}[usage_type](UsageRecord.usage_value)
 
 
-def _usage_window(spec: LineSpec, period: Period):
-    """Records of the line in the period, outside its trial and before its cancel."""
+def usage_bounds(spec: LineSpec, period: Period) -> tuple[datetime, datetime]:
+    """The [start, end) of the line's billed usage in the period: outside its trial and
+    before its cancel (start >= end: nothing is billed)."""
     start = max(period.start, spec.trial_end) if spec.trial_end else period.start
     end = min(period.end, spec.cancel_at) if spec.cancel_at else period.end
+    return start, end
+
+
+def _usage_window(spec: LineSpec, period: Period):
+    """Records of the line in the period, outside its trial and before its cancel."""
+    start, end = usage_bounds(spec, period)
     return and_(UsageRecord.line_item_id == spec.line_item_id,
                 UsageRecord.from_at >= start, UsageRecord.from_at < end)
 
@@ -105,18 +112,34 @@ def billed_charges(line_ids: list[int], currency: str) -> tuple[BilledCharge, ..
     price model it was computed with (the reconciliation's `billed`)."""
     if not line_ids:
         return ()
-    rows = db.session.execute(
+    models: dict[str, PriceModel] = {}
+    return tuple(billed_charge(r, currency, models) for r in billed_rows(line_ids))
+
+
+def billed_rows(line_ids: list[int]):
+    """The rows of `billed_charges` for these lines (of one package or of many), in billing order.
+
+    :param line_ids: line item ids.
+    """
+    return db.session.execute(
         select(InvoiceLine.line_item_id, InvoiceLine.period_start, InvoiceLine.kind,
                InvoiceLine.amount_minor, InvoiceLine.line_quantity, InvoiceLine.pricing)
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         .where(InvoiceLine.line_item_id.in_(line_ids), Invoice.status != InvoiceStatus.VOID)
         .order_by(Invoice.id, InvoiceLine.position)
     )
-    models: dict[str, PriceModel] = {}
-    return tuple(BilledCharge(r.line_item_id, r.period_start, r.kind,
-                              from_minor(r.amount_minor, currency), r.line_quantity,
-                              _model(r.pricing, models))
-                 for r in rows)
+
+
+def billed_charge(row, currency: str, models: dict[str, PriceModel]) -> BilledCharge:
+    """One row of `billed_rows` as the core takes it.
+
+    :param row: the row.
+    :param currency: the package's currency.
+    :param models: the price models parsed so far, by their stored JSON (filled in).
+    """
+    return BilledCharge(row.line_item_id, row.period_start, row.kind,
+                        from_minor(row.amount_minor, currency), row.line_quantity,
+                        _model(row.pricing, models))
 
 
 def _model(data: dict | None, models: dict[str, PriceModel]) -> PriceModel | None:

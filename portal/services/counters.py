@@ -17,17 +17,27 @@ def next_number(name: str) -> int:
 
     :param name: the sequence, e.g. "invoice_refnumber".
     """
+    return next_numbers(name, 1)
+
+
+def next_numbers(name: str, count: int) -> int:
+    """Advance the sequence `name` by `count` and return its new value: the caller's numbers
+    are the `count` values ending there (a chunk of invoices numbered with one statement).
+
+    :param name: the sequence, e.g. "invoice_refnumber".
+    :param count: how many numbers to draw (at least 1).
+    """
     for _ in range(3):
         value = db.session.execute(
             update(Counter).where(Counter.name == name)
-            .values(value=Counter.value + 1).returning(Counter.value)
+            .values(value=Counter.value + count).returning(Counter.value)
         ).scalar()
         if value is not None:
             return int(value)
         try:
             with db.session.begin_nested():  # two first draws may race to create the row
-                db.session.add(Counter(name=name, value=1))
-            return 1
+                db.session.add(Counter(name=name, value=count))
+            return count
         except IntegrityError:
             continue
     raise RuntimeError(f"could not advance counter {name}")

@@ -3,12 +3,13 @@ and voiding them."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from portal.billing.errors import ValidationError
 from portal.billing.invoicing import (
-    DraftLine, InvoiceRequest, compute_invoice_lines, due_date, invoice_totals,
+    BilledCharge, DraftLine, InvoiceRequest, LineSpec, compute_invoice_lines, due_date, invoice_totals,
 )
 from portal.billing.money import to_minor
 from portal.billing.periods import Period
@@ -39,6 +40,37 @@ def _local_dates(period: Period | None) -> tuple[date | None, date | None]:
     return period.start.astimezone(tz).date(), last.date()
 
 
+def line_specs(package: Package, ctx: RunContext) -> dict[int, LineSpec]:
+    """The billing core's view of each line of the package, by line item id.
+
+    :param package: the package (its lines, their items and quantity history loaded).
+    :param ctx: the run's price models.
+    """
+    anchor = package_anchor(package)
+    return {line.id: line_spec(line, ctx.pricing(line), anchor) for line in package.line_items}
+
+
+def compute_drafts(package: Package, specs: dict[int, LineSpec], advance: tuple[Period, ...],
+                   usage: tuple[Period, ...], instant: datetime | None,
+                   usage_values: dict[tuple[int, datetime], Decimal],
+                   billed: tuple[BilledCharge, ...]) -> list[DraftLine]:
+    """The billing core's lines from inputs already read (pure: no statement is sent).
+
+    :param package: the package (its customer loaded, for the currency).
+    :param specs: `line_specs` of the package.
+    :param advance: periods whose in-advance charges are reconciled.
+    :param usage: periods whose usage charges are reconciled.
+    :param instant: the invoice's instant.
+    :param usage_values: aggregates by (line_item_id, period start), see `usage_by_period`.
+    :param billed: the non-void charges already billed for these lines, in billing order.
+    """
+    return compute_invoice_lines(InvoiceRequest(
+        currency=package.customer.currency, tz=merchant_tz(), lines=tuple(specs.values()),
+        advance_periods=advance, usage_periods=usage, usage=usage_values, billed=billed,
+        instant=instant,
+    ))
+
+
 def draft_lines(package: Package, advance: tuple[Period, ...], usage: tuple[Period, ...],
                 ctx: RunContext, instant: datetime | None = None) -> list[DraftLine]:
     """The billing core's lines for these periods of the package.
@@ -49,16 +81,12 @@ def draft_lines(package: Package, advance: tuple[Period, ...], usage: tuple[Peri
     :param ctx: the run's settings and price models.
     :param instant: the invoice's instant (None: the latest end of the usage periods).
     """
-    lines, tz, anchor = list(package.line_items), merchant_tz(), package_anchor(package)
-    specs = {line.id: line_spec(line, ctx.pricing(line), anchor) for line in lines}
-    currency = package.customer.currency
+    specs = line_specs(package, ctx)
     instant = instant or max((p.end for p in usage), default=None)
-    return compute_invoice_lines(InvoiceRequest(
-        currency=currency, tz=tz, lines=tuple(specs.values()),
-        advance_periods=advance, usage_periods=usage,
-        usage=usage_by_period(lines, specs, usage, instant, tz),
-        billed=billed_charges(list(specs), currency), instant=instant,
-    ))
+    return compute_drafts(
+        package, specs, advance, usage, instant,
+        usage_by_period(list(package.line_items), specs, usage, instant, merchant_tz()),
+        billed_charges(list(specs), package.customer.currency))
 
 
 def write_invoice(package: Package, instant: datetime, final: bool, advance: tuple[Period, ...],
@@ -83,20 +111,39 @@ def write_invoice(package: Package, instant: datetime, final: bool, advance: tup
     drafts = draft_lines(package, advance, usage, ctx, instant)
     if not drafts:
         return None
-    customer = package.customer
-    invoice = _new_invoice(customer, instant, pre_period, post_period, ctx)
-    invoice.package_id = package.id
-    invoice.kind = kind or ("final" if final else "recurring")
-    _fill(invoice, drafts)
-    # What the document shows is frozen at issue (the settings as the run read them).
-    invoice.snapshot = build_snapshot(invoice, customer, ctx.seller, stored_logo(ctx.seller))
+    invoice = build_invoice(package, instant, drafts, (pre_period, post_period), ctx,
+                            kind or ("final" if final else "recurring"), stored_logo(ctx.seller))
     if invoice.total_minor < 0:
         return issue_credit_note(invoice)
     invoice.refnumber = next_number(REFNUMBER_SEQUENCE)
     db.session.add(invoice)
     db.session.flush()
     record_event(db.session, context="invoice", context_id=invoice.id, event="insert")
-    apply_customer_credit(customer.id)
+    apply_customer_credit(package.customer.id)
+    return invoice
+
+
+def build_invoice(package: Package, instant: datetime, drafts: list[DraftLine],
+                  shown: tuple[Period | None, Period | None], ctx: RunContext, kind: str,
+                  logo: str | None) -> Invoice:
+    """The invoice of these draft lines, with its totals and snapshot, not yet numbered nor
+    added to the session (no statement is sent).
+
+    :param package: the package (its customer and contacts loaded).
+    :param instant: the boundary (or cancel instant) the invoice is dated at.
+    :param drafts: the billing core's lines (not empty).
+    :param shown: the in-advance and in-arrears periods shown on the invoice.
+    :param ctx: the run's settings.
+    :param kind: "recurring", "final" or "adjustment".
+    :param logo: the logo's content hash (`stored_logo`), or None.
+    """
+    customer = package.customer
+    invoice = _new_invoice(customer, instant, shown[0], shown[1], ctx)
+    invoice.package_id = package.id
+    invoice.kind = kind
+    _fill(invoice, drafts)
+    # What the document shows is frozen at issue (the settings as the run read them).
+    invoice.snapshot = build_snapshot(invoice, customer, ctx.seller, logo)
     return invoice
 
 

@@ -39,16 +39,40 @@ def queue_invoice_email(invoice: Invoice, to_address: str | None = None, *,
     address = to_address or billing_email(customer)
     if not address or "@" not in address:
         raise ValidationError("email", f"customer {customer.id} has no billing e-mail address")
-    company_name = company_name or ensure_settings().company_name
-    delivery = EmailDelivery(
-        invoice_id=invoice.id, to_address=address, status=DeliveryStatus.PENDING,
-        subject=(f"Credit note {invoice.number} from {company_name}" if invoice.is_credit_note
-                 else f"Invoice #{invoice.refnumber} from {company_name}"),
-        message_id=_message_id(),
-    )
+    delivery = EmailDelivery(**_invoice_delivery(invoice, address, company_name))
     db.session.add(delivery)
     db.session.flush()
     return delivery
+
+
+def _invoice_delivery(invoice: Invoice, address: str, company_name: str | None) -> dict:
+    """The columns of an invoice's pending e-mail delivery."""
+    company_name = company_name or ensure_settings().company_name
+    return dict(invoice_id=invoice.id, to_address=address, status=DeliveryStatus.PENDING,
+                subject=(f"Credit note {invoice.number} from {company_name}" if invoice.is_credit_note
+                         else f"Invoice #{invoice.refnumber} from {company_name}"),
+                message_id=_message_id())
+
+
+def issued_invoice_delivery(invoice: Invoice, *, customer: Customer, company_name: str | None,
+                            email_zero: bool) -> dict | None:
+    """What `queue_issued_invoice_email` would queue, as a row for a bulk insert (the chunked
+    billing run writes a chunk's deliveries in one statement); None when nothing is sent: a
+    zero total with the setting off, or a customer without a billing e-mail (logged).
+
+    :param invoice: the invoice being written (its id and refnumber set).
+    :param customer: its customer, with its contacts.
+    :param company_name: the merchant's name.
+    :param email_zero: the setting `email_zero_invoices`.
+    """
+    if invoice.total_minor == 0 and not email_zero:
+        log.info("Invoice %s totals zero; recorded, not e-mailed (setting off)", invoice.id)
+        return None
+    address = billing_email(customer)
+    if not address or "@" not in address:
+        log.info("Invoice %s: the customer has no billing e-mail; not sent", invoice.id)
+        return None
+    return _invoice_delivery(invoice, address, company_name)
 
 
 def queue_issued_invoice_email(invoice: Invoice, *, customer: Customer,

@@ -111,3 +111,16 @@ def test_a_run_with_two_workers_bills_each_package_once(app, db):
     assert run.returncode == 0, run.stdout + run.stderr
     assert _summary(run.stdout) == (SHARDED, 2 * SHARDED, 0)  # two invoices per package
     _assert_consistent(db, 2 * SHARDED, SHARDED)
+
+
+@pytest.mark.slow
+def test_two_runs_racing_over_chunks_bill_each_invoice_once(app, db):
+    """Packages due at one boundary are billed in chunks (one transaction per chunk): two
+    runs started together at each boundary still write every invoice once, gap-free."""
+    _seed(db, RACING)
+    for now in ("2015-09-01 00:00:00", "2015-10-01 00:00:00"):  # one boundary due each time
+        runs = [_run(app, now), _run(app, now)]
+        outputs = [r.communicate(timeout=300) for r in runs]
+        assert all(r.returncode == 0 for r in runs), outputs
+        assert all(" 0 failure(s)." in out for out, _ in outputs), outputs
+    _assert_consistent(db, 2 * RACING, RACING)
