@@ -137,13 +137,26 @@ def record_usage(raw: dict, source: str = "api") -> UsageResult:
 
 
 def _record_checked(raw: dict, source: str) -> UsageResult | None:
+    db.session.flush()  # the check reads the lines as this session changed them
+    return record_new(db.session.connection(), raw, source, merchant_tz())
+
+
+def record_new(connection, raw: dict, source: str, tz) -> UsageResult | None:
+    """`record_usage`'s common case on `connection`: a plainly valid record on a line that
+    passes the checks, stored by ONE statement; None for anything else (nothing stored:
+    `record_usage` then names the error or answers the retry).
+
+    :param connection: where to insert (the session's, or an autocommit one of its own).
+    :param raw: the record as received (a dict).
+    :param source: the channel stored on the row.
+    :param tz: the merchant time zone, for naive date-times.
+    """
     now = utcnow()
     line = plain_line(raw)
-    usage = parse_fields(raw, merchant_tz(), now) if line is not None else None
+    usage = parse_fields(raw, tz, now) if line is not None else None
     if usage is None:
         return None
-    db.session.flush()  # the check reads the lines as this session changed them
-    stored = insert_checked(db.session.connection(), usage, line, source, now)
+    stored = insert_checked(connection, usage, line, source, now)
     if stored is None:
         return None
     new_id, line_id = stored
