@@ -14,8 +14,9 @@ response (status, headers, envelope, Location) as the Flask view `create_usage`:
   to Flask, which refreshes them;
 - the body is decoded as `json_body` decodes it (Decimal numbers) and must hold only the
   fields of `FIELDS`;
-- `usage.record_new` stores it by the one autocommitted statement the view uses (the
-  change-log trigger fires in the database as for any insert).
+- `usage_new.record_new_dbapi` stores it by the one autocommitted statement the view uses
+  (the change-log trigger fires in the database as for any insert), on a DB-API connection
+  of the app's pool.
 
 Everything else — another method, path or query, signed requests, cookies, an untrusted
 host, a large or chunked body, other fields, an invalid record, a failed line check, a
@@ -42,7 +43,7 @@ from portal.db_types import utcnow
 from portal.security import HSTS_VALUE
 from portal.services.apikeys import cached_key, key_cache
 from portal.services.links import external_url
-from portal.services.usage import record_new
+from portal.services.usage_new import record_new_dbapi
 from portal.web import SECURITY_HEADERS
 
 log = logging.getLogger("meterbill.api")
@@ -128,16 +129,31 @@ class FastUsagePost:
         return raw if len(raw) == length else None
 
     def _store(self, data: dict) -> int | None:
-        """The new record's id, stored by the view's one autocommitted statement; None when
-        it was not stored (Flask then names the error or answers the retry)."""
+        """The new record's id, stored by the view's one autocommitted statement through the
+        pool's DB-API connection (no SQLAlchemy connection or result objects); None when it
+        was not stored (Flask then names the error or answers the retry)."""
+        engine = self._engine_for_app()
+        dialect, tz = engine.dialect, ZoneInfo(self.app.config["TIMEZONE"])
         try:
-            with self._engine_for_app().connect() as connection:
-                connection.execution_options(isolation_level="AUTOCOMMIT")
-                stored = record_new(connection, data, "api", ZoneInfo(self.app.config["TIMEZONE"]))
-        except SQLAlchemyError as error:  # nothing was stored: the full path tries afresh
+            connection = engine.raw_connection()  # the pool's checkout: idle ones are pinged
+        except (SQLAlchemyError, dialect.loaded_dbapi.Error) as error:
             log.info("usage fast path: %s; handed to the full path", error)
             return None
-        return None if stored is None else stored.record.id
+        try:
+            dialect.set_isolation_level(connection.dbapi_connection, "AUTOCOMMIT")
+            cursor = connection.cursor()
+            try:
+                return record_new_dbapi(cursor, dialect, data, "api", tz)
+            finally:
+                cursor.close()
+        except dialect.loaded_dbapi.Error as error:  # nothing was stored: Flask tries afresh
+            log.info("usage fast path: %s; handed to the full path", error)
+            connection.invalidate()
+            return None
+        finally:
+            if connection.dbapi_connection is not None:
+                dialect.reset_isolation_level(connection.dbapi_connection)
+            connection.close()
 
     def _engine_for_app(self):
         if self._engine is None:

@@ -16,7 +16,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 
 from support.factories import make_customer, make_package, make_voip_item, utc
 from portal.db_types import utcnow
@@ -244,10 +243,10 @@ def test_a_database_error_hands_the_request_to_the_full_path(app, client, db, fa
     run = Run(app, client, db, FAST, "error")
     run.warm()
 
-    def broken(*_args, **_kwargs):
-        raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+    def broken(cursor, dialect, *_args):
+        raise dialect.loaded_dbapi.OperationalError("server closed the connection")
 
-    monkeypatch.setattr(fast_usage, "record_new", broken)
+    monkeypatch.setattr(fast_usage, "record_new_dbapi", broken)
     fast.handed.clear()
     created = run.send({"line_item_id": "{line}", "usage_value": "2.5", "external_key": "e1"})
     assert created.status_code == 201 and fast.handed == ["/api/v3/usage"]
