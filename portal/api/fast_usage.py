@@ -78,17 +78,25 @@ class FastUsagePost:
         return self.full(environ, start_response)
 
     def _answer(self, environ):
-        """(status, headers, body) of a plain request, else None (Flask answers it);
-        the body read is put back for Flask."""
-        key = self._key(environ) if self._plain_request(environ) else None
-        if key is None:
+        """(status, headers, body) of a plain request, else None (Flask answers it)."""
+        try:
+            data = self._plain_record(environ)
+        except Exception:  # a bug here must not cost the request: Flask still answers it
+            log.exception("usage fast path: request handed to the full path")
+            return None
+        new_id = self._store(data) if data is not None else None
+        return None if new_id is None else self._created(new_id)
+
+    def _plain_record(self, environ) -> dict | None:
+        """The JSON object of a plain, authenticated request, else None; the body read is
+        put back for Flask."""
+        if not self._plain_request(environ) or self._key(environ) is None:
             return None
         raw = self._read_body(environ)
         data = plain_json(raw) if raw is not None else None
         if not isinstance(data, dict) or not data or not data.keys() <= FIELDS:
             return None
-        new_id = self._store(data)
-        return None if new_id is None else self._created(new_id)
+        return data
 
     def _plain_request(self, environ) -> bool:
         """No cookie (a session could be refreshed), a trusted host, a small sized body,
@@ -151,9 +159,7 @@ class FastUsagePost:
             connection.invalidate()
             return None
         finally:
-            if connection.dbapi_connection is not None:
-                dialect.reset_isolation_level(connection.dbapi_connection)
-            connection.close()
+            _release(dialect, connection)
 
     def _engine_for_app(self):
         if self._engine is None:
@@ -185,3 +191,14 @@ class FastUsagePost:
             headers.append(("Strict-Transport-Security", HSTS_VALUE))
         self._headers = [*headers, ("Vary", "Cookie")]
         self._public_url = public_url
+
+
+def _release(dialect, connection) -> None:
+    """Back to the pool in its default isolation level; a connection that fails that is
+    dropped (the record, if stored, stays stored: this must not raise)."""
+    try:
+        if connection.dbapi_connection is not None:
+            dialect.reset_isolation_level(connection.dbapi_connection)
+    except dialect.loaded_dbapi.Error:
+        connection.invalidate()
+    connection.close()

@@ -270,3 +270,19 @@ def test_a_large_or_unsized_body_is_left_to_flask(app, client, db, fast):
     refused = run.send(padded)
     assert refused.status_code == 400 and fast.handed == ["/api/v3/usage"]
     assert refused.get_json()["details"] == {"field": "external_key"}
+
+
+def test_a_bug_before_storing_hands_the_request_to_flask(app, client, db, fast, monkeypatch):
+    import portal.api.fast_usage as fast_usage
+
+    run = Run(app, client, db, FAST, "bug")
+    run.warm()
+
+    def broken(_raw):
+        raise RuntimeError("a bug in the fast path")
+
+    monkeypatch.setattr(fast_usage, "plain_json", broken)
+    fast.handed.clear()
+    created = run.send({"line_item_id": "{line}", "usage_value": "3"})
+    assert created.status_code == 201 and fast.handed == ["/api/v3/usage"]
+    assert [row[0] for row in run.rows()[:-1]] == ["3"]
