@@ -103,6 +103,8 @@ class FastUsagePost:
         no app context already pushed (see the module's docstring)."""
         if "HTTP_COOKIE" in environ or has_app_context():
             return False
+        if self.app.config.get("REMEMBER_COOKIE_REFRESH_EACH_REQUEST"):
+            return False  # Flask-Login would then write the session (a Set-Cookie) every time
         length = environ.get("CONTENT_LENGTH", "")
         limit = min(MAX_BODY, self.app.config.get("MAX_CONTENT_LENGTH") or MAX_BODY)
         if not (length.isascii() and length.isdigit() and int(length) <= limit):
