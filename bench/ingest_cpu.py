@@ -3,7 +3,8 @@ server, no load generator): the steady measure on a shared machine.
 
     .venv/bin/python bench/ingest_cpu.py [--requests 2000] [--pg-url URL]
 
-Uses the same fresh `meterbill_bench` database as bench/ingest.py (PostgreSQL). Prints, for
+Uses the same fresh database as bench/ingest.py (PostgreSQL; `meterbill_bench`, or
+`$BENCH_DB_NAME`, dropped and re-created). Prints, for
 a single POST, a bulk call of 1000 and a CSV chunk of 1000 rows: Meterbill's CPU per record
 (this process only; PostgreSQL's own CPU is not included) and round trips per call
 (statements + BEGIN + COMMIT + pool pings), next to a prepared single-row INSERT / COPY.
@@ -38,6 +39,17 @@ def counting(engine) -> dict:
             counts["trips"] += 1
 
     event.listen(engine, "before_cursor_execute", one)
+    # The single POST's fast path inserts through a DB-API cursor, one statement per call,
+    # which SQLAlchemy's events do not see: count its calls.
+    import portal.services.usage_new as usage_new
+
+    insert = usage_new.insert_checked_dbapi
+
+    def counted(*args):
+        counts["trips"] += 1
+        return insert(*args)
+
+    usage_new.insert_checked_dbapi = counted
     event.listen(engine, "begin", transaction)
     event.listen(engine, "commit", transaction)
     if engine.pool._pre_ping:

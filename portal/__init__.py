@@ -40,6 +40,10 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     register_filters(app)
     _register_cli(app)
+    from portal.api.fast_usage import FastUsagePost
+
+    # Outermost: the plain single POST of usage is answered before Flask (API_FAST_PATH).
+    app.wsgi_app = FastUsagePost(app, app.wsgi_app)
     return app
 
 

@@ -111,6 +111,8 @@ def load_settings() -> dict:
         # API keys verified by HTTP Basic are cached this long per process (revoking clears
         # this process's cache at once); a pooled connection idle this long is pinged first.
         "API_KEY_CACHE_SECONDS": _int("API_KEY_CACHE_SECONDS", 1),
+        # POST /api/v3/usage in its common form is answered before Flask (portal.api.fast_usage).
+        "API_FAST_PATH": _bool("API_FAST_PATH", True),
         "DB_PING_IDLE_SECONDS": _int("DB_PING_IDLE_SECONDS", 10),
         # Where CSV uploads wait for their import job (default instance/imports); with
         # workers on several machines, a folder they all share.

@@ -92,10 +92,36 @@ def insert_checked(connection, usage, line: int | str, source: str, now: datetim
     :param usage: the record's value, from_at, to_at, usage_type, external_key.
     :param line: the line's id (int) or external key (str).
     """
-    stored = datetime_converter(connection.dialect)
-    params = {"line": line, "value": int(usage.value * MICRO), "from_at": stored(usage.from_at),
-              "to_at": stored(usage.to_at), "usage_type": usage.usage_type,
-              "external_key": usage.external_key, "source": source, "now": stored(now)}
+    params = _checked_params(connection.dialect, usage, line, source, now)
     sql = _CHECKED_SQL[(isinstance(line, str), usage.usage_type is not None)]
     row = connection.execute(sql, params).first()
     return None if row is None else (row[0], row[1])
+
+
+def insert_checked_dbapi(cursor, dialect, usage, line: int | str, source: str, now: datetime):
+    """`insert_checked` through a DB-API cursor (the same statement, compiled once per
+    dialect): no SQLAlchemy connection, transaction or result objects per call.
+
+    :param cursor: a cursor of a DB-API connection in autocommit.
+    :param dialect: the engine's dialect (how the statement and its values are written).
+    """
+    sql, names = _compiled_checked(dialect, isinstance(line, str), usage.usage_type is not None)
+    params = _checked_params(dialect, usage, line, source, now)
+    cursor.execute(sql, params if names is None else tuple(params[name] for name in names))
+    row = cursor.fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def _checked_params(dialect, usage, line, source: str, now: datetime) -> dict:
+    stored = datetime_converter(dialect)
+    return {"line": line, "value": int(usage.value * MICRO), "from_at": stored(usage.from_at),
+            "to_at": stored(usage.to_at), "usage_type": usage.usage_type,
+            "external_key": usage.external_key, "source": source, "now": stored(now)}
+
+
+@lru_cache(maxsize=16)
+def _compiled_checked(dialect, by_key: bool, typed: bool) -> tuple[str, tuple | None]:
+    """The statement's text for `dialect` and its parameter names in order (None when the
+    driver takes them by name)."""
+    compiled = _CHECKED_SQL[(by_key, typed)].compile(dialect=dialect)
+    return compiled.string, (tuple(compiled.positiontup) if compiled.positional else None)

@@ -54,6 +54,17 @@ def json_body(expect: type = dict, required: bool = False):
     return data
 
 
+def plain_json(raw: bytes):
+    """`raw` decoded as `json_body` decodes it, or None when it is not JSON or may hold a
+    string `json_body` would refuse (its caller then lets `json_body` answer)."""
+    if _MAYBE_UNSTORABLE.search(raw):
+        return None
+    try:
+        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not a number")
 

@@ -44,7 +44,12 @@ class VerifiedKey(NamedTuple):
 
 def _cache() -> dict:
     """public key -> (secret digest, VerifiedKey, expiry on the monotonic clock)."""
-    return current_app.extensions.setdefault("meterbill.api_keys", {})
+    return key_cache(current_app)
+
+
+def key_cache(app) -> dict:
+    """`app`'s cache of verified keys (see `_cache`), for callers without an app context."""
+    return app.extensions.setdefault("meterbill.api_keys", {})
 
 
 def _digest(private_key: str) -> str:
@@ -98,6 +103,18 @@ def verify_api_key(public_key: str, private_key: str) -> VerifiedKey | None:
     if ttl > 0:
         cache[public_key] = (key.secret_hash, verified, time.monotonic() + ttl)
     return verified
+
+
+def cached_key(cache: dict, public_key: str, private_key: str) -> VerifiedKey | None:
+    """The key if `cache` (`key_cache`) holds a fresh entry matching both halves, else None
+    (a miss, not a refusal: `verify_api_key` then decides). Reads no database.
+
+    :param cache: the app's key cache.
+    """
+    entry = cache.get(public_key)
+    if entry is None or entry[2] <= time.monotonic():
+        return None
+    return entry[1] if hmac.compare_digest(entry[0], _digest(private_key)) else None
 
 
 def mark_used(public_key: str, key: VerifiedKey, now) -> None:

@@ -6,7 +6,8 @@ A retry that omits `from` is compared on value and type only, since its `from` w
 assigned by the server. Checking a raw record is `usage_input`'s job; the per-database
 insert is `portal.usage_sql`'s.
 
-Two entry points share every rule: `record_usage` (one record) and `ingest_batch` (the
+Two entry points share every rule: `record_usage` (one record; its common case is
+`usage_new.record_new`, one statement) and `ingest_batch` (the
 bulk and CSV channels: a query resolves all the lines, one statement inserts all the
 rows). Both insert with `ON CONFLICT DO NOTHING` on the (line, external_key) unique
 constraint, so the database settles races between concurrent retries. Results are domain
@@ -14,7 +15,6 @@ words (created, replayed, invalid, conflict); each face maps them to its own ans
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -32,7 +32,8 @@ from portal.services import merchant_tz
 from portal.services.usage_input import (  # noqa: F401  (the usage API of services)
     LineLookup, LineRef, UsageInput, check_line, check_usage, find_line, instant, parse_fields, plain_line,
     text_field, validate_usage)
-from portal.usage_sql import insert_checked, insert_usages as _insert_rows
+from portal.services.usage_new import StoredUsage, UsageResult, persistent, record_new
+from portal.usage_sql import insert_usages as _insert_rows
 
 
 class Result(StrEnum):
@@ -42,28 +43,6 @@ class Result(StrEnum):
     REPLAYED = "replayed"  # already stored under its key with the same content: same id
     INVALID = "invalid"  # refused (`error` is a ValidationError naming the field)
     CONFLICT = "conflict"  # its key holds other content, or the database refused it
-
-
-class StoredUsage(NamedTuple):
-    """A stored usage record's columns (read-only; not an ORM object: no identity map)."""
-
-    id: int
-    line_item_id: int
-    usage_value: Decimal
-    from_at: datetime
-    to_at: datetime
-    usage_type: str | None
-    external_key: str | None
-    source: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class UsageResult:
-    """The stored (or previously stored) record and whether this call created it."""
-
-    record: StoredUsage
-    created: bool
 
 
 class Outcome(NamedTuple):
@@ -121,7 +100,7 @@ def store_usage(usage: UsageInput, source: str = "api") -> UsageResult:
     now = utcnow()
     (new_id,) = insert_usages([usage], source, now)
     if new_id is not None:
-        return UsageResult(_persistent(new_id, usage.line.id, usage, source, now), created=True)
+        return UsageResult(persistent(new_id, usage.line.id, usage, source, now), created=True)
     return _replayed(_by_key(usage.line.id, usage.external_key), usage)
 
 
@@ -137,24 +116,8 @@ def record_usage(raw: dict, source: str = "api") -> UsageResult:
 
 
 def _record_checked(raw: dict, source: str) -> UsageResult | None:
-    now = utcnow()
-    line = plain_line(raw)
-    usage = parse_fields(raw, merchant_tz(), now) if line is not None else None
-    if usage is None:
-        return None
     db.session.flush()  # the check reads the lines as this session changed them
-    stored = insert_checked(db.session.connection(), usage, line, source, now)
-    if stored is None:
-        return None
-    new_id, line_id = stored
-    return UsageResult(_persistent(new_id, line_id, usage, source, now), created=True)
-
-
-def _persistent(new_id: int, line_id: int, usage: UsageInput, source: str,
-                now: datetime) -> StoredUsage:
-    """The inserted row as the caller sees it, without reading it back."""
-    return StoredUsage(new_id, line_id, usage.value, usage.from_at, usage.to_at,
-                       usage.usage_type, usage.external_key, source, now)
+    return record_new(db.session.connection(), raw, source, merchant_tz())
 
 
 def _by_key(line_id: int, key: str | None) -> UsageRecord | None:

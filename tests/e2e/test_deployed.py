@@ -77,7 +77,8 @@ def deployed(app, db, tmp_path):
                         SECRET_KEY="e2e-secret-key", TIMEZONE="UTC",
                         IMPORTS_DIR=tmp_path / "imports", PUBLIC_URL=f"http://127.0.0.1:{port}")
     run_command(["db", "upgrade"], env)
-    web = Process([sys.executable, "-m", "gunicorn", "--workers", "2", "--timeout", "900",
+    web = Process([sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "gthread",
+                   "--threads", "4", "--timeout", "900",
                    "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "wsgi:app"],
                   env, tmp_path / "web.log")
     scheduler = Process([sys.executable, "scheduler.py"], env, tmp_path / "scheduler.log")
