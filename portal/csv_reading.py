@@ -24,6 +24,7 @@ COLUMNS = ("line_item_id", "line_item_external_key", "usage_value", "from", "to"
            "external_key", "type")
 MAX_LINE_ID = 2**31 - 1  # line_items.id is a 32-bit column
 MAX_MICRO = 10**18  # 10^12 in micro-units: the largest usage value
+UTC_ZONES = frozenset({"UTC", "Etc/UTC"})
 _PLAIN_VALUE = re.compile(r"([0-9]{1,13})(?:\.([0-9]{1,6}))?")
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 _COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
@@ -137,52 +138,52 @@ def instant_key(instant: datetime) -> str:
     return instant.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _instant(text: str, tz) -> datetime:
-    # `portal.timeutil.parse_datetime`, step by step (its errors send the row to it).
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+def _instant_key(text: str, tz, utc_zone: bool) -> str:
+    # `portal.timeutil.parse_datetime`, step by step (its errors send the row to it); a
+    # naive time in a UTC merchant zone needs no conversion (the common case of files).
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if "Z" in text else text)
     if parsed.tzinfo is None:
+        if utc_zone:
+            return parsed.isoformat(" ", "microseconds")
         parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def lean_fields(raw: dict, tz, now: datetime, types) -> tuple | None:
+def lean_fields(raw: dict, tz, now_key: str, types) -> tuple | None:
     """A plainly valid row typed as `usage_input.parse_fields` types it, plus its line
     reference and the COPY text of its columns after `line_item_id`; None for anything
     unusual (the caller then checks the row in full, which names its error).
 
+    :param now_key: `instant_key` of the instant a row without `from` gets.
     :returns: (line id or key, from key, usage type, COPY text, micro-units, to key,
-        external key, from given).
+        external key, from given); keys as `instant_key` writes them.
     """
-    line_id, ref = raw.get("line_item_id"), None
+    line_id = raw.get("line_item_id")
     if line_id:
         if not (line_id.isascii() and line_id.isdigit() and 0 < int(line_id) <= MAX_LINE_ID):
             return None
         ref = int(line_id)
-    else:
-        ref = _plain_text(raw.get("line_item_external_key"))
-        if ref is None:
-            return None
+    elif (ref := _plain_text(raw.get("line_item_external_key"))) is None:
+        return None
     match = _PLAIN_VALUE.fullmatch(raw.get("usage_value") or "")
     if match is None:
         return None
     whole, fraction = match.groups()
-    micro = int(whole) * 1_000_000 + int((fraction or "").ljust(6, "0"))
-    if micro > MAX_MICRO:
-        return None
+    micro = int(whole) * 1_000_000 + (int(fraction.ljust(6, "0")) if fraction else 0)
+    start, end = raw.get("from"), raw.get("to")
+    utc_zone = tz.key in UTC_ZONES
     try:
-        start = _instant(raw["from"], tz) if raw.get("from") else now
-        end = _instant(raw["to"], tz) if raw.get("to") else start
+        from_key = _instant_key(start, tz, utc_zone) if start else now_key
+        to_key = _instant_key(end, tz, utc_zone) if end else from_key
     except (ValueError, OverflowError):
         return None
     kind, key = raw.get("type") or None, raw.get("external_key") or None
-    if end < start or (kind is not None and kind not in types):
+    if micro > MAX_MICRO or to_key < from_key or (kind is not None and kind not in types) \
+            or (key is not None and _plain_text(key) is None):
         return None
-    if key is not None and _plain_text(key) is None:
-        return None
-    from_key, to_key = instant_key(start), instant_key(end)
     copied = _COPY_SPECIAL.sub(lambda m: _COPY_ESCAPES[m.group()], key) if key else "\\N"
     text = f"\t{micro}\t{from_key}\t{to_key}\t{kind or chr(92) + 'N'}\t{copied}\tcsv\t"
-    return ref, from_key, kind, text, micro, to_key, key, bool(raw.get("from"))
+    return ref, from_key, kind, text, micro, to_key, key, bool(start)
 
 
 def _plain_text(value: str | None) -> str | None:
@@ -218,8 +219,7 @@ def send(out, frame) -> None:
 
 def parse_file(path: str, done: int, tz, chunk_rows: int, max_line: int, types, out) -> None:
     """Write the file's chunks after row `done` as frames to `out`: ("chunk", bytes read,
-    rows), each row (row, line, *lean fields) or (row, line, raw) when not plain; then
-    ("end",) or ("stop", field, message, rows read)."""
+    *`_typed`), then ("end",) or ("stop", field, message, rows read)."""
     counter = _Counter(done)
     with open(path, "rb") as raw:
         stream, chunk = Counting(raw), []
@@ -227,23 +227,39 @@ def parse_file(path: str, done: int, tz, chunk_rows: int, max_line: int, types, 
             for row, line, record in numbered_rows(stream, counter, max_line):
                 chunk.append((row, line, record))
                 if len(chunk) >= chunk_rows:
-                    send(out, ("chunk", stream.count, _typed(chunk, tz, types)))
+                    send(out, ("chunk", stream.count, *_typed(chunk, tz, types)))
                     chunk = []
         except ReadError as error:  # the rows of an unfinished chunk are not stored, as in
             send(out, ("stop", error.field, error.message, counter.rows))  # `usage_csv`
             return
         if chunk:
-            send(out, ("chunk", stream.count, _typed(chunk, tz, types)))
+            send(out, ("chunk", stream.count, *_typed(chunk, tz, types)))
     send(out, ("end",))
 
 
-def _typed(chunk: list, tz, types) -> list:
-    now = datetime.now(timezone.utc)
-    rows = []
+def _typed(chunk: list, tz, types) -> tuple[list, list, dict]:
+    """A chunk as (plain rows: (row, line, *lean fields); other rows: (row, line, raw
+    record or message); per line reference, [earliest from, latest from, any typed row])."""
+    now_key = instant_key(datetime.now(timezone.utc))
+    plain, others, spans = [], [], {}
     for row, line, record in chunk:
-        fields = lean_fields(record, tz, now, types) if isinstance(record, dict) else None
-        rows.append((row, line, record) if fields is None else (row, line, *fields))
-    return rows
+        fields = lean_fields(record, tz, now_key, types) if isinstance(record, dict) else None
+        if fields is None:
+            others.append((row, line, record))
+            continue
+        plain.append((row, line, *fields))
+        ref, start, kind = fields[:3]
+        span = spans.get(ref)
+        if span is None:
+            spans[ref] = [start, start, kind is not None]
+            continue
+        if start < span[0]:
+            span[0] = start
+        elif start > span[1]:
+            span[1] = start
+        if kind is not None:
+            span[2] = True
+    return plain, others, spans
 
 
 if __name__ == "__main__":  # the job's parsing process: FILE DONE TZ CHUNK MAX_LINE TYPES

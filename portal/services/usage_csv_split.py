@@ -23,6 +23,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import NamedTuple
@@ -75,9 +76,10 @@ def _import_split(path: str, chunk_rows: int, on_chunk, report: ImportReport) ->
             if frame[0] == "stop":
                 report.rows = frame[3]
                 raise CsvImportError(frame[1], frame[2], report)
-            _, position, rows = frame
-            store_chunk(rows, report, tz)
-            report.rows, report.position = rows[-1][0], position
+            _, position, plain, others, spans = frame
+            store_chunk(plain, others, spans, report, tz)
+            report.rows = max(plain[-1][0] if plain else 0, others[-1][0] if others else 0)
+            report.position = position
             on_chunk(report)
     return report
 
@@ -98,8 +100,8 @@ def _parser(path: str, done: int, chunk_rows: int, zone: str) -> Iterator[Iterat
         if process.returncode is None:
             _, status, usage = os.wait4(process.pid, 0)
             process.returncode = os.waitstatus_to_exitcode(status)
-            log.info("CSV parsing process %s: exit %s, peak RSS %d kB", process.pid,
-                     process.returncode, usage.ru_maxrss)
+            log.info("CSV parsing process %s: exit %s, CPU %.2f s, peak RSS %d kB", process.pid,
+                     process.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
 
 
 def _frames(pipe) -> Iterator[tuple]:
@@ -124,41 +126,47 @@ class _Line(NamedTuple):
     usage_type: str
 
 
-def store_chunk(rows: list, report: ImportReport, tz) -> None:
+def store_chunk(plain: list, others: list, spans: dict, report: ImportReport, tz) -> None:
     """Check and store one chunk from the parsing process, and count it; flushes.
 
-    :param rows: (row, line, *`lean_fields`) for plain rows, (row, line, raw record or
-        the message why the row is misshapen) for others.
+    :param plain: (row, line, *`csv_reading.lean_fields`) of the plain rows.
+    :param others: (row, line, raw record or the message why the row is misshapen).
+    :param spans: per line reference of the plain rows: [earliest from, latest from,
+        whether a row names a usage type] (the whole chunk is checked against its lines
+        at once when they allow it, row by row otherwise).
     :param report: counts and errors so far.
     :param tz: the merchant time zone.
     """
-    raws = [r[2] for r in rows if len(r) == 3 and isinstance(r[2], dict)]
-    lookup = LineLookup([_naming(ref) for ref in {r[2] for r in rows if len(r) > 3}] + raws)
-    quick: dict = {}
-    plain, errors, careful = [], {}, False
-    for r in rows:
-        if len(r) == 3:
-            careful = (isinstance(r[2], dict) and _full_check(r, lookup, tz, errors)) or careful
-            continue
-        if r[2] not in quick:
-            quick[r[2]] = _quick_line(lookup, r[2])
-        line = quick[r[2]]
-        if line is not None and line.starts <= r[3] and (line.ends is None or r[3] < line.ends) \
-                and (r[4] is None or r[4] == line.usage_type):
-            plain.append((line.id, r[5], r[6], r[3], r[7], r[4], r[8]))
-        elif _slow_check(r, lookup, tz, errors):
-            careful = True  # valid after all (the quick check is only a filter)
-    if careful or not _copied(plain):
-        _store_carefully(rows, report)
+    lookup = LineLookup([_naming(ref) for ref in spans] + [r[2] for r in others if isinstance(r[2], dict)])
+    lines = {ref: _quick_line(lookup, ref) for ref in spans}
+    refused: dict = {}  # row -> (line, field, message)
+    careful = any([_full_check(r, lookup, tz, refused) for r in others])
+    stored = plain
+    if not all(_span_fits(lines[ref], span) for ref, span in spans.items()):
+        stored = []
+        for r in plain:
+            if _row_fits(r, lines[r[2]]):
+                stored.append(r)
+            elif _slow_check(r, lookup, tz, refused):
+                careful = True  # valid after all (the quick checks are only a filter)
+    if careful or not _copied(stored, lines):
+        _store_carefully(sorted(plain + others, key=itemgetter(0)), report)
         return
-    for r in rows:
-        error = errors.get(r[0])
-        if len(r) == 3 and not isinstance(r[2], dict):
-            report.add_error(r[0], None, r[2], r[1])
-        elif error is not None:
-            report.add_error(r[0], error.field, str(error), r[1])
-        else:
-            report.stored += 1
+    report.stored += len(stored)
+    for row in sorted(refused):
+        line, field, message = refused[row]
+        report.add_error(row, field, message, line)
+
+
+def _span_fits(line: _Line | None, span: list) -> bool:
+    """Whether every plain row of a line passes its checks (no row names a type)."""
+    return line is not None and line.starts <= span[0] and not span[2] \
+        and (line.ends is None or span[1] < line.ends)
+
+
+def _row_fits(r: tuple, line: _Line | None) -> bool:
+    return line is not None and line.starts <= r[3] and (line.ends is None or r[3] < line.ends) \
+        and (r[4] is None or r[4] == line.usage_type)
 
 
 def _naming(ref: int | str) -> dict:
@@ -184,34 +192,38 @@ def _typed(r: tuple) -> UsageInput:
     return UsageInput(None, from_micro(r[6]), instant(r[3]), instant(r[7]), r[4], r[8], r[9])
 
 
-def _slow_check(r: tuple, lookup: LineLookup, tz, errors: dict) -> bool:
-    """The line checks of a plain row with their messages; whether it is valid."""
+def _slow_check(r: tuple, lookup: LineLookup, tz, refused: dict) -> bool:
+    """The line checks of a plain row, naming its error; whether it is valid."""
     try:
         check_line(_typed(r), lookup.find(_naming(r[2])), tz)
     except ValidationError as error:
-        errors[r[0]] = error
+        refused[r[0]] = (r[1], error.field, str(error))
         return False
     return True
 
 
-def _full_check(r: tuple, lookup: LineLookup, tz, errors: dict) -> bool:
-    """Every check of a row that is not plain, with its message; whether it is valid."""
+def _full_check(r: tuple, lookup: LineLookup, tz, refused: dict) -> bool:
+    """Every check of a row that is not plain, naming its error; whether it is valid."""
+    if not isinstance(r[2], dict):
+        refused[r[0]] = (r[1], None, r[2])  # misshapen: the message says why
+        return False
     try:
         check_usage(r[2], lookup.find(r[2]), tz, utcnow())
     except ValidationError as error:
-        errors[r[0]] = error
+        refused[r[0]] = (r[1], error.field, str(error))
         return False
     return True
 
 
-def _copied(plain: list) -> bool:
+def _copied(plain: list, lines: dict) -> bool:
     """Store the checked rows by one COPY in a savepoint; False (nothing stored) when the
     database refused it: a key taken or repeated, a line deleted meanwhile."""
     if not plain:
         return True
     try:
         with db.session.begin_nested():
-            copy_plain(db.session.connection(), plain, instant_key(utcnow()))
+            copy_plain(db.session.connection(), [(lines[r[2]].id, r[5], r[6], r[3], r[7], r[4], r[8])
+                                                 for r in plain], instant_key(utcnow()))
     except IntegrityError:
         return False
     return True
