@@ -151,7 +151,8 @@ def _instant_key(text: str, tz, utc_zone: bool) -> str:
 
 def lean_fields(raw: dict, tz, now_key: str, types) -> tuple | None:
     """A plainly valid row typed as `usage_input.parse_fields` types it, plus its line
-    reference and the COPY text of its columns after `line_item_id`; None for anything
+    reference and its COPY text up to `created_at` (without `line_item_id` when the line
+    is named by its external key); None for anything
     unusual (the caller then checks the row in full, which names its error).
 
     :param now_key: `instant_key` of the instant a row without `from` gets.
@@ -182,7 +183,9 @@ def lean_fields(raw: dict, tz, now_key: str, types) -> tuple | None:
             or (key is not None and _plain_text(key) is None):
         return None
     copied = _COPY_SPECIAL.sub(lambda m: _COPY_ESCAPES[m.group()], key) if key else "\\N"
-    text = f"\t{micro}\t{from_key}\t{to_key}\t{kind or chr(92) + 'N'}\t{copied}\tcsv\t"
+    # A line named by its id starts the text (the job adds the id of a line named by key).
+    text = (f"{ref if type(ref) is int else ''}\t{micro}\t{from_key}\t{to_key}\t"
+            f"{kind or chr(92) + 'N'}\t{copied}\tcsv\t")
     return ref, from_key, kind, text, micro, to_key, key, bool(start)
 
 

@@ -222,8 +222,8 @@ def _copied(plain: list, lines: dict) -> bool:
         return True
     try:
         with db.session.begin_nested():
-            copy_plain(db.session.connection(), [(lines[r[2]].id, r[5], r[6], r[3], r[7], r[4], r[8])
-                                                 for r in plain], instant_key(utcnow()))
+            copy_plain(db.session.connection(), plain, {ref: line.id for ref, line in lines.items()
+                                                        if line is not None}, instant_key(utcnow()))
     except IntegrityError:
         return False
     return True

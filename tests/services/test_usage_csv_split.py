@@ -4,6 +4,7 @@ those of `import_usage_csv` (errors, duplicates, conflicts, rows of unusual form
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -48,7 +49,7 @@ def test_lean_typing_is_parse_fields_or_nothing(zone):
         assert micro == full.value * 1_000_000 and (from_key, to_key) == (
             instant_key(full.from_at), instant_key(full.to_at))
         escaped = "\\N" if key is None else key.replace("\\", "\\\\").replace("\t", "\\t")
-        assert text == f"\t{micro}\t{from_key}\t{to_key}\t{kind or chr(92) + 'N'}\t{escaped}\tcsv\t"
+        assert text == f"7\t{micro}\t{from_key}\t{to_key}\t{kind or chr(92) + 'N'}\t{escaped}\tcsv\t"
     assert lean_count > 100
 
 
@@ -103,6 +104,10 @@ MIXED = ("line_item_id,line_item_external_key,usage_value,from,to,external_key,t
          "{id},,9.,2015-09-15T02:00:00+02:00,,h,\n")  # valid, of an unusual form
 
 
+def _without_ids(report: dict) -> str:
+    return re.sub(r"usage record \d+", "usage record N", repr(report))  # the ids differ by run
+
+
 @pytest.mark.parametrize("rows", [3, 1000])
 def test_a_mixed_file_gives_the_report_and_rows_of_the_stream_import(db, line, tmp_path, rows):
     text = MIXED.format(id=line.id)
@@ -111,7 +116,7 @@ def test_a_mixed_file_gives_the_report_and_rows_of_the_stream_import(db, line, t
     db.session.execute(delete(UsageRecord))
     db.session.commit()
     report = _import(_file(tmp_path, text), rows=rows)
-    assert report.as_dict() == expected.as_dict()
+    assert _without_ids(report.as_dict()) == _without_ids(expected.as_dict())
     assert (report.rows, report.stored, report.duplicates, report.error_count) == (11, 3, 1, 7)
     assert [(e["row"], e["field"]) for e in report.errors] == [
         (3, "usage_value"), (4, "from"), (5, "to"), (6, "line_item_id"), (7, "type"), (8, None),
