@@ -86,22 +86,23 @@ def _import_split(path: str, chunk_rows: int, on_chunk, report: ImportReport) ->
 
 @contextmanager
 def _parser(path: str, done: int, chunk_rows: int, zone: str) -> Iterator[Iterator[tuple]]:
-    """The parsing process's frames; the process is ended and reaped in any case (its
-    peak memory is logged: it adds to this process's)."""
+    """The parsing process's frames; the process is ended and reaped in any case."""
     args = [sys.executable, "-I", csv_reading.__file__, path, str(done), zone, str(chunk_rows),
             str(usage_csv.MAX_LINE_CHARS), ",".join(USAGE_TYPES)]
     process = subprocess.Popen(args, stdout=subprocess.PIPE)
     try:
         yield _frames(process.stdout)
+    except BaseException:
+        process.kill()  # this process stops early (an error, the worker dying)
+        raise
     finally:
         process.stdout.close()
-        if process.poll() is None:
-            process.kill()  # this process stopped early (an error, the worker dying)
-        if process.returncode is None:
-            _, status, usage = os.wait4(process.pid, 0)
-            process.returncode = os.waitstatus_to_exitcode(status)
-            log.info("CSV parsing process %s: exit %s, CPU %.2f s, peak RSS %d kB", process.pid,
-                     process.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        # (Its ru_maxrss would be this process's size when it was started: Linux keeps the
+        # peak of the memory it had before exec. bench/ingest.py reads its VmHWM instead.)
+        log.info("CSV parsing process %s: exit %s, CPU %.2f s", process.pid, process.returncode,
+                 usage.ru_utime + usage.ru_stime)
 
 
 def _frames(pipe) -> Iterator[tuple]:
