@@ -287,7 +287,7 @@ def run_csv(port: int, seed: dict, path: Path, url: str) -> dict:
     report = answer["response"]
     rows = report["rows"]
     cpu = usage.ru_utime + usage.ru_stime  # the job's and its reaped children's
-    job_peak = peaks.pop(job.pid, usage.ru_maxrss)
+    job_peak = peaks.pop(str(job.pid), usage.ru_maxrss)
     children = sum(peaks.values())
     return {"records": rows, "seconds": seconds, "rate": rows / seconds,
             "note": f"{report['status']}: stored {report['stored']}, errors "
