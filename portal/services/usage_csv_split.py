@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import marshal
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -93,7 +94,10 @@ def _parser(path: str, done: int, chunk_rows: int, zone: str) -> Iterator[Iterat
     try:
         yield _frames(process.stdout)
     except BaseException:
-        process.kill()  # this process stops early (an error, the worker dying)
+        # This process stops early (an error, the worker dying). Not `process.kill()`: it
+        # may reap the child first (poll), and wait4 below would find nothing to wait for.
+        # The pid cannot be reused before it is reaped.
+        os.kill(process.pid, signal.SIGKILL)
         raise
     finally:
         process.stdout.close()
