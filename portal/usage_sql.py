@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from portal.billing.money import MICRO
 from portal.models import UsageRecord
@@ -125,3 +127,39 @@ def _compiled_checked(dialect, by_key: bool, typed: bool) -> tuple[str, tuple | 
     driver takes them by name)."""
     compiled = _CHECKED_SQL[(by_key, typed)].compile(dialect=dialect)
     return compiled.string, (tuple(compiled.positiontup) if compiled.positional else None)
+
+
+_PLAIN_COLUMNS = ("line_item_id, usage_value, from_at, to_at, usage_type, external_key, source, "
+                  "created_at")
+
+
+def copy_plain(connection, rows: list[tuple], line_ids: dict, created: str) -> None:
+    """Insert new, checked CSV rows the fastest way: COPY on PostgreSQL (the raw COPY's own
+    cost: no JSON, no ON CONFLICT), executemany on SQLite. A taken key or a line deleted
+    meanwhile raises IntegrityError: the caller runs this in a savepoint and then goes the
+    careful way (`ingest_batch`).
+
+    :param rows: plain rows of `csv_reading`: (row, line, line id or key, from, usage type,
+        COPY text up to created_at, micro-units, to, external key, ...); instants are naive
+        UTC texts with microseconds, as both databases store them.
+    :param line_ids: the line id of each line id or key.
+    :param created: their created_at, as such a text.
+    """
+    if connection.dialect.name != "postgresql":
+        sql = f"INSERT INTO usage_records ({_PLAIN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'csv', ?)"
+        connection.exec_driver_sql(sql, [(line_ids[r[2]], r[6], r[3], r[7], r[4], r[8], created)
+                                         for r in rows])
+        return
+    import psycopg
+
+    if all(type(ref) is int for ref in line_ids):  # the texts start with their line id
+        texts = list(map(itemgetter(5), rows))
+    else:
+        texts = [r[5] if type(r[2]) is int else f"{line_ids[r[2]]}{r[5]}" for r in rows]
+    tail = created + "\n"
+    sql = f"COPY usage_records ({_PLAIN_COLUMNS}) FROM STDIN"
+    try:
+        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+            copy.write(tail.join(texts) + tail)
+    except psycopg.IntegrityError as error:
+        raise IntegrityError(sql, None, error) from error

@@ -16,20 +16,17 @@ quoted cell spans lines or blank lines were skipped). Cells are trimmed of space
 """
 from __future__ import annotations
 
-import csv
-import io
 import queue
 import threading
 from dataclasses import dataclass, field
 from collections.abc import Callable, Iterator
 
 from portal.billing.errors import ValidationError
+from portal.csv_reading import COLUMNS, ReadError, header_columns, numbered_rows  # noqa: F401 (COLUMNS: the portal reads it here)
 from portal.db_types import utcnow
 from portal.services import merchant_tz
 from portal.services.usage import Result, ingest_batch, parse_fields
 
-COLUMNS = ("line_item_id", "line_item_external_key", "usage_value", "from", "to",
-           "external_key", "type")
 CHUNK_ROWS = 1000
 MAX_ERRORS = 1000  # listed in the report; all are counted
 MAX_LINE_CHARS = 1 << 16  # a longer line is refused rather than buffered whole
@@ -46,6 +43,7 @@ class ImportReport:
     duplicates: int = 0
     error_count: int = 0
     errors: list[dict] = field(default_factory=list)
+    position: int = 0  # bytes of the file read so far (the job's progress)
 
     def add_error(self, row: int, name: str | None, message: str, line: int | None) -> None:
         """Count an error; keep its details while the list is below MAX_ERRORS."""
@@ -88,7 +86,7 @@ def import_usage_csv(stream, *, dry_run: bool = False, chunk_rows: int = CHUNK_R
         outcomes = ingest_batch([raw for raw, _ in records], source="csv", dry_run=dry_run,
                                 parsed=[fields for _, fields in records])
         report.rows = chunk[-1][0]
-        _count(chunk, outcomes, report)
+        count_outcomes(chunk, outcomes, report)
         if on_chunk is not None:
             on_chunk(report)
     return report
@@ -147,18 +145,15 @@ def _read_ahead(stream, report: ImportReport, chunk_rows: int, tz) -> Iterator[l
 
 def _chunks(stream, report: ImportReport, chunk_rows: int) -> Iterator[list]:
     """Lists of (row, line, raw record or the error of a misshapen row)."""
-    reader = csv.reader(_lines(_text(stream), report))
-    records = _records(reader, report)
-    columns = read_header(next(records, None), report)
-    chunk, done = [], report.rows
-    for seen, cells in enumerate(records, start=1):
-        if seen <= done:  # stored (or checked) by an earlier attempt of a resumed import
-            continue
-        report.rows += 1
-        chunk.append((report.rows, reader.line_num, _row(cells, columns)))
-        if len(chunk) >= chunk_rows:
-            yield chunk
-            chunk = []
+    chunk = []
+    try:
+        for numbered in numbered_rows(stream, report, MAX_LINE_CHARS):
+            chunk.append(numbered)
+            if len(chunk) >= chunk_rows:
+                yield chunk
+                chunk = []
+    except ReadError as error:
+        raise CsvImportError(error.field, error.message, report) from None
     if chunk:
         yield chunk
 
@@ -170,29 +165,19 @@ def read_header(cells: list[str] | None, report: ImportReport) -> list[str | Non
     :param report: attached to the error.
     :raises CsvImportError: the file is empty, or a required column is missing or repeated.
     """
-    if cells is None:
-        raise CsvImportError("file", "the file is empty: a header row is required", report)
-    names = [cell.strip().lower() for cell in cells]
-    for name in COLUMNS:
-        if names.count(name) > 1:
-            raise CsvImportError(name, f"the column '{name}' appears twice in the header row", report)
-    if "usage_value" not in names:
-        raise CsvImportError("usage_value", "the header row has no 'usage_value' column", report)
-    if "line_item_id" not in names and "line_item_external_key" not in names:
-        raise CsvImportError("line_item_id", "the header row needs a 'line_item_id' or a "
-                                             "'line_item_external_key' column", report)
-    return [name if name in COLUMNS else None for name in names]
+    try:
+        return header_columns(cells)
+    except ReadError as error:
+        raise CsvImportError(error.field, error.message, report) from None
 
 
-def _row(cells: list[str], columns: list) -> dict | str:
-    """A data row as a raw usage record, or the message why it is misshapen."""
-    if len(cells) != len(columns):
-        return f"the row has {len(cells)} cells, the header has {len(columns)}"
-    return {name: cell.strip() for name, cell in zip(columns, cells, strict=True) if name is not None}
+def count_outcomes(chunk: list, outcomes: list, report: ImportReport) -> None:
+    """Count a chunk's rows and list its errors in row order.
 
-
-def _count(chunk: list, outcomes: list, report: ImportReport) -> None:
-    """Count a chunk's rows and list its errors in row order."""
+    :param chunk: (row, line, raw record or the message why it is misshapen, ...) each.
+    :param outcomes: one `Outcome` per raw record (dict) of the chunk, in order.
+    :param report: counts and errors so far.
+    """
     outcomes = iter(outcomes)
     for row, line, raw, _ in chunk:
         if not isinstance(raw, dict):
@@ -205,57 +190,3 @@ def _count(chunk: list, outcomes: list, report: ImportReport) -> None:
             report.duplicates += 1
         else:
             report.add_error(row, outcome.error.field, str(outcome.error), line)
-
-
-def _records(reader, report: ImportReport) -> Iterator[list[str]]:
-    """Non-blank CSV records; a malformed file stops with the row it failed at."""
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise CsvImportError("file", f"row {report.rows + 1}: malformed CSV ({error})",
-                                 report) from None
-        if any(cell.strip() for cell in cells):
-            yield cells
-
-
-class _Source(io.RawIOBase):
-    """Any object with `read(size)` (werkzeug's stream, a WSGI input) as a raw stream."""
-
-    def __init__(self, source):
-        self.source = source
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        data = self.source.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
-
-
-def _text(stream) -> io.TextIOWrapper:
-    # utf-8-sig drops the byte-order mark spreadsheets put first; newline="" as csv wants.
-    # Bad bytes become lone surrogates, found line by line in `_lines`: decoding errors
-    # would surface a whole buffer ahead, at the wrong row.
-    buffered = io.BufferedReader(_Source(stream), buffer_size=1 << 16)
-    return io.TextIOWrapper(buffered, encoding="utf-8-sig", errors="surrogateescape", newline="")
-
-
-def _lines(text: io.TextIOWrapper, report: ImportReport) -> Iterator[str]:
-    """The file's lines, each read with a bounded buffer."""
-    while True:
-        line = text.readline(MAX_LINE_CHARS)
-        if not line:
-            return
-        try:
-            line.encode("utf-8")
-        except UnicodeEncodeError:
-            raise CsvImportError("file", f"row {report.rows + 1}: the file is not UTF-8 text",
-                                 report) from None
-        if len(line) == MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
-            raise CsvImportError("file", f"row {report.rows + 1}: a line is longer than "
-                                         f"{MAX_LINE_CHARS} characters", report)
-        yield line

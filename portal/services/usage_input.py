@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from portal.billing.errors import ValidationError
 from portal.billing.money import MAX_USAGE_VALUE, parse_usage_value
@@ -107,8 +107,8 @@ class LineLookup:
                 continue  # reported by `find` (or as a non-object) when the record is checked
             (ids if kind == "id" else keys).add(value)
         ids = {i for i in ids if 0 < i <= MAX_LINE_ID}
-        by_id = _load_lines(LineItem.id.in_(ids)) if ids else []
-        by_key = _load_lines(LineItem.external_key.in_(keys)) if keys else []
+        by_id = _load_lines(_lines_query("id"), ids) if ids else []
+        by_key = _load_lines(_lines_query("external_key"), keys) if keys else []
         self.by_id = {line.id: line for line in by_id}
         self.by_key = {line.external_key: line for line in by_key}
 
@@ -125,12 +125,20 @@ class LineLookup:
         return self.by_key[value]
 
 
-def _load_lines(condition) -> list[LineRef]:
-    stmt = (select(LineItem.id, LineItem.external_key, Item.is_metered, Item.usage_type,
+@cache
+def _lines_query(column: str):
+    """The lines whose `column` is in the list `refs`; built once (a batch's lookup then
+    costs its execution only, not building and hashing a new statement)."""
+    return (select(LineItem.id, LineItem.external_key, Item.is_metered, Item.usage_type,
                    LineItem.cancel_at, Package.cancel_at, LineItem.subscribe_at)
             .join(Item, Item.id == LineItem.item_id)
-            .join(Package, Package.id == LineItem.package_id).where(condition))
-    return [LineRef(*row[:4], _earliest(*row[4:6]), row[6]) for row in db.session.execute(stmt)]
+            .join(Package, Package.id == LineItem.package_id)
+            .where(getattr(LineItem, column).in_(bindparam("refs", expanding=True))))
+
+
+def _load_lines(stmt, refs: set) -> list[LineRef]:
+    rows = db.session.execute(stmt, {"refs": list(refs)})
+    return [LineRef(*row[:4], _earliest(*row[4:6]), row[6]) for row in rows]
 
 
 def find_line(raw: dict) -> LineRef:
