@@ -56,6 +56,27 @@ def line_usage_periods(line: LineSpec, periods: Iterable[Period], instant: datet
             if p.start < instant and (ended or p.end <= instant)]
 
 
+def reconciled_starts(lines: Iterable[LineSpec], advance: Iterable[Period],
+                      usage: Iterable[Period], instant: datetime, tz: ZoneInfo) -> set[datetime]:
+    """The starts of every period an invoice reconciles a charge of, over all its lines:
+    the billed charges of other periods (setup fees aside, which are keyed by line only)
+    cannot change it, so the caller need not read them and billing stays flat in history.
+
+    :param lines: the package's lines.
+    :param advance: the package periods reconciled in advance.
+    :param usage: the package periods whose usage is reconciled.
+    :param instant: the invoice's instant.
+    :param tz: the merchant time zone.
+    """
+    advance, usage = list(advance), list(usage)
+    starts = set()
+    for line in lines:
+        starts.update(p.start for p in line_advance_periods(line, advance, tz))
+        if line.is_metered:
+            starts.update(p.start for p in line_usage_periods(line, usage, instant, tz))
+    return starts
+
+
 def history_instants(line: LineSpec) -> list[datetime]:
     """Every instant at which the line's in-advance charges change: its start, trial end,
     cancel, quantity changes and the package's suspension starts and ends (their periods

@@ -29,7 +29,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, inspect, insert, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal.billing.cycles import line_usage_periods
+from portal.billing.cycles import line_usage_periods, reconciled_starts
 from portal.extensions import db
 from portal.billing.periods import Period
 from portal.models import Counter, Customer, EmailDelivery, Invoice, InvoiceLine, LineItem, Package
@@ -159,7 +159,9 @@ def _compute(bills: list[_Bill], ctx: RunContext) -> list[_Bill]:
                 spec = specs[package.id][line.id]
                 wanted += [(spec, line.item.usage_type, period)
                            for period in line_usage_periods(spec, bill.plan.usage, instant, tz)]
-    usage, billed = chunk_usage(wanted), chunk_billed([bill.package for bill in bills])
+    starts = set().union(*(reconciled_starts(specs[b.package.id].values(), b.plan.advance, b.plan.usage,
+                                             b.package.next_invoice_at, tz) for b in bills))
+    usage, billed = chunk_usage(wanted), chunk_billed([bill.package for bill in bills], starts)
     logo = stored_logo(ctx.seller)
     for bill in list(bills):
         package, plan = bill.package, bill.plan

@@ -64,17 +64,19 @@ def _window_query(usage_type: str, line_ids: list[int], start: datetime, end: da
     return select(UsageRecord.line_item_id, aggregate).where(window).group_by(UsageRecord.line_item_id)
 
 
-def chunk_billed(packages: list[Package]) -> dict[int, tuple[BilledCharge, ...]]:
-    """`billed_charges` of each package (every non-void charge of its lines, in billing
-    order, in its currency), by package id, from one statement.
+def chunk_billed(packages: list[Package], starts: set[datetime]) -> dict[int, tuple[BilledCharge, ...]]:
+    """`billed_charges` of each package (every non-void charge of its lines in the periods
+    starting at `starts`, and their setup fees, in billing order, in its currency), by
+    package id, from one statement.
 
     :param packages: the packages, with their lines and customers loaded.
+    :param starts: the starts of the periods the chunk's invoices reconcile.
     """
     owner = {line.id: package for package in packages for line in package.line_items}
     found: dict[int, list[BilledCharge]] = {package.id: [] for package in packages}
     models: dict[str, PriceModel] = {}
     if owner:
-        for row in billed_rows(list(owner)):  # in billing order: each package's share keeps it
+        for row in billed_rows(list(owner), starts):  # in billing order: each package's share keeps it
             package = owner[row.line_item_id]
             found[package.id].append(billed_charge(row, package.customer.currency, models))
     return {package_id: tuple(charges) for package_id, charges in found.items()}

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from portal.billing.cycles import line_usage_periods
 from portal.billing.invoicing import BilledCharge, LineSpec, QuantityChange as CoreQuantity
@@ -107,27 +107,33 @@ def usage_by_period(lines: Iterable[LineItem], specs: dict[int, LineSpec],
     return result
 
 
-def billed_charges(line_ids: list[int], currency: str) -> tuple[BilledCharge, ...]:
-    """Every non-void charge billed so far for these lines, in billing order, each with the
-    price model it was computed with (the reconciliation's `billed`)."""
+def billed_charges(line_ids: list[int], currency: str,
+                   starts: set[datetime] | None = None) -> tuple[BilledCharge, ...]:
+    """Every non-void charge billed so far for these lines (in the periods starting at
+    `starts`, and every setup fee, when given), in billing order, each with the price model
+    it was computed with (the reconciliation's `billed`)."""
     if not line_ids:
         return ()
     models: dict[str, PriceModel] = {}
-    return tuple(billed_charge(r, currency, models) for r in billed_rows(line_ids))
+    return tuple(billed_charge(r, currency, models) for r in billed_rows(line_ids, starts))
 
 
-def billed_rows(line_ids: list[int]):
+def billed_rows(line_ids: list[int], starts: set[datetime] | None = None):
     """The rows of `billed_charges` for these lines (of one package or of many), in billing order.
 
     :param line_ids: line item ids.
+    :param starts: only the charges of periods starting at these instants, and every setup
+        fee (`cycles.reconciled_starts`: what an invoice can reconcile), so that the rows
+        read do not grow with the lines' history; None: every charge.
     """
-    return db.session.execute(
-        select(InvoiceLine.line_item_id, InvoiceLine.period_start, InvoiceLine.kind,
-               InvoiceLine.amount_minor, InvoiceLine.line_quantity, InvoiceLine.pricing)
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(InvoiceLine.line_item_id.in_(line_ids), Invoice.status != InvoiceStatus.VOID)
-        .order_by(Invoice.id, InvoiceLine.position)
-    )
+    query = (select(InvoiceLine.line_item_id, InvoiceLine.period_start, InvoiceLine.kind,
+                    InvoiceLine.amount_minor, InvoiceLine.line_quantity, InvoiceLine.pricing)
+             .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+             .where(InvoiceLine.line_item_id.in_(line_ids), Invoice.status != InvoiceStatus.VOID)
+             .order_by(Invoice.id, InvoiceLine.position))
+    if starts is not None:
+        query = query.where(or_(InvoiceLine.kind == "setup", InvoiceLine.period_start.in_(sorted(starts))))
+    return db.session.execute(query)
 
 
 def billed_charge(row, currency: str, models: dict[str, PriceModel]) -> BilledCharge:

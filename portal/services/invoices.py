@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from portal.billing.cycles import reconciled_starts
 from portal.billing.errors import ValidationError
 from portal.billing.invoicing import (
     BilledCharge, DraftLine, InvoiceRequest, LineSpec, compute_invoice_lines, due_date, invoice_totals,
@@ -81,12 +82,13 @@ def draft_lines(package: Package, advance: tuple[Period, ...], usage: tuple[Peri
     :param ctx: the run's settings and price models.
     :param instant: the invoice's instant (None: the latest end of the usage periods).
     """
-    specs = line_specs(package, ctx)
+    specs, tz = line_specs(package, ctx), merchant_tz()
     instant = instant or max((p.end for p in usage), default=None)
+    starts = reconciled_starts(specs.values(), advance, usage, instant, tz)
     return compute_drafts(
         package, specs, advance, usage, instant,
-        usage_by_period(list(package.line_items), specs, usage, instant, merchant_tz()),
-        billed_charges(list(specs), package.customer.currency))
+        usage_by_period(list(package.line_items), specs, usage, instant, tz),
+        billed_charges(list(specs), package.customer.currency, starts))
 
 
 def write_invoice(package: Package, instant: datetime, final: bool, advance: tuple[Period, ...],

@@ -204,3 +204,19 @@ def test_metered_line_on_a_yearly_cycle_is_billed_after_its_year():
     (line,) = compute_invoice_lines(request([yearly], usage_periods=[august], usage=usage))
     assert (line.kind, line.period, line.amount) == ("usage", year, D("50.00"))
     assert "2015-09-01 – 2016-08-31" in line.descrip
+
+
+def test_reconciled_starts_name_every_period_a_line_is_priced_for():
+    """Issue 13: billing reads billed charges of `reconciled_starts` only, so these must be
+    every key's period: the package periods, and a line's own yearly period (whose start,
+    2015-09-01, is none of the package periods of the 2016-09-01 invoice)."""
+    from portal.billing.cycles import reconciled_starts
+    from portal.billing.periods import period_at as nth
+
+    yearly = voip(line_item_id=9, pricing=replace(VOIP, base=D(0), paycycle="yrl"), cycle=(ANCHOR, "yrl"))
+    july, august, september = month(10), month(11), month(12)
+    starts = reconciled_starts([voip(), seats(), yearly], [september], [august, july], september.start, UTC)
+    assert starts == {september.start, august.start, july.start, nth(ANCHOR, "yrl", 0, UTC).start,
+                      nth(ANCHOR, "yrl", 1, UTC).start}
+    # Before the year ends, the yearly line's usage period is not reconciled yet.
+    assert reconciled_starts([yearly], [], [july], august.start, UTC) == set()

@@ -9,6 +9,7 @@ from support.factories import make_package, make_voip_item, utc
 from portal.billing.pricing import PriceModel
 from portal.models import BillingChange, Invoice, Package
 from portal.jobs.billing import run_billing
+from portal.services.billing_inputs import billed_rows
 from portal.services.catalog import unit_price, update_item
 from portal.services.invoices import void_invoice
 from portal.services.packages import (
@@ -186,3 +187,33 @@ def test_minimum_is_prorated_for_a_partial_period(db):
     assert [l.amount_minor for l in october.lines if l.line_item_id == data_id] == [150]
     assert [l.amount_minor for l in november.lines if l.line_item_id == data_id] == [300]
     assert "minimum" in next(l.descrip for l in october.lines if l.line_item_id == data_id)
+
+
+def test_late_usage_months_later_reads_only_the_periods_it_reconciles(db):
+    """Issue 13, cost flat in history: an invoice reads the billed charges of the periods it
+    reconciles only (`billed_rows` with `reconciled_starts`), never the line's whole history.
+
+    Monthly from 2015-09-01 with 100 minutes in September (5.00); five invoices to 2016-01-01.
+    Then 20 minutes dated 2015-09-15 arrive late: the 2016-02-01 invoice bills base 10.00 for
+    February, 0.00 for January's usage and the September difference 20 × 0.05 = +1.00 only
+    (not 120 × 0.05 = 6.00 again, which a missing September charge would give).
+    """
+    package = make_package()
+    line = package.line_items[0]
+    _usage(line, "100", "2015-09-10 00:00:00")
+    db.session.commit()
+    assert len(run_billing(utc(2016, 1, 1)).invoice_ids) == 5
+
+    _usage(line, "20", "2015-09-15 00:00:00")
+    db.session.commit()
+    (february,) = _invoices(db, run_billing(utc(2016, 2, 1)))
+    assert sorted(_rows(february)) == [("base", False, "2016-02-01", 1000),
+                                       ("usage", False, "2016-01-01", 0),
+                                       ("usage", True, "2015-09-01", 100)]
+
+    every = list(billed_rows([line.id]))
+    read = list(billed_rows([line.id], {utc(2015, 9, 1), utc(2016, 1, 1)}))
+    assert len(every) == 12  # 6 base + 6 usage lines
+    assert sorted((r.kind, r.period_start.date().isoformat(), r.amount_minor) for r in read) == [
+        ("base", "2015-09-01", 1000), ("base", "2016-01-01", 1000),
+        ("usage", "2015-09-01", 100), ("usage", "2015-09-01", 500), ("usage", "2016-01-01", 0)]
