@@ -161,7 +161,8 @@ def lean_fields(raw: dict, tz, now_key: str, types) -> tuple | None:
     """
     line_id = raw.get("line_item_id")
     if line_id:
-        if not (line_id.isascii() and line_id.isdigit() and 0 < int(line_id) <= MAX_LINE_ID):
+        if not (line_id.isascii() and line_id.isdigit() and len(line_id) <= 10
+                and 0 < int(line_id) <= MAX_LINE_ID):
             return None
         ref = int(line_id)
     elif (ref := _plain_text(raw.get("line_item_external_key"))) is None:

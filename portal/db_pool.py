@@ -31,5 +31,9 @@ def ping_idle_connections(engine, idle_seconds: float) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("SELECT 1")
             cursor.close()
+            # psycopg opened a transaction for the ping: end it, or switching the connection
+            # to autocommit (the usage API's statement) would fail with "can't change
+            # 'autocommit' now".
+            dbapi_connection.rollback()
         except Exception as error:
             raise exc.DisconnectionError(f"idle connection is dead: {error}") from error

@@ -19,6 +19,8 @@ from portal.extensions import limiter
 from support.api_client import ApiClient
 from support.database import clean_database
 
+pytest_plugins = ["support.fast_usage"]  # the `fast` fixture of the usage fast path's tests
+
 
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("DATABASE_URL")

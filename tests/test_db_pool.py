@@ -44,3 +44,19 @@ def test_a_connection_used_moments_ago_is_not_pinged(pg_url):
         assert _pid(engine) == first  # the same connection, reused without a ping
     finally:
         engine.dispose()
+
+
+def test_a_pinged_connection_can_be_switched_to_autocommit(pg_url):
+    """The ping must not leave a transaction open: the usage API's fast path and its Flask
+    view switch the connection to autocommit, which psycopg refuses inside a transaction."""
+    engine = create_engine(pg_url, pool_size=1, max_overflow=0)
+    ping_idle_connections(engine, idle_seconds=0)
+    try:
+        _pid(engine)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # pinged
+            assert conn.exec_driver_sql("SELECT 2").scalar() == 2
+        raw = engine.raw_connection()  # pinged again: the fast path's checkout
+        engine.dialect.set_isolation_level(raw.dbapi_connection, "AUTOCOMMIT")
+        raw.close()
+    finally:
+        engine.dispose()

@@ -44,6 +44,8 @@ def json_body(expect: type = dict, required: bool = False):
         raise ApiError(400, f"Malformed JSON body: {exc}") from None
     except RecursionError:
         raise ApiError(400, "Malformed JSON body: nested too deeply") from None
+    except ArithmeticError:  # Decimal's InvalidOperation: an exponent such as 1e9999999999999999999
+        raise ApiError(400, "Malformed JSON body: a number is out of range") from None
     if _MAYBE_UNSTORABLE.search(raw):
         _check_text(data)
     if expect is dict and data == []:
@@ -61,7 +63,7 @@ def plain_json(raw: bytes):
         return None
     try:
         return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+    except (ValueError, UnicodeDecodeError, RecursionError, ArithmeticError):
         return None
 
 

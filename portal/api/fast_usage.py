@@ -21,7 +21,9 @@ response (status, headers, envelope, Location) as the Flask view `create_usage`:
 Everything else — another method, path or query, signed requests, cookies, an untrusted
 host, a large or chunked body, other fields, an invalid record, a failed line check, a
 taken key (a retry), a database error — is handed to Flask with the body as read, so its
-answer is the full path's. So are requests made while an app context is already pushed
+answer is the full path's. One exception: when the connection fails after the statement
+of a record without `external_key` was sent, the record may be stored, and storing it
+again could count it twice, so the answer is a 503 that says so. So are requests made while an app context is already pushed
 (tests and embedded calls share that context's session; a server never does).
 """
 from __future__ import annotations
@@ -43,7 +45,7 @@ from portal.db_types import utcnow
 from portal.security import HSTS_VALUE
 from portal.services.apikeys import cached_key, key_cache
 from portal.services.links import external_url
-from portal.services.usage_new import record_new_dbapi
+from portal.services.usage_new import PlainNew, plain_new, record_new_dbapi
 from portal.web import SECURITY_HEADERS
 
 log = logging.getLogger("meterbill.api")
@@ -52,6 +54,14 @@ PATH = "/api/v3/usage"
 FIELDS = POLICY.stored - set(BY_CUSTOMER) - set(BY_ITEM)
 MAX_BODY = 8192  # a usage record is ~150 bytes; anything larger is unusual: Flask's job
 SAMPLE_ID = 987654321  # builds the Location once; replaced by each record's id
+
+
+UNCONFIRMED = ("The database connection failed while storing the record: it may or may not be "
+               "stored. Send usage with an external_key to retry it safely.")
+
+
+class _Unconfirmed(Exception):
+    """The statement of a keyless record was sent, and the connection failed."""
 
 
 class FastUsagePost:
@@ -81,10 +91,16 @@ class FastUsagePost:
         """(status, headers, body) of a plain request, else None (Flask answers it)."""
         try:
             data = self._plain_record(environ)
+            new = plain_new(data, ZoneInfo(self.app.config["TIMEZONE"])) if data is not None else None
         except Exception:  # a bug here must not cost the request: Flask still answers it
             log.exception("usage fast path: request handed to the full path")
             return None
-        new_id = self._store(data) if data is not None else None
+        if new is None:
+            return None
+        try:
+            new_id = self._store(new)
+        except _Unconfirmed:  # it may be stored: no retry here, the client decides
+            return self._unconfirmed()
         return None if new_id is None else self._created(new_id)
 
     def _plain_record(self, environ) -> dict | None:
@@ -138,30 +154,48 @@ class FastUsagePost:
         environ.pop("wsgi.input_terminated", None)
         return raw if len(raw) == length else None
 
-    def _store(self, data: dict) -> int | None:
+    def _store(self, new: PlainNew) -> int | None:
         """The new record's id, stored by the view's one autocommitted statement through the
         pool's DB-API connection (no SQLAlchemy connection or result objects); None when it
-        was not stored (Flask then names the error or answers the retry)."""
+        was not stored (Flask then names the error or answers the retry).
+
+        :raises _Unconfirmed: the connection failed during the statement of a record without
+            `external_key`: it may have been stored, and storing it again could count it twice.
+        """
         engine = self._engine_for_app()
-        dialect, tz = engine.dialect, ZoneInfo(self.app.config["TIMEZONE"])
+        dialect = engine.dialect
         try:
             connection = engine.raw_connection()  # the pool's checkout: idle ones are pinged
         except (SQLAlchemyError, dialect.loaded_dbapi.Error) as error:
             log.info("usage fast path: %s; handed to the full path", error)
             return None
+        sent = False
         try:
             dialect.set_isolation_level(connection.dbapi_connection, "AUTOCOMMIT")
             cursor = connection.cursor()
             try:
-                return record_new_dbapi(cursor, dialect, data, "api", tz)
+                sent = True
+                return record_new_dbapi(cursor, dialect, new, "api")
             finally:
                 cursor.close()
-        except dialect.loaded_dbapi.Error as error:  # nothing was stored: Flask tries afresh
-            log.info("usage fast path: %s; handed to the full path", error)
+        except dialect.loaded_dbapi.Error as error:
             connection.invalidate()
+            if sent and new.usage.external_key is None \
+                    and isinstance(error, dialect.loaded_dbapi.OperationalError):
+                log.warning("usage fast path: %s; the record may be stored", error)
+                raise _Unconfirmed from error
+            # Refused before or by the statement (nothing stored), or a keyed record (Flask's
+            # retry answers 200 if it was): Flask tries afresh.
+            log.info("usage fast path: %s; handed to the full path", error)
             return None
         finally:
             _release(dialect, connection)
+
+    def _unconfirmed(self):
+        """503: the database did not confirm the record; it may be stored."""
+        body = self.app.json.dumps(envelope(503, None, UNCONFIRMED, {"field": "usage"})).encode()
+        return "503 SERVICE UNAVAILABLE", [("Content-Type", "application/json"),
+                                          ("Content-Length", str(len(body))), ("Retry-After", "1")], body
 
     def _engine_for_app(self):
         if self._engine is None:

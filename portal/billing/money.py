@@ -91,7 +91,8 @@ def to_micro(value: Decimal) -> int:
     """
     with localcontext(EXACT):
         scaled = Decimal(value).scaleb(6)
-        if scaled != scaled.to_integral_value():
+        # The round trip also catches an exponent so small that `scaleb` underflows to 0.
+        if scaled != scaled.to_integral_value() or Decimal(int(scaled)).scaleb(-6) != value:
             raise ValidationError("value", "must have at most 6 decimal places")
         return int(scaled)
 

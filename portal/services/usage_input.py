@@ -85,9 +85,10 @@ def _line_ref(raw: dict) -> tuple[str, int | str]:
     line_id = raw.get("line_item_id")
     if line_id not in (None, ""):
         text = line_id.strip() if isinstance(line_id, str) else line_id
-        digits = isinstance(text, str) and text.isascii() and text.isdigit()
+        # At most 18 digits: int() of a very long string raises (Python's digit limit).
+        digits = isinstance(text, str) and text.isascii() and text.isdigit() and len(text) <= 18
         if type(text) is not int and not digits:
-            raise ValidationError("line_item_id", "must be a positive integer")
+            raise ValidationError("line_item_id", "must be a positive integer (at most 18 digits)")
         return "id", int(text)
     key = text_field(raw.get("line_item_external_key"), "line_item_external_key")
     if key is None:

@@ -66,17 +66,34 @@ def record_new(connection, raw: dict, source: str, tz) -> UsageResult | None:
     return UsageResult(persistent(new_id, line_id, usage, source, now), created=True)
 
 
-def record_new_dbapi(cursor, dialect, raw: dict, source: str, tz) -> int | None:
-    """`record_new` through a DB-API cursor in autocommit (the API's fast path): the new
-    record's id, or None (nothing stored).
+class PlainNew(NamedTuple):
+    """A plainly valid new record, typed (`plain_new`), ready for `record_new_dbapi`."""
 
-    :param cursor: a cursor of a DB-API connection in autocommit.
-    :param dialect: the engine's dialect.
+    usage: UsageInput
+    line: int | str
+    now: datetime
+
+
+def plain_new(raw: dict, tz) -> PlainNew | None:
+    """`raw` typed as `record_new` types it, or None when it is not plainly valid.
+
+    :param raw: the record as received (a dict).
+    :param tz: the merchant time zone, for naive date-times.
     """
     now = utcnow()
     line = plain_line(raw)
     usage = parse_fields(raw, tz, now) if line is not None else None
-    if usage is None:
-        return None
-    stored = insert_checked_dbapi(cursor, dialect, usage, line, source, now)
+    return None if usage is None else PlainNew(usage, line, now)
+
+
+def record_new_dbapi(cursor, dialect, new: PlainNew, source: str) -> int | None:
+    """`record_new` through a DB-API cursor in autocommit (the API's fast path): the new
+    record's id, or None (nothing stored: a line check failed or the key is taken).
+
+    :param cursor: a cursor of a DB-API connection in autocommit.
+    :param dialect: the engine's dialect.
+    :param new: the typed record (`plain_new`).
+    :param source: the channel stored on the row.
+    """
+    stored = insert_checked_dbapi(cursor, dialect, new.usage, new.line, source, new.now)
     return None if stored is None else stored[0]

@@ -1,0 +1,93 @@
+"""The usage fast path's errors: hostile input gets the full path's 400; a database error
+hands the request to Flask unless the record may already be stored (then a 503)."""
+from __future__ import annotations
+
+import pytest
+
+from support.fast_usage import FAST, FULL, Run
+
+
+def test_a_database_error_hands_the_request_to_the_full_path(app, client, db, fast, monkeypatch):
+    import portal.api.fast_usage as fast_usage
+
+    run = Run(app, client, db, FAST, "error")
+    run.warm()
+
+    def broken(cursor, dialect, *_args):
+        raise dialect.loaded_dbapi.OperationalError("server closed the connection")
+
+    monkeypatch.setattr(fast_usage, "record_new_dbapi", broken)
+    fast.handed.clear()
+    created = run.send({"line_item_id": "{line}", "usage_value": "2.5", "external_key": "e1"})
+    assert created.status_code == 201 and fast.handed == ["/api/v3/usage"]
+    assert [row[0] for row in run.rows()[:-1]] == ["2.5"]
+
+
+@pytest.mark.parametrize("fast_path", [FAST, FULL])
+def test_hostile_numbers_get_a_400_naming_the_field(app, client, db, fast, fast_path):
+    run = Run(app, client, db, fast_path, "numbers" + str(fast_path))
+    run.warm()
+    cases = [
+        ({"line_item_id": "9" * 5000, "usage_value": "1"}, "line_item_id", "at most 18 digits"),
+        (b'{"line_item_id": "{line}", "usage_value": 1e-999999999}', "usage_value", "6 decimal places"),
+    ]
+    for body, field, words in cases:
+        refused = run.send(body)
+        assert refused.status_code == 400, body
+        assert refused.get_json()["details"] == {"field": field} and words in refused.get_json()["message"]
+    huge = run.send(b'{"line_item_id": "{line}", "usage_value": 1e9999999999999999999}')
+    assert huge.status_code == 400 and "a number is out of range" in huge.get_json()["message"]
+    assert run.record_ids() == []
+
+
+def test_a_lost_connection_after_a_keyless_insert_is_not_retried(app, client, db, fast, monkeypatch):
+    """The statement was sent and the connection failed: the record may be stored (here it
+    is). Storing it again through Flask could count it twice, so the answer is a 503."""
+    import portal.api.fast_usage as fast_usage
+
+    run = Run(app, client, db, FAST, "lost")
+    run.warm()
+    real = fast_usage.record_new_dbapi
+
+    def stored_then_lost(cursor, dialect, *args):
+        real(cursor, dialect, *args)
+        raise dialect.loaded_dbapi.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(fast_usage, "record_new_dbapi", stored_then_lost)
+    fast.handed.clear()
+    answer = run.send({"line_item_id": "{line}", "usage_value": "4"})
+    assert answer.status_code == 503 and fast.handed == []
+    assert answer.headers["Retry-After"] == "1" and "external_key" in answer.get_json()["message"]
+    assert [row[0] for row in run.rows()[:-1]] == ["4"]  # once, not twice
+
+
+def test_a_refused_statement_hands_a_keyless_record_to_flask(app, client, db, fast, monkeypatch):
+    import portal.api.fast_usage as fast_usage
+
+    run = Run(app, client, db, FAST, "refused")
+    run.warm()
+
+    def refused(cursor, dialect, *_args):
+        raise dialect.loaded_dbapi.IntegrityError("refused before anything was stored")
+
+    monkeypatch.setattr(fast_usage, "record_new_dbapi", refused)
+    fast.handed.clear()
+    created = run.send({"line_item_id": "{line}", "usage_value": "6"})
+    assert created.status_code == 201 and fast.handed == ["/api/v3/usage"]
+    assert [row[0] for row in run.rows()[:-1]] == ["6"]
+
+
+def test_a_bug_before_storing_hands_the_request_to_flask(app, client, db, fast, monkeypatch):
+    import portal.api.fast_usage as fast_usage
+
+    run = Run(app, client, db, FAST, "bug")
+    run.warm()
+
+    def broken(_raw):
+        raise RuntimeError("a bug in the fast path")
+
+    monkeypatch.setattr(fast_usage, "plain_json", broken)
+    fast.handed.clear()
+    created = run.send({"line_item_id": "{line}", "usage_value": "3"})
+    assert created.status_code == 201 and fast.handed == ["/api/v3/usage"]
+    assert [row[0] for row in run.rows()[:-1]] == ["3"]
