@@ -176,3 +176,16 @@ def test_the_parsing_process_is_ended_when_the_import_stops_early(db, line, tmp_
         import_usage_file(_file(tmp_path, text), dry_run=False, chunk_rows=10, on_chunk=stop,
                           resume=ImportReport())
     assert len(started) == 1 and started[0].returncode is not None  # ended and reaped
+
+
+def test_a_line_id_of_thousands_of_digits_is_a_row_error_not_a_failed_import(db, line, tmp_path):
+    """int() refuses strings over 4300 digits: such a cell must be the row's error naming
+    line_item_id, in the parsing process and in the full check, not a dead import."""
+    text = (f"line_item_id,usage_value,from\n{line.id},1,2015-09-15\n{'9' * 5000},2,2015-09-15\n"
+            f"{line.id},3,2015-09-16\n")
+    report = _import(_file(tmp_path, text), rows=2)
+    assert (report.rows, report.stored, report.error_count) == (3, 2, 1)
+    assert [(e["row"], e["field"]) for e in report.errors] == [(2, "line_item_id")]
+    assert sorted(r[1] for r in _stored(db)) == [Decimal(1), Decimal(3)]
+    preview = import_usage_csv(io.BytesIO(text.encode()), dry_run=True)
+    assert [(e["row"], e["field"]) for e in preview.errors] == [(2, "line_item_id")]
