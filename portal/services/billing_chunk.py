@@ -149,18 +149,7 @@ def _plan(bills: list[_Bill]) -> list[_Bill]:
 def _compute(bills: list[_Bill], ctx: RunContext) -> list[_Bill]:
     """Each bill's invoice (None: nothing to bill), from the chunk's inputs read at once; a
     bill whose computation fails or gives a credit note is dropped (per-package path)."""
-    tz, specs = merchant_tz(), {}
-    wanted = []
-    for bill in bills:
-        package, instant = bill.package, bill.package.next_invoice_at
-        specs[package.id] = invoices.line_specs(package, ctx)
-        for line in package.line_items:
-            if line.item.is_metered:
-                spec = specs[package.id][line.id]
-                wanted += [(spec, line.item.usage_type, period)
-                           for period in line_usage_periods(spec, bill.plan.usage, instant, tz)]
-    starts = set().union(*(reconciled_starts(specs[b.package.id].values(), b.plan.advance, b.plan.usage,
-                                             b.package.next_invoice_at, tz) for b in bills))
+    specs, wanted, starts = _inputs_wanted(bills, ctx)
     usage, billed = chunk_usage(wanted), chunk_billed([bill.package for bill in bills], starts)
     logo = stored_logo(ctx.seller)
     for bill in list(bills):
@@ -178,6 +167,28 @@ def _compute(bills: list[_Bill], ctx: RunContext) -> list[_Bill]:
         if bill.invoice is not None and bill.invoice.total_minor < 0:
             bills.remove(bill)  # a credit note: its own numbering and credit application
     return bills
+
+
+def _inputs_wanted(bills: list[_Bill], ctx: RunContext):
+    """Each bill's line specs, the usage windows and billed periods the chunk reads; a bill
+    whose lines cannot be specified (a price model that fails to load, say) is dropped
+    from `bills` (per-package path) rather than sending the whole chunk there."""
+    tz, specs, wanted, starts = merchant_tz(), {}, [], set()
+    for bill in list(bills):
+        package, instant, plan = bill.package, bill.package.next_invoice_at, bill.plan
+        try:
+            mine = invoices.line_specs(package, ctx)
+            windows = [(mine[line.id], line.item.usage_type, period)
+                       for line in package.line_items if line.item.is_metered
+                       for period in line_usage_periods(mine[line.id], plan.usage, instant, tz)]
+            periods = reconciled_starts(mine.values(), plan.advance, plan.usage, instant, tz)
+        except Exception:
+            bills.remove(bill)
+            continue
+        specs[package.id] = mine
+        wanted += windows
+        starts |= periods
+    return specs, wanted, starts
 
 
 def _number(bills: list[_Bill]) -> list[_Bill]:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 import portal.jobs.billing as billing_job
+import portal.services.billing_chunk as billing_chunk
 from portal.billing.pricemodel import PriceModel
 from portal.extensions import db as _db
 from portal.jobs.billing import run_billing
@@ -208,3 +209,27 @@ def test_a_chunk_that_fails_to_write_is_billed_one_package_at_a_time(db, monkeyp
     invoices = list(_db.session.scalars(select(Invoice).order_by(Invoice.id)))
     assert [(i.package_id, i.refnumber) for i in invoices] == [(p.id, n + 1) for n, p in enumerate(packages)]
     assert _db.session.scalar(select(Counter.value)) == 3
+
+
+def test_a_package_whose_lines_fail_leaves_the_chunk_alone(db, monkeypatch):
+    """One package whose lines cannot be specified (a broken price model, say) is left to
+    the per-package path, where it fails alone; the chunk bills the other packages."""
+    packages = [make_package(customer=make_customer(company=f"C{n}", email=f"c{n}@example.com"))
+                for n in range(3)]
+    _db.session.commit()
+    broken_id, real = packages[1].id, billing_chunk.invoices.line_specs
+
+    def line_specs(package, ctx):
+        if package.id == broken_id:
+            raise ValueError("price model cannot be loaded")
+        return real(package, ctx)
+
+    monkeypatch.setattr(billing_chunk.invoices, "line_specs", line_specs)
+    calls = []
+    monkeypatch.setattr(billing_job, "bill_chunk",
+                        lambda ids, now, ctx: calls.append(bill_chunk(ids, now, ctx)) or calls[-1])
+    summary = run_billing(utc(2015, 9, 1))
+    assert len(calls[0].invoice_ids) == 2 and calls[0].left == [broken_id]
+    assert summary.failures == 1 and len(summary.invoice_ids) == 2
+    billed = {i.package_id for i in _db.session.scalars(select(Invoice))}
+    assert billed == {packages[0].id, packages[2].id}
