@@ -21,10 +21,12 @@ response (status, headers, envelope, Location) as the Flask view `create_usage`:
 Everything else — another method, path or query, signed requests, cookies, an untrusted
 host, a large or chunked body, other fields, an invalid record, a failed line check, a
 taken key (a retry), a database error — is handed to Flask with the body as read, so its
-answer is the full path's. One exception: when the connection fails after the statement
-of a record without `external_key` was sent, the record may be stored, and storing it
-again could count it twice, so the answer is a 503 that says so. So are requests made while an app context is already pushed
+answer is the full path's. So are requests made while an app context is already pushed
 (tests and embedded calls share that context's session; a server never does).
+
+One exception: when the connection fails after the statement of a record without
+`external_key` was sent, the record may be stored, and storing it again could count it
+twice, so the answer is a 503 that says so.
 """
 from __future__ import annotations
 
