@@ -16,6 +16,7 @@ from portal.models import Job
 from portal.services.job_queue import enqueue  # noqa: F401  (the queue's write side)
 
 CLAIM_CANDIDATES = 5  # SQLite: ids tried per claim when other workers race for the first
+PURGE_BATCH = 1000  # done jobs deleted per transaction by `purge_done`
 RETRY_BASE_SECONDS = 5  # a failed attempt waits 5 s, 10 s, 20 s ... before the next
 
 
@@ -134,15 +135,23 @@ def purge_done(keep_days: int, now: datetime | None = None) -> int:
     explain a failure and the dashboard counts them); waiting and running ones are live.
     Returns how many were deleted.
 
-    :param keep_days: days a done job is kept (for the job list and debugging).
+    Deletes in batches of PURGE_BATCH, each its own transaction: the first purge of a long
+    queue is not one huge statement holding its locks and WAL until the end.
+
+    :param keep_days: days a done job is kept (for the job list and debugging); at least
+        1, so that a setting of 0 or less cannot delete the jobs that just finished.
     :param now: the instant (default: now).
     """
-    cutoff = (now or utcnow()) - timedelta(days=keep_days)
-    deleted = db.session.execute(
-        delete(Job).where(Job.status == JobStatus.DONE, Job.finished_at < cutoff)
-        .execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
-    return deleted
+    cutoff = (now or utcnow()) - timedelta(days=max(1, keep_days))
+    deleted = 0
+    while True:
+        batch = select(Job.id).where(Job.status == JobStatus.DONE, Job.finished_at < cutoff).limit(PURGE_BATCH)
+        count = db.session.execute(delete(Job).where(Job.id.in_(batch))
+                                   .execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+        deleted += count
+        if count < PURGE_BATCH:
+            return deleted
 
 
 def queue_counts() -> dict[str, int]:

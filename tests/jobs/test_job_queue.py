@@ -171,3 +171,14 @@ def test_done_jobs_are_purged_after_the_keep_days_and_others_stay(app, db):
     assert kinds == {"recent done", "old failed", "waiting"}
     assert queue.purge_done(1) == 1  # a shorter keep deletes the recent one too
     assert build_scheduler(app, "w1").get_job("purge").trigger.interval.total_seconds() == 3600
+
+
+def test_a_long_queue_is_purged_in_batches_and_a_keep_below_one_day_is_one_day(app, db, monkeypatch):
+    now = utcnow()
+    for n in range(5):
+        db.session.add(Job(kind=f"old {n}", payload={}, status="done", finished_at=now - timedelta(days=3)))
+    db.session.add(Job(kind="an hour ago", payload={}, status="done", finished_at=now - timedelta(hours=1)))
+    db.session.commit()
+    monkeypatch.setattr(queue, "PURGE_BATCH", 2)
+    assert queue.purge_done(0) == 5  # batches of 2, 2 and 1; keep 0 days counts as 1
+    assert list(db.session.scalars(select(Job.kind))) == ["an hour ago"]
