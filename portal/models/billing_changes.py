@@ -30,5 +30,7 @@ class BillingChange(db.Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     package_id: Mapped[int] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"))
+    # Informational (which line's record logged it): reconciliation reads `at` only, which
+    # is why a chunked run may put consumed rows back collapsed to one per period, without it.
     line_item_id: Mapped[int | None] = mapped_column(ForeignKey("line_items.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
