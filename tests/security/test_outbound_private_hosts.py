@@ -35,14 +35,30 @@ def receiver():
     ("172.16.0.9", False), ("192.168.1.1", False), ("169.254.169.254", False), ("::1", False),
     ("fd00::1", False), ("::ffff:127.0.0.1", False), ("::ffff:8.8.8.8", True), ("0.0.0.0", False),
     ("224.0.0.1", False), ("100.64.0.1", False), ("fe80::1%eth0", False),
+    ("1.1.1.1", True), ("2606:4700:4700::1111", True), ("ff0e::1", False), ("2001:db8::1", False),
 ])
 def test_public_means_globally_routable(address, public):
     assert outbound.is_public(address) is public
 
 
+@pytest.mark.parametrize("address, public", [
+    ("64:ff9b::a00:5", False), ("64:ff9b::a9fe:a9fe", False), ("64:ff9b::808:808", True),  # NAT64
+    ("64:ff9b:1::a00:5", False), ("64:ff9b:1:a00:5::", False),  # local-use NAT64: never
+    ("2002:a9fe:a9fe::1", False), ("2002:7f00:1::1", False), ("2002:808:808::1", True),  # 6to4
+    ("::127.0.0.1", False), ("::10.0.0.5", False), ("::8.8.8.8", False), ("::", False),  # IPv4-compatible
+    ("fec0::1", False), ("3fff::1", False),  # site-local, documentation
+    ("2001::1", False), ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo: a private side
+])
+def test_an_ipv6_address_carrying_an_ipv4_one_is_judged_by_it(address, public):
+    # Python calls these global whatever they carry; the packets reach the IPv4 address.
+    assert outbound.is_public(address) is public
+
+
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8080/hook", "http://localhost/hook",
                                  "https://169.254.169.254/latest/meta-data", "http://[::1]/h",
-                                 "http://10.0.0.5/h", "http://db.localhost/h", "http://LOCALHOST./h"])
+                                 "http://10.0.0.5/h", "http://db.localhost/h", "http://LOCALHOST./h",
+                                 "http://[64:ff9b::a9fe:a9fe]/h", "http://[2002:a00:5::1]/h",
+                                 "http://[::127.0.0.1]/h", "http://[fec0::1]/h"])
 def test_the_api_refuses_a_private_receiver_by_name(api, db, private_refused, url):
     refused(api.post("/api/v3/_resthook", json={"target_url": url, "event": "customer.insert"}),
             "target_url")
