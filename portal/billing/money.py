@@ -72,6 +72,25 @@ def to_minor(amount: Decimal, currency: str) -> int:
         return int(quantize_money(amount, currency).scaleb(minor_units(currency)))
 
 
+def exact_minor(amount: Decimal, currency: str, field: str) -> int:
+    """Integer of minor units of an amount someone entered (a payment, a credit, a refund):
+    refused, not rounded, when it has more decimals than the currency (1.234 USD is not an
+    amount anyone can pay).
+
+    :param amount: the amount in major units, as entered.
+    :param currency: ISO 4217 code.
+    :param field: the field name for errors.
+    :raises ValidationError: more decimals than the currency's minor unit.
+    """
+    minor = to_minor(amount, currency)
+    with localcontext(EXACT):
+        if Decimal(minor).scaleb(-minor_units(currency)) != amount:
+            places = minor_units(currency)
+            raise ValidationError(field, f"must have at most {places} decimal place{'s' * (places != 1)} "
+                                         f"in {currency.upper()}")
+    return minor
+
+
 def from_minor(minor: int, currency: str) -> Decimal:
     """Exact amount of an integer of minor units, with the currency's exponent.
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from portal.billing.errors import ValidationError
-from portal.billing.money import from_minor, parse_money, to_minor
+from portal.billing.money import exact_minor, from_minor, parse_money
 from portal.billing.vocabulary import DocType, InvoiceStatus, PaymentMethod, TransactionType
 from portal.extensions import db
 from portal.services.events import record_event
@@ -242,7 +242,7 @@ def _apply(payment: Transaction, application: Application, remaining: int, index
         raise ValidationError(field, f"{invoice.id} is a credit note, not an invoice")
     balance = invoice.total_minor - invoice.paid_minor
     wanted = (balance if application.amount is None else
-              to_minor(parse_money(application.amount, f"{field}.amount"), payment.currency))
+              exact_minor(parse_money(application.amount, f"{field}.amount"), payment.currency, f"{field}.amount"))
     if wanted > balance:
         raise ValidationError(f"{field}.amount", f"is more than invoice {invoice.id}'s balance")
     amount = min(wanted, remaining)
@@ -273,7 +273,7 @@ def record_payment(customer: Customer, *, amount, paid_on: date, method: str = P
     for application in applications or []:
         db.session.refresh(application.invoice)  # their balances as of the lock
     payment = Transaction(customer_id=customer.id, transaction_type=TransactionType.PAYMENT, currency=customer.currency,
-                          amount_minor=to_minor(value, customer.currency), transaction_date=paid_on,
+                          amount_minor=exact_minor(value, customer.currency, "amount"), transaction_date=paid_on,
                           method=method, reference=reference)
     db.session.add(payment)
     remaining = payment.amount_minor

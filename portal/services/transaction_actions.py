@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from portal.billing.errors import ValidationError
 from portal.billing.vocabulary import DocType, InvoiceStatus, TransactionType
-from portal.billing.money import parse_money, to_minor
+from portal.billing.money import exact_minor, parse_money
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Customer, Invoice, Transaction, TransactionApplication
@@ -46,7 +46,7 @@ def _applied(source: Transaction) -> int:
 
 
 def _minor(amount, currency: str, field: str) -> int:
-    value = to_minor(parse_money(amount, field), currency)
+    value = exact_minor(parse_money(amount, field), currency, field)
     if value <= 0:
         raise ValidationError(field, "must be more than 0")
     return value
@@ -197,7 +197,8 @@ def _checked_amount(transaction: Transaction, current: dict, change: AppliedAmou
         raise ValidationError(f"{field}.invoice_id", f"invoice {invoice.id} belongs to another customer")
     if invoice.doc_type != DocType.INVOICE or invoice.status == InvoiceStatus.VOID:
         raise ValidationError(f"{field}.invoice_id", f"invoice {invoice.id} is not an open invoice")
-    amount = to_minor(parse_money(change.amount, f"{field}.applied"), transaction.currency)
+    amount = exact_minor(parse_money(change.amount, f"{field}.applied"), transaction.currency,
+                         f"{field}.applied")
     if amount < 0:
         raise ValidationError(f"{field}.applied", "must not be negative")
     existing = current.get(invoice.id)

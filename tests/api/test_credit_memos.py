@@ -80,3 +80,20 @@ def test_package_invoice_action_answers_the_credit_note_apart(api, db):
     assert (answer["id"], answer["invoice_ids"]) == (None, [])
     [note_id] = answer["credit_note_ids"]
     assert db.session.get(Invoice, note_id).total_minor == -516
+
+
+def test_amounts_the_currency_cannot_hold_are_refused_not_rounded(api, db):
+    """1.234 USD is not a payment anyone can make: a 400 naming the field, nothing stored
+    (it used to be stored as 1.23)."""
+    from portal.models import Transaction
+
+    state = make_credited(paid=3)
+    before = db.session.query(Transaction).count()
+    for path, payload in (("/api/v3/transaction", {"customer_id": state.customer.id, "amount": "1.234",
+                                                  "gateway_method": "check", "transaction_date": "2015-10-25"}),
+                          (f"/api/v3/invoice/{state.invoices[3].id}?action=credit", {"amount": "0.005"})):
+        refused = api.post(path, json=payload)
+        assert refused.status_code == 400, path
+        reply = body(refused)
+        assert reply["details"] == {"field": "amount"} and "at most 2 decimal places in USD" in reply["message"]
+    assert db.session.query(Transaction).count() == before

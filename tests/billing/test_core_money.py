@@ -169,3 +169,18 @@ def test_parse_money_refuses_amounts_beyond_the_bound():
     assert parse_money(str(MAX_MONEY), "amount") == MAX_MONEY
     with pytest.raises(ValidationError, match="at most"):
         parse_money("1" + "0" * 300, "amount")
+
+
+def test_exact_minor_refuses_what_the_currency_cannot_hold():
+    from portal.billing.money import exact_minor
+
+    assert exact_minor(D("12.30"), "USD", "amount") == 1230
+    assert exact_minor(D("12.3"), "usd", "amount") == 1230
+    assert exact_minor(D("500"), "JPY", "amount") == 500
+    assert exact_minor(D("1.234"), "BHD", "amount") == 1234  # three decimals
+    for amount, currency, message in ((D("1.234"), "USD", "at most 2 decimal places in USD"),
+                                      (D("0.005"), "USD", "at most 2 decimal places in USD"),
+                                      (D("10.5"), "JPY", "at most 0 decimal places in JPY")):
+        with pytest.raises(ValidationError) as refused:
+            exact_minor(amount, currency, "amount")
+        assert refused.value.field == "amount" and message in refused.value.message

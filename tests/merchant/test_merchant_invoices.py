@@ -95,6 +95,7 @@ def test_bad_payments_are_refused_next_to_the_field(admin, db):
     for data, message in ((dict(PAYMENT, amount="30.00"), "is more than invoice"),
                           (dict(PAYMENT, amount="abc"), "must be a number"),
                           (dict(PAYMENT, amount="0"), "must be more than 0"),
+                          (dict(PAYMENT, amount="1.234"), "must have at most 2 decimal places in USD"),
                           (dict(PAYMENT, paid_on="20/10/2015"), "must be a date like"),
                           (dict(PAYMENT, method="bitcoin"), "Not a valid choice")):
         response = admin.post(url, data, htmx=True)

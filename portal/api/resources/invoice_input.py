@@ -8,7 +8,7 @@ from portal.api.query import get_by_id
 from portal.api.resources.money_input import (
     refuse_charges, refuse_fields, refuse_other_currency,
 )
-from portal.billing.money import parse_decimal, to_minor
+from portal.billing.money import exact_minor, parse_decimal
 from portal.billing.vocabulary import InvoiceStatus
 from portal.db_types import utcnow
 from portal.extensions import db
@@ -141,7 +141,7 @@ def pay(invoice: Invoice, data: dict) -> bool:
     amount = get_amount(data, "amount")
     if invoice.status == InvoiceStatus.PAID:
         return False  # nothing to apply: it is paid
-    limit = None if amount is None else to_minor(amount, invoice.currency)
+    limit = None if amount is None else exact_minor(amount, invoice.currency, "amount")
     return apply_credit_to_invoice(invoice, limit) > 0
 
 
@@ -170,7 +170,7 @@ def credit(invoice: Invoice, data: dict) -> dict:
     """POST invoice/N?action=credit: a credit memo (credit note) of `amount` (default: the
     balance), applied to this invoice; answers the `cre` transaction's id."""
     amount = get_amount(data, "amount")
-    minor = invoice.balance_minor if amount is None else to_minor(amount, invoice.currency)
+    minor = invoice.balance_minor if amount is None else exact_minor(amount, invoice.currency, "amount")
     if invoice.status != InvoiceStatus.OPEN:
         raise ApiError(400, f"invoice_id: invoice {invoice.id} is {invoice.status}, not open",
                        {"field": "invoice_id"})

@@ -7,7 +7,7 @@ from portal.api.body import get_amount, get_int, get_local_date, get_str, json_b
 from portal.api.envelope import ApiError, respond
 from portal.api.query import get_by_id
 from portal.api.resources.money_input import refuse_charges, refuse_fields, refuse_other_currency
-from portal.billing.money import to_minor
+from portal.billing.money import exact_minor
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.models import Customer, Invoice, Transaction
@@ -120,7 +120,7 @@ def _credit_memo(customer: Customer, data: dict, on) -> Transaction:
     if target is not None and target.customer_id != customer.id:
         raise ApiError(400, "applied_to[0].invoice_id: belongs to another customer",
                        {"field": "applied_to[0].invoice_id"})
-    note = issue_manual_credit(customer, to_minor(_required_amount(data), customer.currency), on=on,
+    note = issue_manual_credit(customer, exact_minor(_required_amount(data), customer.currency, "amount"), on=on,
                                descrip=get_str(data, "transaction_detail", max_length=10_000) or "Credit",
                                apply_to=target)
     return credit_note_transaction(note)
@@ -138,7 +138,7 @@ def attempt_payment():
         if invoice.customer_id != customer.id:
             raise ApiError(400, f"applied_to[{index}].invoice_id: belongs to another customer",
                            {"field": f"applied_to[{index}].invoice_id"})
-    pay_from_credit(customer, invoices, None if amount is None else to_minor(amount, customer.currency))
+    pay_from_credit(customer, invoices, None if amount is None else exact_minor(amount, customer.currency, "amount"))
     db.session.commit()
     return respond(200, True)
 
