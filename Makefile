@@ -31,6 +31,8 @@ seed: migrate
 # gthread workers keep an API client's connection open between requests (sync workers close
 # it after each): measured ~0.4 ms less CPU per single usage POST (bench/README.md).
 GUNICORN_OPTIONS ?= --workers 2 --worker-class gthread --threads 4
+# Where links point when PUBLIC_URL is unset: the address served here (HOST 0.0.0.0 → 127.0.0.1).
+RUN_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
 # Web (gunicorn) and scheduler together. Ctrl-C: the terminal signals the whole process
 # group, so each process gets SIGINT once and stops by itself; the shell ignores it, waits
@@ -38,11 +40,11 @@ GUNICORN_OPTIONS ?= --workers 2 --worker-class gthread --threads 4
 # web server cannot start (port taken), the scheduler is stopped too and make fails.
 run: seed
 	@echo ""
-	@echo "  Meterbill is running at http://$(HOST):$(PORT)/"
+	@echo "  Meterbill is running at $(RUN_URL)/"
 	@echo "  Merchant portal (/merchant): admin@meterbill.local / meterbill-demo"
 	@echo "  Customer portal (/portal):   jane@acme.example / acme-demo-pass"
 	@echo ""
-	@trap '' INT; \
+	@trap '' INT; export METERBILL_RUN_URL="$(RUN_URL)"; \
 	  $(PY) scheduler.py & scheduler=$$!; \
 	  $(VENV)/bin/gunicorn $(GUNICORN_OPTIONS) --timeout 900 --bind $(HOST):$(PORT) --access-logfile - wsgi:app & web=$$!; \
 	  trap 'stopping=1; kill -TERM $$scheduler $$web 2>/dev/null' TERM; \

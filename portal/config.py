@@ -60,6 +60,9 @@ def load_settings() -> dict:
     settings = {
         "METERBILL_ENV": os.environ.get("METERBILL_ENV", "development").strip().lower(),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").strip(),
+        # The address `make run` serves (its HOST and PORT): links point there when
+        # PUBLIC_URL is not set; unlike PUBLIC_URL it restricts no Host and production ignores it.
+        "RUN_URL": os.environ.get("METERBILL_RUN_URL", "").strip(),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(
             os.environ.get("DATABASE_URL") or default_database_url()
         ),

@@ -57,7 +57,7 @@ def _configure_public_url(app: Flask, production: bool) -> None:
     if production and not configured:
         raise ConfigurationError("METERBILL_ENV=production needs PUBLIC_URL, the address users "
                                  "and devices reach Meterbill at (e.g. https://billing.example.com).")
-    url = configured or DEFAULT_PUBLIC_URL
+    url = configured or (app.config.get("RUN_URL") or "").strip() or DEFAULT_PUBLIC_URL
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise ConfigurationError(f"PUBLIC_URL must be http(s)://host[:port][/path], not {url!r}.")

@@ -89,3 +89,15 @@ def test_production_with_key_and_public_url_starts(fresh_app):
                     PUBLIC_URL="https://billing.example.com")
     assert app.config["SECRET_KEY"] == "k" * 64 and not app.config.get("SECRET_KEY_GENERATED")
     assert not (Path(app.instance_path) / "secret_key").exists()
+
+
+def test_make_runs_address_is_the_default_link_base_without_restricting_hosts(fresh_app):
+    """`make run PORT=5300` sets METERBILL_RUN_URL: links point at port 5300, not 5000,
+    and any Host is still answered (PUBLIC_URL, when set, wins and restricts the host)."""
+    app = fresh_app(RUN_URL="http://127.0.0.1:5300")
+    assert app.config["PUBLIC_URL"] == "http://127.0.0.1:5300"
+    assert not app.config["PUBLIC_URL_CONFIGURED"] and not app.config.get("TRUSTED_HOSTS")
+    chosen = fresh_app(RUN_URL="http://127.0.0.1:5300", PUBLIC_URL="https://billing.example.com")
+    assert chosen.config["PUBLIC_URL"] == "https://billing.example.com"
+    with pytest.raises(RuntimeError, match="PUBLIC_URL"):
+        fresh_app(METERBILL_ENV="production", SECRET_KEY="k" * 64, RUN_URL="http://127.0.0.1:5300")
