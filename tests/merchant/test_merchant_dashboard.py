@@ -97,3 +97,15 @@ def test_chart_is_plotly_json_with_local_scripts_only(admin, db, october_20):
     assert all("src=" in attrs for attrs in scripts), scripts
     assert "/static/vendor/plotly/plotly.min.js" in page and "/static/js/charts.js" in page
     assert admin.get("/static/js/charts.js").status_code == 200
+
+
+def test_a_checked_import_says_what_it_would_store_not_stored(admin, db):
+    from portal.models import CsvImport
+
+    _db.session.add_all([
+        CsvImport(filename="checked.csv", stored_path="/nowhere", status="validated", stored=1, error_count=5),
+        CsvImport(filename="done.csv", stored_path="/nowhere", status="done", stored=2, error_count=3)])
+    _db.session.commit()
+    page = admin.get("/merchant/").get_data(as_text=True)
+    assert "Checked · 1 to store (not imported yet), 5 errors" in page
+    assert "Done · 2 stored, 3 errors" in page
