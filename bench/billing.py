@@ -126,6 +126,9 @@ def main() -> None:
               f"{per(first, 'pg_cpu'):.2f} / {per(last, 'pg_cpu'):.2f} ms; round trips "
               f"{per(first, 'statements', 1):.1f} / {per(last, 'statements', 1):.1f}; "
               f"load average {last['load']}", flush=True)
+        # Every month, so that a trend can be told from one noisy month on a shared machine.
+        print("  by month     " + " ".join(f"{per(m, 'cpu'):.2f}+{per(m, 'pg_cpu'):.2f}" for m in months)
+              + " ms (Meterbill+PostgreSQL)", flush=True)
     if "pdf" not in skip:
         pdf = pdf_rates(url, args.pdfs)
         print(f"PDFs/s         {pdf['pool']:8.1f} in a pool of {pdf['processes']} (target >= 35); "
