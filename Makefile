@@ -31,8 +31,8 @@ seed: migrate
 # gthread workers keep an API client's connection open between requests (sync workers close
 # it after each): measured ~0.4 ms less CPU per single usage POST (bench/README.md).
 GUNICORN_OPTIONS ?= --workers 2 --worker-class gthread --threads 4
-# Where links point when PUBLIC_URL is unset: the address served here (HOST 0.0.0.0 → 127.0.0.1).
-RUN_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
+# Where links point when PUBLIC_URL is unset: the address served here (0.0.0.0 → 127.0.0.1, [::] → [::1]).
+RUN_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(if $(filter [::],$(HOST)),[::1],$(HOST))):$(PORT)
 
 # Web (gunicorn) and scheduler together. Ctrl-C: the terminal signals the whole process
 # group, so each process gets SIGINT once and stops by itself; the shell ignores it, waits

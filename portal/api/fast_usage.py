@@ -26,7 +26,7 @@ answer is the full path's. So are requests made while an app context is already 
 
 One exception: when the connection fails after the statement of a record without
 `external_key` was sent, the record may be stored, and storing it again could count it
-twice, so the answer is a 503 that says so.
+twice, so the answer is a 500 that says so (never retried here).
 """
 from __future__ import annotations
 
@@ -181,9 +181,12 @@ class FastUsagePost:
             finally:
                 cursor.close()
         except dialect.loaded_dbapi.Error as error:
+            # Only a connection lost mid-statement leaves the outcome unknown: a statement the
+            # server refused (a lock timeout, a deadlock) stored nothing, and SQLite's
+            # autocommitted statement is atomic in this process.
+            lost = dialect.name != "sqlite" and dialect.is_disconnect(error, connection.dbapi_connection, None)
             connection.invalidate()
-            if sent and new.usage.external_key is None \
-                    and isinstance(error, dialect.loaded_dbapi.OperationalError):
+            if sent and lost and new.usage.external_key is None:
                 log.warning("usage fast path: %s; the record may be stored", error)
                 raise _Unconfirmed from error
             # Refused before or by the statement (nothing stored), or a keyed record (Flask's
@@ -194,10 +197,11 @@ class FastUsagePost:
             _release(dialect, connection)
 
     def _unconfirmed(self):
-        """503: the database did not confirm the record; it may be stored."""
-        body = self.app.json.dumps(envelope(503, None, UNCONFIRMED, {"field": "usage"})).encode()
-        return "503 SERVICE UNAVAILABLE", [("Content-Type", "application/json"),
-                                          ("Content-Length", str(len(body))), ("Retry-After", "1")], body
+        """500, as the full path answers a lost connection, saying the record may be stored
+        (no Retry-After: a client retrying on its own would count it twice)."""
+        body = self.app.json.dumps(envelope(500, None, UNCONFIRMED)).encode()
+        return "500 INTERNAL SERVER ERROR", [("Content-Type", "application/json"),
+                                             ("Content-Length", str(len(body)))], body
 
     def _engine_for_app(self):
         if self._engine is None:

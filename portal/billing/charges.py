@@ -102,7 +102,8 @@ class InvoiceRequest:
     period ends at the cancel instant but keeps its start, so its key is unchanged).
     ``usage``: aggregated quantity per (line_item_id, period.start); a missing key is 0.
     ``billed``: the non-void charges already billed (a void invoice's charges left out), in
-    billing order (the first charge of a (line, period) fixes its price model).
+    billing order (the first charge of a (line, period) fixes its price model): at least
+    every charge of the requested keys' periods and every setup fee; others are ignored.
     ``instant``: the invoice's instant; a line on its own cycle has its usage billed for the
     own periods that ended by then (None: the latest end among ``usage_periods``).
     """

@@ -86,6 +86,8 @@ def exact_minor(amount: Decimal, currency: str, field: str) -> int:
     with localcontext(EXACT):
         if Decimal(minor).scaleb(-minor_units(currency)) != amount:
             places = minor_units(currency)
+            if places == 0:
+                raise ValidationError(field, f"must be a whole number in {currency.upper()}")
             raise ValidationError(field, f"must have at most {places} decimal place{'s' * (places != 1)} "
                                          f"in {currency.upper()}")
     return minor

@@ -3,7 +3,8 @@ handful of statements per chunk instead of ~17 per invoice (docs/billing-rules.m
 
 `bill_chunk` locks the chunk's packages (a bare `FOR UPDATE SKIP LOCKED` on PostgreSQL, the
 single-writer UPDATE on SQLite), loads them with their customers, lines and histories, reads
-the change log, every usage aggregate and every billed charge of the chunk in one statement
+the change log, every usage aggregate and the billed charges of the periods the chunk's
+invoices reconcile in one statement
 per kind (`services/billing_chunk_inputs.py`), computes each invoice with the same pure code
 as the per-package path (`billing_plan.plan_boundary`, `invoices.compute_drafts`,
 `invoices.build_invoice`), and writes the invoices, their lines, their e-mail deliveries, the

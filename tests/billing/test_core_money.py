@@ -180,7 +180,7 @@ def test_exact_minor_refuses_what_the_currency_cannot_hold():
     assert exact_minor(D("1.234"), "BHD", "amount") == 1234  # three decimals
     for amount, currency, message in ((D("1.234"), "USD", "at most 2 decimal places in USD"),
                                       (D("0.005"), "USD", "at most 2 decimal places in USD"),
-                                      (D("10.5"), "JPY", "at most 0 decimal places in JPY")):
+                                      (D("10.5"), "JPY", "must be a whole number in JPY")):
         with pytest.raises(ValidationError) as refused:
             exact_minor(amount, currency, "amount")
         assert refused.value.field == "amount" and message in refused.value.message

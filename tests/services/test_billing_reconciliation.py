@@ -11,6 +11,7 @@ from portal.models import BillingChange, Invoice, Package
 from portal.jobs.billing import run_billing
 from portal.services.billing_inputs import billed_rows
 from portal.services.catalog import unit_price, update_item
+from sqlalchemy import select
 from portal.services.invoices import void_invoice
 from portal.services.packages import (
     LineDraft, cancel_line, cancel_package, change_line_quantity, subscribe_line,
@@ -217,3 +218,27 @@ def test_late_usage_months_later_reads_only_the_periods_it_reconciles(db):
     assert sorted((r.kind, r.period_start.date().isoformat(), r.amount_minor) for r in read) == [
         ("base", "2015-09-01", 1000), ("base", "2016-01-01", 1000),
         ("usage", "2015-09-01", 100), ("usage", "2015-09-01", 500), ("usage", "2016-01-01", 0)]
+
+
+def test_a_setup_fee_is_billed_once_over_months_in_chunks_and_alone(db, monkeypatch):
+    """The setup fee is keyed by line only, whatever period it went with; the billed-charge
+    read sees the fee billed in September (its period is reconciled again on every invoice,
+    and `billed_rows` keeps every setup row besides), so months 2 and 3 owe nothing.
+    VoIP with a 25.00 setup fee: 2015-09-01 invoice 25.00 setup + 10.00 base; then 10.00
+    base + usage 0.00 each month; three packages, billed in chunks and one by one."""
+    import portal.jobs.billing as billing_job
+    from support.factories import make_customer
+
+    item = make_voip_item(pricing=PriceModel(pricemodel="uni", base=Decimal("10.00"), setup=Decimal("25.00"),
+                                             tiers=unit_price("0.05")))
+    for n in range(3):
+        make_package(make_customer(company=f"S{n}", email=f"s{n}@example.com"), item)
+    db.session.commit()
+    for chunk_size, month in ((200, 9), (200, 10), (1, 11)):
+        monkeypatch.setattr(billing_job, "CHUNK_SIZE", chunk_size)
+        run_billing(utc(2015, month, 1))
+    setups = [l for i in db.session.scalars(select(Invoice)) for l in i.lines if l.kind == "setup"]
+    assert sorted((l.period_start.date().isoformat(), l.amount_minor) for l in setups) == [
+        ("2015-09-01", 2500)] * 3
+    totals = sorted(i.total_minor for i in db.session.scalars(select(Invoice)))
+    assert totals == [1000] * 6 + [3500] * 3
