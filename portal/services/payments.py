@@ -267,13 +267,14 @@ def record_payment(customer: Customer, *, amount, paid_on: date, method: str = P
     value = parse_money(amount, "amount")
     if value <= 0:
         raise ValidationError("amount", "must be more than 0")
+    amount_minor = exact_minor(value, customer.currency, "amount")  # checked before any lock
     if method not in PAYMENT_METHODS:
         raise ValidationError("method", f"must be one of {', '.join(PAYMENT_METHODS)}")
     _lock_customer(customer.id)  # a run applying credit to these invoices finishes first
     for application in applications or []:
         db.session.refresh(application.invoice)  # their balances as of the lock
     payment = Transaction(customer_id=customer.id, transaction_type=TransactionType.PAYMENT, currency=customer.currency,
-                          amount_minor=exact_minor(value, customer.currency, "amount"), transaction_date=paid_on,
+                          amount_minor=amount_minor, transaction_date=paid_on,
                           method=method, reference=reference)
     db.session.add(payment)
     remaining = payment.amount_minor
