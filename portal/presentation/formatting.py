@@ -48,6 +48,17 @@ def qty_text(value: Decimal | None) -> str:
     return "" if value is None else format_quantity(value)
 
 
+def price_text(value: Decimal | None) -> str:
+    """Jinja: a catalog price or rate with at least 2 decimals, every further one kept
+    exactly (0.2 → "0.20", 0.0125 → "0.0125"); "" for none. Catalog prices have no currency
+    of their own, so no money rounding applies."""
+    if value is None:
+        return ""
+    exponent = value.normalize().as_tuple().exponent
+    shown = value.normalize() if isinstance(exponent, int) and exponent < -2 else value.quantize(Decimal("0.01"))
+    return f"{shown:f}"
+
+
 def local_datetime(instant: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """Jinja: an aware instant in the merchant time zone; a time of day names its zone
     ("2015-10-01 09:00 CEST"), since staff and customers may be elsewhere."""
@@ -65,7 +76,7 @@ def local_date(instant: datetime | None) -> str:
 
 FILTERS = {
     "money_minor": money_minor, "money_decimal": format_amount, "money_totals": money_totals,
-    "qty_text": qty_text, "local_datetime": local_datetime, "local_date": local_date,
+    "qty_text": qty_text, "price_text": price_text, "local_datetime": local_datetime, "local_date": local_date,
     "label": labels.label, "invoice_state": labels.invoice_state,
     "field_words": field_words, "people_numbers": people_numbers,
 }

@@ -27,6 +27,17 @@ def test_list_shows_items(admin, db):
     assert "VoIP minutes" in page and "Per unit" in page and "10.00 base + 0.05 per minute" in page
 
 
+def test_list_shows_prices_with_two_decimals_at_least_and_every_decimal_typed(admin, db):
+    from portal.billing.pricing import PriceModel
+    from portal.services.catalog import unit_price
+
+    make_voip_item(name="Typed", pricing=PriceModel(pricemodel="uni", base=Decimal("0.2"), setup=Decimal("5"),
+                                                   tiers=unit_price("1.234567891")))
+    db.session.commit()
+    page = " ".join(admin.get("/merchant/items").get_data(as_text=True).split())
+    assert "0.20 base + 1.234567891 per minute" in page and "setup 5.00" in page
+
+
 def test_create_tiered_item(admin, db):
     response = admin.post("/merchant/items", TIERED)
     assert response.status_code == 302

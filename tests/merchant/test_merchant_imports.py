@@ -123,6 +123,7 @@ def test_every_error_is_listed_with_pages(admin, db, line):
     assert sum(1 for _ in open(service.errors_path(imp, service.PREVIEW))) == 2500
     first = admin.get(f"/merchant/imports/{imp.id}").get_data(as_text=True)
     assert "Errors 1–100 of 2,500" in first and "Next →" in first
+    assert "Import 1 row</button>" in first  # one row: singular
     last = admin.get(f"/merchant/imports/{imp.id}?page=25", htmx=True).get_data(as_text=True)
     assert "<html" not in last and "Errors 2401–2500 of 2,500" in last and "Next →" not in last
     assert last.count("<tr>") == 1 + 100
@@ -176,7 +177,7 @@ def test_viewer_reads_but_cannot_change(viewer, db, line):
     run_jobs(db)
     listing = viewer.get("/merchant/imports").get_data(as_text=True)
     assert "usage.csv" in listing and 'type="file"' not in listing
-    assert "Import 1 rows" not in viewer.get(f"/merchant/imports/{imp.id}").get_data(as_text=True)
+    assert "Import 1 row" not in viewer.get(f"/merchant/imports/{imp.id}").get_data(as_text=True)
     assert upload(viewer, csv_of(line, good=1)).status_code == 403
     assert viewer.post(f"/merchant/imports/{imp.id}/confirm").status_code == 403
     assert viewer.post(f"/merchant/imports/{imp.id}/discard").status_code == 403
