@@ -57,4 +57,5 @@ def line_usage(line_id: int):
     return portal_page("customer/usage.html", "partials/customer_usage_body.html",
                        line=line, package=line.package, choice=choice, series=series, units=units,
                        cost_text=cost_text, aggregation=AGGREGATIONS[series.usage_type],
-                       figure_json=usage_figure_json(series, units, cost_text))
+                       figure_json=usage_figure_json(series, units, cost_text,
+                                                     ended=choice.next_index is not None))

@@ -62,7 +62,7 @@ def line_usage(line_id: int):
     series = usage_series(line, choice.period)
     units = line.item.units_plural or line.item.units or "units"
     cost_text = format_money(to_minor(series.cost, series.currency), series.currency)
-    figure = usage_figure_json(series, units, cost_text)
+    figure = usage_figure_json(series, units, cost_text, ended=choice.next_index is not None)
     return render_page("merchant/usage.html", "partials/merchant_usage_body.html", series=series,
                        figure_json=figure, units=units, cost_text=cost_text,
                        aggregation=AGGREGATIONS[series.usage_type], **context)

@@ -47,7 +47,8 @@ _SERIES_NAMES = {  # (bars, cumulative line) by the item's aggregation
 }
 
 
-def usage_figure_json(series, units: str, cost_text: str, today: date | None = None) -> str:
+def usage_figure_json(series, units: str, cost_text: str, today: date | None = None,
+                      ended: bool = False) -> str:
     """The Plotly figure (data, layout, config) of a series as JSON that is safe inside a
     `<script type="application/json">` element.
 
@@ -55,11 +56,14 @@ def usage_figure_json(series, units: str, cost_text: str, today: date | None = N
     :param units: the item's plural unit name, for the axes.
     :param cost_text: the formatted cost so far, shown on the graph.
     :param today: the merchant's local date (default: now); the cumulative line stops there.
+    :param ended: whether the period is over (a later one exists): its cost is then the
+        period's, not "so far".
     """
     import plotly.graph_objects as go
 
     # The cumulative line stops at today (or at the last day with usage, if later).
-    last = max([today or local_floor_date(utcnow(), merchant_tz())] + [b.day for b in series.days if b.records])
+    today = today or local_floor_date(utcnow(), merchant_tz())
+    last = max([today] + [b.day for b in series.days if b.records])
     bars_name, line_name = _SERIES_NAMES[series.usage_type]
     # Values go out as exact JSON numbers (see figure_json); the hover shows
     # the exact decimal text, carried in customdata.
@@ -77,13 +81,15 @@ def usage_figure_json(series, units: str, cost_text: str, today: date | None = N
                    name=line_name, yaxis="y2", mode="lines+markers",
                    line=dict(color="#f59e0b", width=2), **period),
     ])
-    figure.update_layout(_layout(series, units, cost_text))
+    figure.update_layout(_layout(series, units, cost_text, ended))
     return f'{{"figure": {figure_json(figure)}, "config": {{"displaylogo": false, "responsive": true}}}}'
 
 
-def _layout(series, units: str, cost_text: str) -> dict:
-    """Axes, the period boundaries as dashed lines, and the cost so far."""
+def _layout(series, units: str, cost_text: str, ended: bool) -> dict:
+    """Axes, the period boundaries as dashed lines, and the cost (so far, or of a period
+    that has ended)."""
     start, end = series.days[0].day.isoformat(), (series.days[-1].day + timedelta(days=1)).isoformat()
+    cost_label = "Cost of the period" if ended else "Cost so far"
     boundary = dict(type="line", xref="x", yref="paper", y0=0, y1=1,
                     line=dict(color="#6b7280", dash="dash", width=1))
     label = dict(xref="x", yref="paper", y=1.0, yanchor="bottom", showarrow=False,
@@ -102,7 +108,7 @@ def _layout(series, units: str, cost_text: str) -> dict:
                      dict(label, x=end, xanchor="right", text="Period end"),
                      # Above the legend (not beside it): on a phone the two would overlap.
                      dict(xref="paper", yref="paper", x=1, y=1.3, yanchor="bottom",
-                          xanchor="right", showarrow=False, text=f"<b>Cost so far: {cost_text}</b>")],
+                          xanchor="right", showarrow=False, text=f"<b>{cost_label}: {cost_text}</b>")],
     )
 
 

@@ -48,6 +48,8 @@ def test_page_shows_graph_cost_and_records_with_sources(admin, db):
     assert "<html" in page and "plotly.min.js" in page and "js/usage_chart.js" in page
     assert "01 Oct 2015 – 31 Oct 2015" in page
     assert 'id="usage-cost">6.25 USD' in page  # 125 minutes × 0.05
+    assert "Cost so far" in page and "Cost of the period" not in page  # the current period
+    assert _figure(page)["figure"]["layout"]["annotations"][-1]["text"] == "<b>Cost so far: 6.25 USD</b>"
     assert "125" in page and "usage-source-csv" in page and "usage-source-url" in page
     assert "999" not in page  # September's record is in another period
     bars = _figure(page)["figure"]["data"][0]
@@ -61,6 +63,8 @@ def test_previous_period_navigation_and_clamping(admin, db):
     line = _line(db, [("999", utc(2015, 9, 5), "bulk")])
     page = admin.get(f"/merchant/lines/{line.id}/usage?period=0").get_data(as_text=True)
     assert "01 Sep 2015 – 30 Sep 2015" in page and "49.95 USD" in page
+    assert "Cost of the period" in page and "Cost so far" not in page  # September has ended
+    assert _figure(page)["figure"]["layout"]["annotations"][-1]["text"] == "<b>Cost of the period: 49.95 USD</b>"
     assert f"/merchant/lines/{line.id}/usage?period=1" in page  # next
     assert 'usage-prev" aria-disabled' in page.replace("is-disabled ", "")  # no earlier period
     later = admin.get(f"/merchant/lines/{line.id}/usage?period=7").get_data(as_text=True)
