@@ -130,8 +130,11 @@ def revenue_figure_json(months: list) -> str:
             figure.add_bar(name=f"{name} ({currency})", x=labels, y=[from_minor(v, currency) for v in minors],
                            customdata=[format_money(v, currency) for v in minors], marker_color=colour,
                            hovertemplate="%{x}: %{customdata}<extra>" + name + "</extra>")
-    figure.update_layout(barmode="group", margin=dict(l=50, r=10, t=10, b=40), height=320,
-                         legend=dict(orientation="h", y=-0.2), xaxis=dict(type="category"),
+    # The legend above the plot and automargin: on a phone the month labels turn upright and
+    # take the room below (a legend there would overlap and clip them).
+    figure.update_layout(barmode="group", margin=dict(l=50, r=10, t=30, b=40), height=320,
+                         legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
+                         xaxis=dict(type="category", automargin=True),
                          yaxis=dict(type="linear", rangemode="tozero"),
                          paper_bgcolor="#ffffff", plot_bgcolor="#ffffff")
     return figure_json(figure)

@@ -93,6 +93,8 @@ def test_chart_is_plotly_json_with_local_scripts_only(admin, db, october_20):
                         .replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'"), parse_float=Decimal)
     invoiced = next(trace for trace in figure["data"] if trace["name"] == "Invoiced (USD)")
     assert invoiced["x"][-1] == "Oct 2015" and invoiced["y"][-2:] == [Decimal("10.00"), Decimal("28.05")]
+    # On a phone the month labels turn upright: room below them, the legend above the plot.
+    assert figure["layout"]["xaxis"]["automargin"] is True and figure["layout"]["legend"]["y"] > 1
     scripts = re.findall(r"<script([^>]*)>", page)
     assert all("src=" in attrs for attrs in scripts), scripts
     assert "/static/vendor/plotly/plotly.min.js" in page and "/static/js/charts.js" in page
