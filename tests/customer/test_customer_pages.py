@@ -86,6 +86,9 @@ def test_usage_graph_of_a_period_and_its_htmx_navigation(jane, acme):
     spec = json.loads(figure.group(1), parse_float=Decimal)
     assert sum(Decimal(y) for y in spec["figure"]["data"][0]["y"]) == 361
     assert spec["config"]["displaylogo"] is False
+    # September has ended (a later period exists): its cost is the period's, not "so far".
+    assert spec["figure"]["layout"]["annotations"][-1]["text"] == "<b>Cost of the period: 18.05 USD</b>"
+    assert "so far this period" not in page
     assert "period=1" in page and "is-disabled usage-prev" in page  # the first period has no previous
     partial = jane.get(f"/portal/lines/{acme.line.id}/usage?period=1", htmx=True)
     body = text(partial)
