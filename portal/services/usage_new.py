@@ -56,14 +56,12 @@ def record_new(connection, raw: dict, source: str, tz) -> UsageResult | None:
     :param source: the channel stored on the row.
     :param tz: the merchant time zone, for naive date-times.
     """
-    now = utcnow()
-    line = plain_line(raw)
-    usage = parse_fields(raw, tz, now) if line is not None else None
-    stored = insert_checked(connection, usage, line, source, now) if usage is not None else None
+    new = plain_new(raw, tz)
+    stored = insert_checked(connection, new.usage, new.line, source, new.now) if new is not None else None
     if stored is None:
         return None
     new_id, line_id = stored
-    return UsageResult(persistent(new_id, line_id, usage, source, now), created=True)
+    return UsageResult(persistent(new_id, line_id, new.usage, source, new.now), created=True)
 
 
 class PlainNew(NamedTuple):
